@@ -1,0 +1,19 @@
+//! mqbridge: a JMS-to-AMQP interoperability bridge with an embedded AMQP 0-9-1 broker core.
+//!
+//! # Layout
+//!
+//! - [`message`]: the one internal message model (AMQP 0-9-1 properties, headers, body).
+//! - [`broker`]: the AMQP 0-9-1 core (vhosts, exchanges, queues, consumers, store). It
+//!   knows no wire protocol.
+//! - [`amqp`]: the AMQP 0-9-1 listener, on the amq-protocol codec.
+//! - [`config`]: the typed YAML configuration, its loading and validation.
+//! - [`auth`]: users and password verification (argon2id, RabbitMQ's SHA-256 scheme).
+//! - [`error`]: the core error, an AMQP reply code with its scope.
+
+pub mod amqp;
+pub mod auth;
+pub mod broker;
+pub mod config;
+pub mod error;
+pub mod message;
+pub mod server;
