@@ -1,1 +1,3 @@
-//! Configuration.
+//! Configuration (the typed model lands with the config change).
+#[derive(Debug, Clone, Default)]
+pub struct Config {}
