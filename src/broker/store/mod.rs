@@ -14,8 +14,8 @@ use crate::message::{FieldTable, Message};
 pub mod fjall_store;
 pub mod memory;
 
-pub use fjall_store::FjallStore;
-pub use memory::MemoryStore;
+// pub use fjall_store::FjallStore; (enabled by the store change)
+// pub use memory::MemoryStore; (enabled by the store change)
 
 /// A storage failure. The broker treats it as an internal error (541).
 #[derive(Debug, thiserror::Error)]
