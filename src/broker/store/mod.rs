@@ -7,15 +7,18 @@
 //! callback runs after the batch holding the operations has been fsynced; and recovery at
 //! start. Operations are applied in submission order.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::message::{FieldTable, Message};
 
+mod codec;
 pub mod fjall_store;
 pub mod memory;
 
-// pub use fjall_store::FjallStore; (enabled by the store change)
-// pub use memory::MemoryStore; (enabled by the store change)
+pub use fjall_store::FjallStore;
+pub use fjall_store::SyncPolicy;
+pub use memory::MemoryStore;
 
 /// A storage failure. The broker treats it as an internal error (541).
 #[derive(Debug, thiserror::Error)]
@@ -128,4 +131,13 @@ pub trait Store: Send + Sync + 'static {
     fn recover(&self) -> StoreResult<Recovered>;
     /// Wait until every submitted operation is durable (used at shutdown).
     fn flush(&self) -> StoreResult<()>;
+}
+
+/// Open the configured store: fjall in `dir` when one is given, in memory otherwise
+/// (`sync` is then irrelevant).
+pub fn open_store(dir: Option<&Path>, sync: SyncPolicy) -> StoreResult<Arc<dyn Store>> {
+    Ok(match dir {
+        Some(dir) => Arc::new(FjallStore::open(dir, sync)?),
+        None => Arc::new(MemoryStore::new()),
+    })
 }
