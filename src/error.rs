@@ -95,7 +95,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(code: ReplyCode, text: impl Into<String>) -> Self {
-        Error { code, scope: code.default_scope(), text: text.into() }
+        Error {
+            code,
+            scope: code.default_scope(),
+            text: text.into(),
+        }
     }
 
     /// The same error, closing the connection whatever its code says.

@@ -29,7 +29,12 @@ impl Message {
         properties: BasicProperties,
         body: Bytes,
     ) -> Self {
-        Message { exchange: exchange.into(), routing_key: routing_key.into(), properties, body }
+        Message {
+            exchange: exchange.into(),
+            routing_key: routing_key.into(),
+            properties,
+            body,
+        }
     }
 
     /// Delivery mode 2: the message should survive a restart when its queue is durable.
@@ -59,7 +64,10 @@ impl Message {
 
     /// One header from the headers table.
     pub fn header(&self, name: &str) -> Option<&AMQPValue> {
-        self.properties.headers().as_ref().and_then(|h| h.inner().get(name))
+        self.properties
+            .headers()
+            .as_ref()
+            .and_then(|h| h.inner().get(name))
     }
 
     /// The body size in bytes, as counted by `x-max-length-bytes`.

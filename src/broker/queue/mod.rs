@@ -1,0 +1,600 @@
+//! Queues: ready messages (by priority, in order), delivered-but-unacked messages, and the
+//! consumers they are dispatched to.
+//!
+//! Dispatch runs in the task that caused it (a publish, an ack, a new consumer) under the
+//! queue's own lock, handing each delivery to the consumer's session, which passes it to
+//! its connection without blocking. Lock order: vhost maps → queue state → session state.
+//! Dead letters are collected under the lock and republished after it is released, so a
+//! dead-letter cycle back into the same queue cannot deadlock.
+
+pub mod args;
+pub mod deadletter;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
+
+use crate::broker::session::Consumer;
+use crate::broker::store::{MessageOp, Store};
+use crate::broker::vhost::VHost;
+use crate::broker::{now_ms, ConnectionId, PendingConfirm};
+use crate::error::{Error, Result};
+use crate::message::{AMQPValue, FieldTable, Message, ShortString};
+
+pub use self::args::{Overflow, QueueArgs};
+use self::deadletter::{DeadLetter, Reason};
+
+/// A message sitting in a queue.
+#[derive(Debug, Clone)]
+pub struct QueuedMessage {
+    pub seq: u64,
+    pub message: Arc<Message>,
+    /// Absolute expiry, ms since the Unix epoch.
+    pub expires_at: Option<u64>,
+    /// Written to the store (persistent message on a durable queue).
+    pub persisted: bool,
+    /// How many times it was handed to a consumer before.
+    pub deliveries: u32,
+}
+
+/// Ready messages, one FIFO per priority level, each ordered by `seq`.
+#[derive(Debug, Default)]
+struct Ready {
+    levels: Vec<VecDeque<QueuedMessage>>,
+    len: usize,
+    bytes: usize,
+}
+
+impl Ready {
+    fn new(max_priority: Option<u8>) -> Self {
+        let levels = usize::from(max_priority.unwrap_or(0)) + 1;
+        Ready {
+            levels: (0..levels).map(|_| VecDeque::new()).collect(),
+            len: 0,
+            bytes: 0,
+        }
+    }
+
+    fn level_of(&self, message: &Message) -> usize {
+        usize::from(message.priority()).min(self.levels.len() - 1)
+    }
+
+    fn push_back(&mut self, m: QueuedMessage) {
+        let level = self.level_of(&m.message);
+        self.len += 1;
+        self.bytes += m.message.body_len();
+        self.levels[level].push_back(m);
+    }
+
+    /// Put a returned message back where it was, by `seq` (RabbitMQ keeps requeued
+    /// messages in their original position).
+    fn insert_sorted(&mut self, m: QueuedMessage) {
+        let level = self.level_of(&m.message);
+        self.len += 1;
+        self.bytes += m.message.body_len();
+        let deque = &mut self.levels[level];
+        let pos = deque.partition_point(|x| x.seq < m.seq);
+        deque.insert(pos, m);
+    }
+
+    fn front(&self) -> Option<&QueuedMessage> {
+        self.levels.iter().rev().find_map(|l| l.front())
+    }
+
+    fn pop_front(&mut self) -> Option<QueuedMessage> {
+        let m = self.levels.iter_mut().rev().find_map(|l| l.pop_front())?;
+        self.len -= 1;
+        self.bytes -= m.message.body_len();
+        Some(m)
+    }
+
+    fn drain(&mut self) -> Vec<QueuedMessage> {
+        self.len = 0;
+        self.bytes = 0;
+        self.levels.iter_mut().flat_map(|l| l.drain(..)).collect()
+    }
+}
+
+#[derive(Debug)]
+struct QueueState {
+    ready: Ready,
+    unacked: HashMap<u64, QueuedMessage>,
+    consumers: Vec<Arc<Consumer>>,
+    next_consumer: usize,
+    next_seq: u64,
+    /// Last time the queue was used (x-expires): declare, consume, get.
+    last_used_ms: u64,
+    had_consumer: bool,
+    deleted: bool,
+}
+
+/// Counts reported by declare-ok and the management view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueCounts {
+    pub ready: u32,
+    pub unacked: u32,
+    pub consumers: u32,
+}
+
+/// A declared queue.
+pub struct Queue {
+    pub name: Arc<str>,
+    pub vhost_name: Arc<str>,
+    pub durable: bool,
+    pub auto_delete: bool,
+    /// The connection that declared an exclusive queue.
+    pub exclusive_owner: Option<ConnectionId>,
+    pub arguments: FieldTable,
+    pub args: QueueArgs,
+    state: Mutex<QueueState>,
+    store: Arc<dyn Store>,
+    vhost: Weak<VHost>,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("name", &self.name)
+            .field("durable", &self.durable)
+            .finish()
+    }
+}
+
+/// The result of offering a message to a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    Accepted,
+    /// Refused by `x-overflow: reject-publish(-dlx)`.
+    Rejected,
+}
+
+#[allow(clippy::too_many_arguments)]
+impl Queue {
+    pub(crate) fn new(
+        name: &str,
+        vhost: &Arc<VHost>,
+        durable: bool,
+        auto_delete: bool,
+        exclusive_owner: Option<ConnectionId>,
+        arguments: FieldTable,
+        args: QueueArgs,
+        store: Arc<dyn Store>,
+    ) -> Self {
+        Queue {
+            name: Arc::from(name),
+            vhost_name: Arc::from(vhost.name.as_str()),
+            durable,
+            auto_delete,
+            exclusive_owner,
+            arguments,
+            state: Mutex::new(QueueState {
+                ready: Ready::new(args.max_priority),
+                unacked: HashMap::new(),
+                consumers: Vec::new(),
+                next_consumer: 0,
+                next_seq: 1,
+                last_used_ms: now_ms(),
+                had_consumer: false,
+                deleted: false,
+            }),
+            args,
+            store,
+            vhost: Arc::downgrade(vhost),
+        }
+    }
+
+    pub fn counts(&self) -> QueueCounts {
+        let st = self.state.lock();
+        QueueCounts {
+            ready: st.ready.len as u32,
+            unacked: st.unacked.len() as u32,
+            consumers: st.consumers.len() as u32,
+        }
+    }
+
+    /// Whether `conn` may use this queue (exclusive queues belong to one connection).
+    pub fn check_access(&self, conn: ConnectionId) -> Result<()> {
+        match self.exclusive_owner {
+            Some(owner) if owner != conn => Err(Error::resource_locked(format!(
+                "cannot obtain exclusive access to locked queue '{}' in vhost '{}'. It could be \
+                 originally declared on another connection or the exclusive property value does \
+                 not match that of the original declaration.",
+                self.name, self.vhost_name
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn touch(&self) {
+        self.state.lock().last_used_ms = now_ms();
+    }
+
+    /// Put back messages recovered from the store at start.
+    pub(crate) fn restore(&self, messages: Vec<crate::broker::store::RecoveredMessage>) {
+        let mut st = self.state.lock();
+        for m in messages {
+            st.next_seq = st.next_seq.max(m.seq + 1);
+            st.ready.push_back(QueuedMessage {
+                seq: m.seq,
+                message: Arc::new(m.message),
+                expires_at: m.expires_at,
+                persisted: true,
+                // It may have been delivered before the restart: flag it redelivered.
+                deliveries: 1,
+            });
+        }
+    }
+
+    /// Offer a published message. A persistent message on a durable queue is written to
+    /// the store; `confirm` then waits for that write.
+    pub(crate) fn enqueue(
+        self: &Arc<Self>,
+        message: &Arc<Message>,
+        message_ttl: Option<u64>,
+        confirm: Option<&Arc<PendingConfirm>>,
+    ) -> Enqueued {
+        let now = now_ms();
+        let mut dead = Vec::new();
+        let outcome = {
+            let mut st = self.state.lock();
+            if st.deleted {
+                return Enqueued::Accepted;
+            }
+            let ttl = match (self.args.message_ttl, message_ttl) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let size = message.body_len();
+            let would_overflow = self
+                .args
+                .max_length
+                .is_some_and(|max| st.ready.len as u64 >= max)
+                || self
+                    .args
+                    .max_length_bytes
+                    .is_some_and(|max| (st.ready.bytes + size) as u64 > max);
+            if would_overflow && self.args.overflow() != Overflow::DropHead {
+                if self.args.overflow() == Overflow::RejectPublishDlx {
+                    self.dead_letter_into(&mut dead, message, Reason::MaxLen);
+                }
+                Enqueued::Rejected
+            } else {
+                let seq = st.next_seq;
+                st.next_seq += 1;
+                let persisted = self.durable && message.is_persistent();
+                let expires_at = ttl.map(|t| now.saturating_add(t));
+                if persisted {
+                    let on_durable = confirm.map(|c| c.expect_write());
+                    self.store.submit(
+                        vec![MessageOp::Enqueue {
+                            vhost: self.vhost_name.to_string(),
+                            queue: self.name.to_string(),
+                            seq,
+                            expires_at,
+                            message: message.clone(),
+                        }],
+                        on_durable,
+                    );
+                }
+                st.ready.push_back(QueuedMessage {
+                    seq,
+                    message: message.clone(),
+                    expires_at,
+                    persisted,
+                    deliveries: 0,
+                });
+                self.enforce_limits(&mut st, &mut dead);
+                self.dispatch_locked(&mut st, now, &mut dead);
+                Enqueued::Accepted
+            }
+        };
+        self.publish_dead_letters(dead);
+        outcome
+    }
+
+    /// Drop (dead-letter) ready messages from the head while over a length limit.
+    fn enforce_limits(&self, st: &mut QueueState, dead: &mut Vec<DeadLetter>) {
+        let over = |st: &QueueState| {
+            self.args
+                .max_length
+                .is_some_and(|max| st.ready.len as u64 > max)
+                || self
+                    .args
+                    .max_length_bytes
+                    .is_some_and(|max| st.ready.bytes as u64 > max)
+        };
+        while over(st) {
+            let Some(m) = st.ready.pop_front() else { break };
+            self.drop_message(m, Reason::MaxLen, dead);
+        }
+    }
+
+    /// A message leaves the queue for good without being acked.
+    fn drop_message(&self, m: QueuedMessage, reason: Reason, dead: &mut Vec<DeadLetter>) {
+        if m.persisted {
+            self.store.submit(vec![self.remove_op(m.seq)], None);
+        }
+        self.dead_letter_into(dead, &m.message, reason);
+    }
+
+    fn dead_letter_into(&self, dead: &mut Vec<DeadLetter>, message: &Message, reason: Reason) {
+        if let Some(dlx) = &self.args.dead_letter_exchange {
+            dead.push(deadletter::dead_letter(
+                message,
+                &self.name,
+                reason,
+                dlx,
+                self.args.dead_letter_routing_key.as_deref(),
+                now_ms() / 1000,
+            ));
+        }
+    }
+
+    fn remove_op(&self, seq: u64) -> MessageOp {
+        MessageOp::Remove {
+            vhost: self.vhost_name.to_string(),
+            queue: self.name.to_string(),
+            seq,
+        }
+    }
+
+    fn publish_dead_letters(&self, dead: Vec<DeadLetter>) {
+        if dead.is_empty() {
+            return;
+        }
+        if let Some(vhost) = self.vhost.upgrade() {
+            for d in dead {
+                vhost.publish_dead_letter(d);
+            }
+        }
+    }
+
+    /// Expire ready messages at the head (RabbitMQ expires only at the head).
+    fn expire_head(&self, st: &mut QueueState, now: u64, dead: &mut Vec<DeadLetter>) {
+        while let Some(front) = st.ready.front() {
+            match front.expires_at {
+                Some(at) if at < now => {
+                    if let Some(m) = st.ready.pop_front() {
+                        self.drop_message(m, Reason::Expired, dead);
+                    }
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// Hand ready messages to consumers with credit, round robin.
+    fn dispatch_locked(
+        self: &Arc<Self>,
+        st: &mut QueueState,
+        now: u64,
+        dead: &mut Vec<DeadLetter>,
+    ) {
+        loop {
+            self.expire_head(st, now, dead);
+            if st.ready.len == 0 || st.consumers.is_empty() {
+                return;
+            }
+            let n = st.consumers.len();
+            let Some(index) = (0..n)
+                .map(|i| (st.next_consumer + i) % n)
+                .find(|&i| st.consumers[i].has_credit())
+            else {
+                return;
+            };
+            st.next_consumer = (index + 1) % n;
+            let consumer = st.consumers[index].clone();
+            let Some(mut m) = st.ready.pop_front() else {
+                return;
+            };
+            let redelivered = m.deliveries > 0;
+            let message = with_delivery_count(&m.message, m.deliveries);
+            m.deliveries += 1;
+            if consumer
+                .session()
+                .deliver(self, &consumer, m.seq, message, redelivered)
+            {
+                if consumer.no_ack {
+                    if m.persisted {
+                        self.store.submit(vec![self.remove_op(m.seq)], None);
+                    }
+                } else {
+                    st.unacked.insert(m.seq, m);
+                }
+            } else {
+                // The consumer's connection is gone: keep the message, drop the consumer.
+                m.deliveries -= 1;
+                st.ready.insert_sorted(m);
+                st.consumers.remove(index);
+                st.next_consumer = 0;
+            }
+        }
+    }
+
+    /// Run dispatch (after credit was released or a consumer was added).
+    pub fn dispatch(self: &Arc<Self>) {
+        let mut dead = Vec::new();
+        {
+            let mut st = self.state.lock();
+            if st.deleted {
+                return;
+            }
+            self.dispatch_locked(&mut st, now_ms(), &mut dead);
+        }
+        self.publish_dead_letters(dead);
+    }
+
+    /// Periodic housekeeping: expire messages at the head. Returns true when the queue
+    /// has been unused for longer than `x-expires` and should be deleted.
+    pub(crate) fn tick(self: &Arc<Self>, now: u64) -> bool {
+        let mut dead = Vec::new();
+        let expired_queue = {
+            let mut st = self.state.lock();
+            if st.deleted {
+                return false;
+            }
+            self.dispatch_locked(&mut st, now, &mut dead);
+            self.args.expires.is_some_and(|ttl| {
+                st.consumers.is_empty() && now.saturating_sub(st.last_used_ms) >= ttl
+            })
+        };
+        self.publish_dead_letters(dead);
+        expired_queue
+    }
+
+    pub(crate) fn add_consumer(self: &Arc<Self>, consumer: Arc<Consumer>) -> Result<()> {
+        {
+            let mut st = self.state.lock();
+            if st.deleted {
+                return Err(Error::not_found(format!(
+                    "no queue '{}' in vhost '{}'",
+                    self.name, self.vhost_name
+                )));
+            }
+            let exclusive_in_use = st.consumers.iter().any(|c| c.exclusive);
+            if exclusive_in_use || (consumer.exclusive && !st.consumers.is_empty()) {
+                return Err(Error::access_refused(format!(
+                    "queue '{}' in vhost '{}' in exclusive use",
+                    self.name, self.vhost_name
+                )));
+            }
+            st.consumers.push(consumer);
+            st.had_consumer = true;
+            st.last_used_ms = now_ms();
+        }
+        self.dispatch();
+        Ok(())
+    }
+
+    /// Remove a consumer; true when an auto-delete queue has just lost its last one.
+    pub(crate) fn remove_consumer(&self, consumer: &Arc<Consumer>) -> bool {
+        let mut st = self.state.lock();
+        st.consumers.retain(|c| !Arc::ptr_eq(c, consumer));
+        st.next_consumer = 0;
+        st.last_used_ms = now_ms();
+        self.auto_delete && st.had_consumer && st.consumers.is_empty() && !st.deleted
+    }
+
+    /// basic.get: the next ready message, with the count left behind it.
+    pub(crate) fn get(self: &Arc<Self>) -> Option<(QueuedMessage, u32)> {
+        let mut dead = Vec::new();
+        let got = {
+            let mut st = self.state.lock();
+            st.last_used_ms = now_ms();
+            self.expire_head(&mut st, now_ms(), &mut dead);
+            st.ready.pop_front().map(|m| {
+                let left = st.ready.len as u32;
+                (m, left)
+            })
+        };
+        self.publish_dead_letters(dead);
+        got
+    }
+
+    /// Record a message handed out by basic.get as unacked (not for no-ack gets).
+    pub(crate) fn track_unacked(&self, m: QueuedMessage) {
+        self.state.lock().unacked.insert(m.seq, m);
+    }
+
+    /// The message was handed out with no-ack: it leaves the queue now.
+    pub(crate) fn settle_no_ack(&self, m: &QueuedMessage) {
+        if m.persisted {
+            self.store.submit(vec![self.remove_op(m.seq)], None);
+        }
+    }
+
+    /// Acked: the messages leave the queue.
+    pub(crate) fn ack(&self, seqs: &[u64]) {
+        let mut st = self.state.lock();
+        let mut removes = Vec::new();
+        for seq in seqs {
+            if let Some(m) = st.unacked.remove(seq) {
+                if m.persisted {
+                    removes.push(self.remove_op(m.seq));
+                }
+            }
+        }
+        if !removes.is_empty() {
+            self.store.submit(removes, None);
+        }
+    }
+
+    /// Returned unacked (nack/reject with requeue, recover, channel closed): back to ready
+    /// at their original position, flagged redelivered.
+    pub(crate) fn requeue(self: &Arc<Self>, seqs: &[u64]) {
+        let mut dead = Vec::new();
+        {
+            let mut st = self.state.lock();
+            for seq in seqs {
+                if let Some(m) = st.unacked.remove(seq) {
+                    st.ready.insert_sorted(m);
+                }
+            }
+            if st.deleted {
+                return;
+            }
+            self.dispatch_locked(&mut st, now_ms(), &mut dead);
+        }
+        self.publish_dead_letters(dead);
+    }
+
+    /// Rejected without requeue: dead-lettered if the queue has a DLX, else dropped.
+    pub(crate) fn reject(&self, seqs: &[u64]) {
+        let mut dead = Vec::new();
+        {
+            let mut st = self.state.lock();
+            for seq in seqs {
+                if let Some(m) = st.unacked.remove(seq) {
+                    self.drop_message(m, Reason::Rejected, &mut dead);
+                }
+            }
+        }
+        self.publish_dead_letters(dead);
+    }
+
+    /// Drop every ready message; returns how many.
+    pub(crate) fn purge(&self) -> Result<u32> {
+        let mut st = self.state.lock();
+        let dropped = st.ready.drain();
+        if self.durable && dropped.iter().any(|m| m.persisted) {
+            let removes: Vec<MessageOp> = dropped
+                .iter()
+                .filter(|m| m.persisted)
+                .map(|m| self.remove_op(m.seq))
+                .collect();
+            self.store.submit(removes, None);
+        }
+        Ok(dropped.len() as u32)
+    }
+
+    /// Mark the queue deleted and hand back its consumers (to be told) and ready count.
+    pub(crate) fn mark_deleted(&self) -> (Vec<Arc<Consumer>>, u32) {
+        let mut st = self.state.lock();
+        st.deleted = true;
+        let count = st.ready.len as u32;
+        st.ready.drain();
+        st.unacked.clear();
+        (std::mem::take(&mut st.consumers), count)
+    }
+
+    pub fn is_deleted(&self) -> bool {
+        self.state.lock().deleted
+    }
+}
+
+/// A redelivered message carries `x-delivery-count` (how many times it was delivered
+/// before), as RabbitMQ's quorum queues write it. First deliveries are shared untouched.
+fn with_delivery_count(message: &Arc<Message>, previous: u32) -> Arc<Message> {
+    if previous == 0 {
+        return message.clone();
+    }
+    let mut m = Message::clone(message);
+    let mut headers = m.properties.headers().clone().unwrap_or_default();
+    headers.insert(
+        ShortString::from("x-delivery-count"),
+        AMQPValue::LongLongInt(i64::from(previous)),
+    );
+    m.properties = m.properties.with_headers(headers);
+    Arc::new(m)
+}
