@@ -68,7 +68,9 @@ pub struct Writer {
 
 impl Writer {
     pub fn with_capacity(n: usize) -> Self {
-        Writer { buf: Vec::with_capacity(n) }
+        Writer {
+            buf: Vec::with_capacity(n),
+        }
     }
 
     pub fn u8(&mut self, v: u8) -> &mut Self {
@@ -151,7 +153,10 @@ impl<'a> Reader<'a> {
 
     fn take(&mut self, n: usize) -> StoreResult<&'a [u8]> {
         if self.buf.len() < n {
-            return Err(err(format!("truncated record: need {n} bytes, have {}", self.buf.len())));
+            return Err(err(format!(
+                "truncated record: need {n} bytes, have {}",
+                self.buf.len()
+            )));
         }
         let (head, tail) = self.buf.split_at(n);
         self.buf = tail;
@@ -224,7 +229,10 @@ impl<'a> Reader<'a> {
         if self.buf.is_empty() {
             Ok(())
         } else {
-            Err(err(format!("{} stray bytes at end of record", self.buf.len())))
+            Err(err(format!(
+                "{} stray bytes at end of record",
+                self.buf.len()
+            )))
         }
     }
 }
@@ -233,11 +241,19 @@ impl<'a> Reader<'a> {
 // Keys
 
 pub fn exchange_key(vhost: &str, name: &str) -> StoreResult<Vec<u8>> {
-    Ok(Writer::default().u8(TAG_EXCHANGE).key_str(vhost)?.key_str(name)?.finish())
+    Ok(Writer::default()
+        .u8(TAG_EXCHANGE)
+        .key_str(vhost)?
+        .key_str(name)?
+        .finish())
 }
 
 pub fn queue_key(vhost: &str, name: &str) -> StoreResult<Vec<u8>> {
-    Ok(Writer::default().u8(TAG_QUEUE).key_str(vhost)?.key_str(name)?.finish())
+    Ok(Writer::default()
+        .u8(TAG_QUEUE)
+        .key_str(vhost)?
+        .key_str(name)?
+        .finish())
 }
 
 /// Prefix of every binding key of a vhost.
@@ -346,7 +362,12 @@ pub fn decode_queue(v: &[u8]) -> StoreResult<QueueRecord> {
     let flags = r.u8()?;
     let arguments = r.table()?;
     r.end()?;
-    Ok(QueueRecord { vhost, name, auto_delete: flags & 1 != 0, arguments })
+    Ok(QueueRecord {
+        vhost,
+        name,
+        auto_delete: flags & 1 != 0,
+        arguments,
+    })
 }
 
 pub fn encode_binding(b: &BindingRecord) -> StoreResult<Vec<u8>> {
@@ -375,7 +396,14 @@ pub fn decode_binding(v: &[u8]) -> StoreResult<BindingRecord> {
     let routing_key = r.string()?;
     let arguments = r.table()?;
     r.end()?;
-    Ok(BindingRecord { vhost, source, destination, destination_kind, routing_key, arguments })
+    Ok(BindingRecord {
+        vhost,
+        source,
+        destination,
+        destination_kind,
+        routing_key,
+        arguments,
+    })
 }
 
 pub fn encode_message(expires_at: Option<u64>, m: &Message) -> StoreResult<Vec<u8>> {
@@ -399,5 +427,13 @@ pub fn decode_message(v: &[u8]) -> StoreResult<(Option<u64>, Message)> {
     let properties = r.properties()?;
     let body = Bytes::copy_from_slice(r.bytes()?);
     r.end()?;
-    Ok((expires_at, Message { exchange, routing_key, properties, body }))
+    Ok((
+        expires_at,
+        Message {
+            exchange,
+            routing_key,
+            properties,
+            body,
+        },
+    ))
 }

@@ -24,8 +24,8 @@ use parking_lot::Mutex;
 
 use super::codec;
 use super::{
-    BindingRecord, DestinationKind, ExchangeRecord, MessageOp, OnDurable, QueueRecord,
-    Recovered, RecoveredMessage, RecoveredQueue, Store, StoreError, StoreResult,
+    BindingRecord, DestinationKind, ExchangeRecord, MessageOp, OnDurable, QueueRecord, Recovered,
+    RecoveredMessage, RecoveredQueue, Store, StoreError, StoreResult,
 };
 
 /// At most this many message operations go into one group commit.
@@ -94,7 +94,12 @@ impl FjallStore {
             .spawn(move || writer_state.run(rx))
             .map_err(|e| StoreError(format!("starting the store writer thread: {e}")))?;
         let writer_id = handle.thread().id();
-        Ok(FjallStore { shared, tx, writer: Mutex::new(Some(handle)), writer_id })
+        Ok(FjallStore {
+            shared,
+            tx,
+            writer: Mutex::new(Some(handle)),
+            writer_id,
+        })
     }
 
     /// Run `job` on the writer thread after everything submitted so far, and wait for it
@@ -128,11 +133,7 @@ impl Drop for FjallStore {
 }
 
 /// Remove every key starting with `prefix` into `batch`.
-fn remove_prefix(
-    ks: &Keyspace,
-    prefix: &[u8],
-    batch: &mut OwnedWriteBatch,
-) -> StoreResult<usize> {
+fn remove_prefix(ks: &Keyspace, prefix: &[u8], batch: &mut OwnedWriteBatch) -> StoreResult<usize> {
     let mut n = 0;
     for guard in ks.prefix(prefix) {
         let (key, _) = guard.into_inner().map_err(|e| fjall_err("scanning", e))?;
@@ -152,7 +153,9 @@ fn remove_bindings(
 ) -> StoreResult<()> {
     let prefix = codec::binding_vhost_prefix(vhost)?;
     for guard in s.meta.prefix(&prefix) {
-        let (key, value) = guard.into_inner().map_err(|e| fjall_err("scanning bindings", e))?;
+        let (key, value) = guard
+            .into_inner()
+            .map_err(|e| fjall_err("scanning bindings", e))?;
         match codec::decode_binding(&value) {
             Ok(b) if doomed(&b) => batch.remove(&s.meta, key),
             Ok(_) => {}
@@ -254,7 +257,9 @@ impl Store for FjallStore {
     fn submit(&self, ops: Vec<MessageOp>, on_durable: Option<OnDurable>) {
         if let Err(mpsc::SendError(cmd)) = self.tx.send(Cmd::Ops(ops, on_durable)) {
             if let Cmd::Ops(_, Some(cb)) = cmd {
-                cb(Err(StoreError("the store writer thread has stopped".into())));
+                cb(Err(StoreError(
+                    "the store writer thread has stopped".into(),
+                )));
             }
         }
     }
@@ -267,15 +272,22 @@ impl Store for FjallStore {
         let mut queue_index: HashMap<(String, String), usize> = HashMap::new();
 
         for guard in s.meta.iter() {
-            let (key, value) = guard.into_inner().map_err(|e| fjall_err("reading meta", e))?;
+            let (key, value) = guard
+                .into_inner()
+                .map_err(|e| fjall_err("reading meta", e))?;
             let decoded = match key.first().copied() {
                 Some(codec::TAG_EXCHANGE) => {
                     codec::decode_exchange(&value).map(|r| out.exchanges.push(r))
                 }
                 Some(codec::TAG_QUEUE) => codec::decode_queue(&value).map(|record| {
-                    queue_index
-                        .insert((record.vhost.clone(), record.name.clone()), out.queues.len());
-                    out.queues.push(RecoveredQueue { record, messages: Vec::new() });
+                    queue_index.insert(
+                        (record.vhost.clone(), record.name.clone()),
+                        out.queues.len(),
+                    );
+                    out.queues.push(RecoveredQueue {
+                        record,
+                        messages: Vec::new(),
+                    });
                 }),
                 Some(codec::TAG_BINDING) => {
                     codec::decode_binding(&value).map(|r| out.bindings.push(r))
@@ -292,7 +304,9 @@ impl Store for FjallStore {
         let mut orphans: Vec<Vec<u8>> = Vec::new();
         let mut orphan_queues: HashSet<(String, String)> = HashSet::new();
         for guard in s.messages.iter() {
-            let (key, value) = guard.into_inner().map_err(|e| fjall_err("reading messages", e))?;
+            let (key, value) = guard
+                .into_inner()
+                .map_err(|e| fjall_err("reading messages", e))?;
             let (vhost, queue, seq) = match codec::decode_message_key(&key) {
                 Ok(k) => k,
                 Err(e) => {
@@ -308,9 +322,11 @@ impl Store for FjallStore {
                 continue;
             };
             match codec::decode_message(&value) {
-                Ok((expires_at, message)) => {
-                    out.queues[qi].messages.push(RecoveredMessage { seq, expires_at, message })
-                }
+                Ok((expires_at, message)) => out.queues[qi].messages.push(RecoveredMessage {
+                    seq,
+                    expires_at,
+                    message,
+                }),
                 Err(e) => {
                     tracing::warn!(key = %codec::show_key(&key), error = %e, "skipping unreadable message")
                 }
@@ -455,7 +471,13 @@ impl Writer {
         let mut failure: Option<StoreError> = None;
         for op in ops {
             match op {
-                MessageOp::Enqueue { vhost, queue, seq, expires_at, message } => {
+                MessageOp::Enqueue {
+                    vhost,
+                    queue,
+                    seq,
+                    expires_at,
+                    message,
+                } => {
                     let encoded = codec::message_key(&vhost, &queue, seq)
                         .and_then(|k| Ok((k, codec::encode_message(expires_at, &message)?)));
                     match encoded {
@@ -466,18 +488,20 @@ impl Writer {
                         Err(e) => failure = Some(e),
                     }
                 }
-                MessageOp::Remove { vhost, queue, seq } => match codec::message_key(&vhost, &queue, seq) {
-                    Ok(key) => {
-                        // An enqueue and its removal in the same batch cancel out: seqs
-                        // are unique, so the key cannot be on disk already.
-                        if let Some(Pending::Put(_)) = self.batch.get(&key) {
-                            self.batch.remove(&key);
-                        } else {
-                            self.batch.insert(key, Pending::Delete);
+                MessageOp::Remove { vhost, queue, seq } => {
+                    match codec::message_key(&vhost, &queue, seq) {
+                        Ok(key) => {
+                            // An enqueue and its removal in the same batch cancel out: seqs
+                            // are unique, so the key cannot be on disk already.
+                            if let Some(Pending::Put(_)) = self.batch.get(&key) {
+                                self.batch.remove(&key);
+                            } else {
+                                self.batch.insert(key, Pending::Delete);
+                            }
                         }
+                        Err(e) => failure = Some(e),
                     }
-                    Err(e) => failure = Some(e),
-                },
+                }
             }
         }
         if let Some(cb) = cb {
@@ -502,7 +526,11 @@ impl Writer {
                     Pending::Delete => batch.remove(&self.shared.messages, key),
                 }
             }
-            let mode = if sync_now { PersistMode::SyncData } else { PersistMode::Buffer };
+            let mode = if sync_now {
+                PersistMode::SyncData
+            } else {
+                PersistMode::Buffer
+            };
             if let Err(e) = batch.durability(Some(mode)).commit() {
                 let e = fjall_err("committing messages", e);
                 tracing::error!(error = %e, "group commit failed");

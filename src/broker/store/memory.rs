@@ -10,8 +10,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::{
-    BindingRecord, DestinationKind, ExchangeRecord, MessageOp, OnDurable, QueueRecord,
-    Recovered, RecoveredMessage, RecoveredQueue, Store, StoreResult,
+    BindingRecord, DestinationKind, ExchangeRecord, MessageOp, OnDurable, QueueRecord, Recovered,
+    RecoveredMessage, RecoveredQueue, Store, StoreResult,
 };
 use crate::message::Message;
 
@@ -45,7 +45,9 @@ fn name(vhost: &str, name: &str) -> Name {
 impl Store for MemoryStore {
     fn save_exchange(&self, record: &ExchangeRecord) -> StoreResult<()> {
         let mut inner = self.inner.lock();
-        inner.exchanges.insert(name(&record.vhost, &record.name), record.clone());
+        inner
+            .exchanges
+            .insert(name(&record.vhost, &record.name), record.clone());
         Ok(())
     }
 
@@ -62,7 +64,9 @@ impl Store for MemoryStore {
 
     fn save_queue(&self, record: &QueueRecord) -> StoreResult<()> {
         let mut inner = self.inner.lock();
-        inner.queues.insert(name(&record.vhost, &record.name), record.clone());
+        inner
+            .queues
+            .insert(name(&record.vhost, &record.name), record.clone());
         Ok(())
     }
 
@@ -102,7 +106,13 @@ impl Store for MemoryStore {
             let mut inner = self.inner.lock();
             for op in ops {
                 match op {
-                    MessageOp::Enqueue { vhost, queue, seq, expires_at, message } => {
+                    MessageOp::Enqueue {
+                        vhost,
+                        queue,
+                        seq,
+                        expires_at,
+                        message,
+                    } => {
                         inner
                             .messages
                             .entry((vhost, queue))
@@ -168,7 +178,12 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn msg(body: &str) -> Arc<Message> {
-        Arc::new(Message::new("", "q", BasicProperties::default(), Bytes::from(body.to_owned())))
+        Arc::new(Message::new(
+            "",
+            "q",
+            BasicProperties::default(),
+            Bytes::from(body.to_owned()),
+        ))
     }
 
     fn enq(q: &str, seq: u64) -> MessageOp {
@@ -182,7 +197,11 @@ mod tests {
     }
 
     fn rem(q: &str, seq: u64) -> MessageOp {
-        MessageOp::Remove { vhost: "/".into(), queue: q.into(), seq }
+        MessageOp::Remove {
+            vhost: "/".into(),
+            queue: q.into(),
+            seq,
+        }
     }
 
     fn queue(n: &str) -> QueueRecord {
@@ -219,9 +238,12 @@ mod tests {
             arguments: FieldTable::default(),
         })
         .unwrap();
-        s.save_binding(&binding("x", "a", DestinationKind::Queue)).unwrap();
-        s.save_binding(&binding("x", "a", DestinationKind::Queue)).unwrap();
-        s.save_binding(&binding("x", "b", DestinationKind::Queue)).unwrap();
+        s.save_binding(&binding("x", "a", DestinationKind::Queue))
+            .unwrap();
+        s.save_binding(&binding("x", "a", DestinationKind::Queue))
+            .unwrap();
+        s.save_binding(&binding("x", "b", DestinationKind::Queue))
+            .unwrap();
         let calls = Arc::new(AtomicUsize::new(0));
         for seq in [3, 1, 2] {
             let c = calls.clone();

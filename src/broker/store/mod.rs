@@ -79,7 +79,11 @@ pub enum MessageOp {
         message: Arc<Message>,
     },
     /// The message at `seq` left the queue (acked, expired, dropped, dead-lettered).
-    Remove { vhost: String, queue: String, seq: u64 },
+    Remove {
+        vhost: String,
+        queue: String,
+        seq: u64,
+    },
 }
 
 /// Called once the operations of a [`Store::submit`] are durable (or failed to be).
