@@ -1,1 +1,125 @@
-fn main() {}
+//! The `mqbridge` command: parse arguments, set up logging, and hand over to the library.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tracing_subscriber::EnvFilter;
+
+use mqbridge::config::HashingAlgorithm;
+
+#[derive(Parser)]
+#[command(name = "mqbridge", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bridge until SIGINT/SIGTERM.
+    Run {
+        /// The config file.
+        #[arg(long, env = "MQBRIDGE_CONFIG", default_value = "config/mqbridge.yaml")]
+        config: PathBuf,
+    },
+    /// Validate a config file without starting anything.
+    Check {
+        /// The config file.
+        file: PathBuf,
+    },
+    /// Read a password from stdin and print its hash for a `users:` entry.
+    HashPassword {
+        #[arg(long, value_enum, default_value_t = Algorithm::Argon2id)]
+        algorithm: Algorithm,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Algorithm {
+    Argon2id,
+    #[value(name = "rabbit_password_hashing_sha256")]
+    RabbitPasswordHashingSha256,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run { config } => run(&config),
+        Command::Check { file } => match mqbridge::config::load(&file) {
+            Ok(_) => {
+                println!("{}: ok", file.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
+        Command::HashPassword { algorithm } => hash_password(algorithm),
+    }
+}
+
+fn run(path: &std::path::Path) -> ExitCode {
+    init_logging();
+    let config = match mqbridge::config::load(path) {
+        Ok(config) => config,
+        Err(e) => return fail(e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(format!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(mqbridge::server::run_until_signal(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn hash_password(algorithm: Algorithm) -> ExitCode {
+    let mut input = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut input) {
+        return fail(format!("cannot read the password from stdin: {e}"));
+    }
+    // Only the line ending `echo` or a terminal adds is dropped: other whitespace may be
+    // part of the password.
+    let password = input
+        .strip_suffix('\n')
+        .map(|p| p.strip_suffix('\r').unwrap_or(p))
+        .unwrap_or(&input);
+    if password.is_empty() {
+        return fail("the password read from stdin is empty");
+    }
+    let algorithm = match algorithm {
+        Algorithm::Argon2id => HashingAlgorithm::Argon2id,
+        Algorithm::RabbitPasswordHashingSha256 => HashingAlgorithm::RabbitPasswordHashingSha256,
+    };
+    match mqbridge::auth::hash_password(algorithm, password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+/// `MQBRIDGE_LOG`, else `RUST_LOG`, else `info`; plain text without colours when stderr is
+/// not a terminal (a log file or journald).
+fn init_logging() {
+    let filter = std::env::var("MQBRIDGE_LOG")
+        .ok()
+        .or_else(|| std::env::var("RUST_LOG").ok())
+        .and_then(|f| EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+fn fail(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("{error}");
+    ExitCode::FAILURE
+}
