@@ -144,7 +144,13 @@ for name in "${configs[@]}"; do
   [ "$persist" = persistent ] && args+=(--persistent)
   for broker in $BROKERS; do
     if [ "$broker" = rabbitmq ]; then
-      url=$RABBITMQ_URL pid=$RABBIT_PID
+      if ! kill -0 "$RABBIT_PID" 2>/dev/null; then
+        # The node is shared with other users of scripts/lib/rabbitmq.sh on this machine.
+        info "RabbitMQ (pid $RABBIT_PID) is gone; starting it again"
+        rabbitmq_start || true
+        RABBIT_PID=$(rabbitmq_pid)
+      fi
+      url=$RABBITMQ_URL pid=${RABBIT_PID:-0}
     else
       url=$MQBRIDGE_URL pid=$MQBRIDGE_PID
       if ! kill -0 "$pid" 2>/dev/null; then
