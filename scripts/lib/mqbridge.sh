@@ -56,6 +56,7 @@ mqbridge_start() {
   fi
   mkdir -p "$datadir"
   MQBRIDGE_RUN_DIR="${MQBRIDGE_RUN_DIR:-$(mktemp -d -t mqbridge-run.XXXXXX)}"
+  mkdir -p "$MQBRIDGE_RUN_DIR"
   MQBRIDGE_CONFIG="$MQBRIDGE_RUN_DIR/mqbridge.yaml"
   MQBRIDGE_LOG="$MQBRIDGE_RUN_DIR/mqbridge.log"
   mqbridge_write_config "$MQBRIDGE_CONFIG" "$extra" "$datadir"

@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# THE one test command for mqbridge: installs what it needs, then runs every suite.
+#
+#   scripts/test.sh
+#
+# Steps: install peers (apt rabbitmq-server when missing, Python venv, npm ci, Maven deps),
+# cargo fmt --check, clippy -D warnings, cargo test --workspace, cargo build --release,
+# start RabbitMQ (127.0.0.1:5682) and mqbridge (release binary, port 0, temp data dir),
+# run the pika, amqplib and RabbitMQ-Java-client suites against mqbridge, the differential
+# test (mqbridge vs RabbitMQ), the pika suite against RabbitMQ, mqbridge's clean SIGTERM
+# exit, the kill -9 crash test; stop everything it started. Every suite runs even when an
+# earlier one failed; the exit status is non-zero if any step failed.
+#
+# Environment:
+#   CARGO_TARGET_DIR        honoured (the binary is taken from there)
+#   CRASH_MESSAGES          messages in the crash test (default 20000)
+#   CRASH_TEST_RABBITMQ=1   also run the crash test against RabbitMQ (kills and restarts it)
+#   MQBRIDGE_SKIP_BRIDGE=1  developer convenience while the bridge is not runnable: run the
+#                           client suites against RabbitMQ only. Refused when CI is set.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$(pwd)
+export MQB_REPO_ROOT="$ROOT"
+export PYTHONDONTWRITEBYTECODE=1
+export DEBIAN_FRONTEND=noninteractive
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export MQBRIDGE_BIN="${MQBRIDGE_BIN:-$TARGET_DIR/release/mqbridge}"
+
+# shellcheck source=lib/common.sh
+source scripts/lib/common.sh
+# shellcheck source=lib/rabbitmq.sh
+source scripts/lib/rabbitmq.sh
+# shellcheck source=lib/mqbridge.sh
+source scripts/lib/mqbridge.sh
+
+SKIP_BRIDGE=0
+if [ "${MQBRIDGE_SKIP_BRIDGE:-0}" = 1 ]; then
+  if [ -n "${CI:-}" ] && [ "${CI}" != "false" ]; then
+    echo "ERROR: MQBRIDGE_SKIP_BRIDGE=1 is a local developer convenience; CI must not set it." >&2
+    exit 2
+  fi
+  SKIP_BRIDGE=1
+fi
+
+WORK=$(mktemp -d -t mqbridge-test.XXXXXX)
+FAILED=()
+PASSED=()
+START_TS=$(date +%s)
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [ -n "${MQBRIDGE_PID:-}" ]; then
+    mqbridge_kill9
+  fi
+  rabbitmq_stop
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# step NAME CMD...: run CMD, record pass/fail, never abort the script.
+step() {
+  local name=$1 t0 rc=0
+  shift
+  section "$name"
+  t0=$(date +%s)
+  # errexit must hold inside the step: run it as a plain (non-conditional) subshell
+  set +e
+  (
+    set -e
+    "$@"
+  )
+  rc=$?
+  set -e
+  if [ "$rc" -eq 0 ]; then
+    PASSED+=("$name ($(($(date +%s) - t0))s)")
+    info "PASS: $name"
+  else
+    FAILED+=("$name (exit $rc)")
+    info "FAIL: $name (exit $rc)"
+  fi
+  return 0
+}
+
+# must NAME CMD...: a step whose failure stops everything (nothing after it can work).
+must() {
+  local before=${#FAILED[@]}
+  step "$@"
+  if [ "${#FAILED[@]}" -ne "$before" ]; then
+    summary
+    exit 1
+  fi
+}
+
+summary() {
+  section "Summary ($(($(date +%s) - START_TS))s)"
+  local s
+  for s in "${PASSED[@]}"; do printf '  ok    %s\n' "$s" >&2; done
+  for s in "${FAILED[@]}"; do printf '  FAIL  %s\n' "$s" >&2; done
+  if [ "$SKIP_BRIDGE" = 1 ]; then
+    printf '  NOTE  MQBRIDGE_SKIP_BRIDGE=1: mqbridge was NOT tested (developer mode)\n' >&2
+  fi
+}
+
+# ---------------------------------------------------------------- installs
+
+install_system() {
+  rabbitmq_install
+  local missing=()
+  command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+  command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    apt_install "${missing[@]}"
+  fi
+  info "python3 $(python3 --version 2>&1), node $(node --version), $(mvn -v 2>/dev/null | head -n1 | sed 's/\x1b\[[0-9;]*m//g')"
+}
+
+install_rust_components() {
+  cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+  cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+  info "$(cargo --version), $(cargo fmt --version), $(cargo clippy --version)"
+}
+
+install_python() {
+  local req=tests/interop/python/requirements.txt stamp=.venv/.requirements.sha256 want
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys' >/dev/null 2>&1; then
+    rm -rf .venv
+    if ! python3 -m venv .venv; then
+      apt_install python3-venv
+      rm -rf .venv
+      python3 -m venv .venv
+    fi
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
+    echo "$want" >"$stamp"
+  fi
+  info "$(.venv/bin/python -c 'import pika, pytest; print("pika", pika.__version__, "pytest", pytest.__version__)')"
+}
+
+install_node() {
+  (cd tests/interop/node && npm ci --no-audit --no-fund --loglevel=error)
+  info "amqplib $(node -p 'require("./tests/interop/node/node_modules/amqplib/package.json").version')"
+}
+
+install_java() {
+  # Resolve the client, JUnit and plugins now so a network problem shows up here.
+  (cd tests/interop/java && mvn -q -B -DskipTests test-compile)
+}
+
+# ---------------------------------------------------------------- suites
+
+pika_suite() { # URL
+  AMQP_URL=$1 .venv/bin/python -m pytest -p no:cacheprovider -q -rfE tests/interop/python
+}
+
+node_suite() { # URL
+  (cd tests/interop/node && AMQP_URL=$1 node --test --test-reporter=spec)
+}
+
+java_suite() { # URL
+  (cd tests/interop/java && AMQP_URL=$1 mvn -q -B test)
+}
+
+differential() { # URL REFERENCE_URL
+  AMQP_URL=$1 REFERENCE_AMQP_URL=$2 .venv/bin/python -m pytest -p no:cacheprovider -q -rfE \
+    tests/interop/python/differential.py
+}
+
+crash_test_mqbridge() {
+  local dir="$WORK/crash"
+  mkdir -p "$dir/data"
+  export MQBRIDGE_CRASH_CONFIG="$dir/mqbridge.yaml"
+  mqbridge_write_config "$MQBRIDGE_CRASH_CONFIG" "" "$dir/data"
+  .venv/bin/python tests/interop/crash_test.py --target mqbridge -n "${CRASH_MESSAGES:-20000}"
+}
+
+crash_test_rabbitmq() {
+  RABBITMQ_URL=$RABBITMQ_URL .venv/bin/python tests/interop/crash_test.py --target rabbitmq \
+    -n "${CRASH_MESSAGES:-20000}"
+}
+
+start_bridge() {
+  MQBRIDGE_RUN_DIR="$WORK/bridge" mqbridge_start "" "$WORK/bridge-data"
+}
+
+stop_bridge_cleanly() {
+  mqbridge_stop
+}
+
+# ---------------------------------------------------------------- run
+
+section "mqbridge test run ($(date -u +%Y-%m-%dT%H:%M:%SZ), CI=${CI:-unset})"
+info "repo $ROOT, work dir $WORK, binary $MQBRIDGE_BIN"
+
+must "install: system packages (apt)" install_system
+must "install: rust components" install_rust_components
+must "install: python venv (pika, pytest)" install_python
+must "install: node (npm ci, amqplib)" install_node
+must "install: java (maven, amqp-client, junit)" install_java
+
+step "cargo fmt --check" cargo fmt --all -- --check
+step "cargo clippy -D warnings" cargo clippy --all-targets -- -D warnings
+step "cargo test --workspace" cargo test --workspace
+if [ "$SKIP_BRIDGE" = 1 ]; then
+  info "MQBRIDGE_SKIP_BRIDGE=1: not building the release binary"
+else
+  must "cargo build --release" cargo build --release
+fi
+
+# rabbitmq_start exports RABBITMQ_URL and remembers whether we started it: run in this shell
+section "start RabbitMQ"
+if rabbitmq_start && port_open 127.0.0.1 "$RABBITMQ_PORT"; then
+  PASSED+=("start RabbitMQ")
+else
+  FAILED+=("start RabbitMQ")
+  summary
+  exit 1
+fi
+
+if [ "$SKIP_BRIDGE" = 1 ]; then
+  step "pika suite vs RabbitMQ" pika_suite "$RABBITMQ_URL"
+  step "amqplib suite vs RabbitMQ" node_suite "$RABBITMQ_URL"
+  step "java suite vs RabbitMQ" java_suite "$RABBITMQ_URL"
+else
+  # start_bridge exports MQBRIDGE_PID/MQBRIDGE_URL: call it in this shell, not in step's subshell
+  section "start mqbridge"
+  if start_bridge; then
+    PASSED+=("start mqbridge")
+    step "pika suite vs mqbridge" pika_suite "$MQBRIDGE_URL"
+    step "amqplib suite vs mqbridge" node_suite "$MQBRIDGE_URL"
+    step "java suite vs mqbridge" java_suite "$MQBRIDGE_URL"
+    step "differential: mqbridge vs RabbitMQ" differential "$MQBRIDGE_URL" "$RABBITMQ_URL"
+    section "mqbridge: SIGTERM gives a clean exit 0"
+    if stop_bridge_cleanly; then PASSED+=("mqbridge SIGTERM exit 0"); else FAILED+=("mqbridge SIGTERM exit 0"); fi
+  else
+    FAILED+=("start mqbridge (see its log above)")
+  fi
+  step "pika suite vs RabbitMQ (reference)" pika_suite "$RABBITMQ_URL"
+  step "crash test: kill -9 mqbridge, no confirmed message lost" crash_test_mqbridge
+fi
+if [ "${CRASH_TEST_RABBITMQ:-0}" = 1 ]; then
+  step "crash test: kill -9 RabbitMQ (reference)" crash_test_rabbitmq
+fi
+
+summary
+if [ "${#FAILED[@]}" -gt 0 ]; then
+  echo "scripts/test.sh: ${#FAILED[@]} step(s) failed" >&2
+  exit 1
+fi
+echo "scripts/test.sh: all steps passed" >&2
