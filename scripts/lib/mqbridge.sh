@@ -7,11 +7,14 @@
 #       YAML appended as top-level keys; if the extra YAML has its own top-level `listeners:`
 #       or `storage:` key, that replaces the default one), starts the release binary, reads
 #       the real port back from its log and waits until it accepts connections.
-#       exports MQBRIDGE_PID, MQBRIDGE_AMQP_PORT, MQBRIDGE_URL, MQBRIDGE_CONFIG, MQBRIDGE_LOG
+#       exports MQBRIDGE_PID, MQBRIDGE_AMQP_PORT, MQBRIDGE_URL; sets (not exported: the binary
+#       reads env MQBRIDGE_CONFIG as its --config default and MQBRIDGE_LOG as its log filter)
+#       MQBRIDGE_CONFIG and MQBRIDGE_LOG (paths of the generated config and of the log file)
 #   mqbridge_stop      SIGTERM, wait; fails unless the process exits 0 within 20 s
 #   mqbridge_kill9     SIGKILL (crash), no checks
 #
 # MQBRIDGE_BIN overrides the binary (default: <repo>/target/release/mqbridge).
+# MQBRIDGE_LOG_FILTER is passed to the binary as its MQBRIDGE_LOG filter (default: info).
 
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -65,9 +68,11 @@ mqbridge_start() {
     cat "$MQBRIDGE_LOG" >>"$MQBRIDGE_LOG.previous"
     : >"$MQBRIDGE_LOG"
   fi
-  export MQBRIDGE_RUN_DIR MQBRIDGE_CONFIG MQBRIDGE_LOG MQBRIDGE_BIN
+  export -n MQBRIDGE_CONFIG MQBRIDGE_LOG 2>/dev/null || true
+  export MQBRIDGE_RUN_DIR MQBRIDGE_BIN
   info "starting $MQBRIDGE_BIN run --config $MQBRIDGE_CONFIG (log: $MQBRIDGE_LOG)"
-  NO_COLOR=1 "$MQBRIDGE_BIN" run --config "$MQBRIDGE_CONFIG" </dev/null >>"$MQBRIDGE_LOG" 2>&1 &
+  env -u MQBRIDGE_CONFIG NO_COLOR=1 MQBRIDGE_LOG="${MQBRIDGE_LOG_FILTER:-info}" \
+    "$MQBRIDGE_BIN" run --config "$MQBRIDGE_CONFIG" </dev/null >>"$MQBRIDGE_LOG" 2>&1 &
   MQBRIDGE_PID=$!
   export MQBRIDGE_PID
   port=""

@@ -51,6 +51,9 @@ class Mqbridge:
         logpath = os.path.join(self.logdir, f"mqbridge.{self.starts}.log")
         logf = open(logpath, "wb")
         env = dict(os.environ, NO_COLOR="1")
+        # the binary reads MQBRIDGE_CONFIG (--config default) and MQBRIDGE_LOG (log filter)
+        env.pop("MQBRIDGE_CONFIG", None)
+        env["MQBRIDGE_LOG"] = os.environ.get("MQBRIDGE_LOG_FILTER", "info")
         self.proc = subprocess.Popen([self.bin, "run", "--config", self.config], stdin=subprocess.DEVNULL,
                                      stdout=logf, stderr=logf, env=env)
         deadline = time.monotonic() + 60
