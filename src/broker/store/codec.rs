@@ -203,7 +203,7 @@ impl<'a> Reader<'a> {
     pub fn table(&mut self) -> StoreResult<FieldTable> {
         let b = self.bytes()?;
         match parse_field_table(b) {
-            Ok((rest, t)) if rest.is_empty() => Ok(t),
+            Ok(([], t)) => Ok(t),
             Ok((rest, _)) => Err(err(format!("{} stray bytes after field table", rest.len()))),
             Err(e) => Err(err(format!("decoding field table: {e}"))),
         }
@@ -212,7 +212,7 @@ impl<'a> Reader<'a> {
     pub fn properties(&mut self) -> StoreResult<BasicProperties> {
         let b = self.bytes()?;
         match parse_properties(b) {
-            Ok((rest, p)) if rest.is_empty() => Ok(p),
+            Ok(([], p)) => Ok(p),
             Ok((rest, _)) => Err(err(format!("{} stray bytes after properties", rest.len()))),
             Err(e) => Err(err(format!("decoding properties: {e}"))),
         }

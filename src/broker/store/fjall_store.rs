@@ -255,12 +255,11 @@ impl Store for FjallStore {
     }
 
     fn submit(&self, ops: Vec<MessageOp>, on_durable: Option<OnDurable>) {
-        if let Err(mpsc::SendError(cmd)) = self.tx.send(Cmd::Ops(ops, on_durable)) {
-            if let Cmd::Ops(_, Some(cb)) = cmd {
-                cb(Err(StoreError(
-                    "the store writer thread has stopped".into(),
-                )));
-            }
+        if let Err(mpsc::SendError(Cmd::Ops(_, Some(cb)))) = self.tx.send(Cmd::Ops(ops, on_durable))
+        {
+            cb(Err(StoreError(
+                "the store writer thread has stopped".into(),
+            )));
         }
     }
 

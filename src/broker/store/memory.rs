@@ -16,6 +16,8 @@ use super::{
 use crate::message::Message;
 
 type Name = (String, String);
+/// A queue's stored messages by seq: (expires_at, message).
+type QueueMessages = BTreeMap<u64, (Option<u64>, Arc<Message>)>;
 
 #[derive(Default)]
 struct Inner {
@@ -23,7 +25,7 @@ struct Inner {
     queues: BTreeMap<Name, QueueRecord>,
     /// In insertion order, without duplicates.
     bindings: Vec<BindingRecord>,
-    messages: BTreeMap<Name, BTreeMap<u64, (Option<u64>, Arc<Message>)>>,
+    messages: BTreeMap<Name, QueueMessages>,
 }
 
 /// A [`Store`] kept in memory; see the module documentation.
