@@ -60,7 +60,8 @@ pub struct UsersError {
 /// A password hash as stored, decoded once when the users are built.
 #[derive(Clone)]
 enum StoredHash {
-    Argon2id(PasswordHash),
+    // Boxed: a parsed PHC string is ~300 bytes, the SHA-256 form 36.
+    Argon2id(Box<PasswordHash>),
     RabbitSha256 { salt: [u8; 4], digest: [u8; 32] },
 }
 
@@ -91,7 +92,7 @@ impl StoredHash {
                 // Reject parameters argon2 cannot run with now, not at the first login.
                 argon2::Params::try_from(&hash)
                     .map_err(|e| format!("bad argon2 parameters ({e})"))?;
-                Ok(StoredHash::Argon2id(hash))
+                Ok(StoredHash::Argon2id(Box::new(hash)))
             }
             HashingAlgorithm::RabbitPasswordHashingSha256 => {
                 let bytes = BASE64
@@ -115,7 +116,7 @@ impl StoredHash {
     fn verify(&self, password: &str) -> bool {
         match self {
             StoredHash::Argon2id(hash) => Argon2::default()
-                .verify_password(password.as_bytes(), hash)
+                .verify_password(password.as_bytes(), &**hash)
                 .is_ok(),
             StoredHash::RabbitSha256 { salt, digest } => {
                 constant_time_eq(&rabbit_sha256_digest(salt, password), digest)

@@ -204,7 +204,7 @@ fn unknown_field_reports_file_line_column() {
         "listeners:\n  amqp:\n    bind: \"0.0.0.0:5672\"\n  stomp:\n    bind: \"0.0.0.0:61613\"\n  http:\n    bnd: x\n",
         7,
         5,
-        "unknown field `bnd`, expected `bind`",
+        "unknown field `bnd`, expected one of bind",
     );
     assert_err(
         "listeners: {}\nstorage: { dir: ./d }\nusers: []\nlimts: {}\n",
@@ -219,7 +219,7 @@ fn wrong_type_and_strict_booleans() {
     assert_err(
         "listeners:\n  amqp: { bind: \"0.0.0.0:5672\", heartbeat: 70000 }\n",
         2,
-        45,
+        44,
         "invalid u16",
     );
     assert_err(
@@ -286,7 +286,7 @@ fn bad_amqp_tuning() {
     assert_err(
         "listeners:\n  amqp: { bind: \"0.0.0.0:5672\", frame_max: 1024 }\n",
         2,
-        45,
+        44,
         "listeners.amqp.frame_max: 1024 is below AMQP's minimum of 4096",
     );
     assert_err(
@@ -420,14 +420,14 @@ fn bad_vhosts() {
     assert_err(
         "vhosts: [\"/\", a, \"/\"]\n",
         1,
-        19,
+        18,
         "vhosts[2]: duplicate vhost '/'",
     );
     assert_err("vhosts:\n  - \"\"\n", 2, 5, "vhosts[0]: must not be empty");
     assert_err(
         "vhosts: [a]\ntopology:\n  queues:\n    - { name: q, vhost: b }\n",
         4,
-        27,
+        25,
         "topology.queues[0].vhost: 'b' is not in vhosts (a)",
     );
     assert_err(
@@ -455,8 +455,8 @@ fn bad_topology() {
     assert_err(
         "topology:\n  exchanges:\n    - { name: x, type: topix }\n",
         3,
-        26,
-        "unknown variant `topix`",
+        24,
+        "unknown variant `topix`, expected one of direct, fanout, topic, headers",
     );
     assert_err(
         "topology:\n  queues:\n    - { name: a }\n    - { name: a }\n",
@@ -480,13 +480,13 @@ fn bad_topology() {
     assert_err(
         "topology:\n  queues:\n    - name: q\n      arguments: { x-dead-letter-exchange: 5 }\n",
         4,
-        45,
+        44,
         "topology.queues[0].arguments.x-dead-letter-exchange: must be a string",
     );
     assert_err(
         "topology:\n  queues:\n    - name: q\n      arguments: { x-overflow: drop-tail }\n",
         4,
-        33,
+        32,
         "topology.queues[0].arguments.x-overflow: must be drop-head",
     );
     assert_err(
@@ -498,8 +498,8 @@ fn bad_topology() {
     assert_err(
         "topology:\n  bindings:\n    - { source: x, destination: q, destination_type: table }\n",
         3,
-        52,
-        "unknown variant `table`",
+        54,
+        "unknown variant `table`, expected one of queue, exchange",
     );
 }
 
