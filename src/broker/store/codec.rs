@@ -46,6 +46,9 @@ use bytes::Bytes;
 use super::{BindingRecord, DestinationKind, ExchangeRecord, QueueRecord, StoreError, StoreResult};
 use crate::message::{BasicProperties, FieldTable, Message};
 
+/// fjall's key size limit.
+const MAX_KEY_LEN: usize = u16::MAX as usize;
+
 /// The first byte of every value written by this version.
 pub const FORMAT_V1: u8 = 1;
 
@@ -129,6 +132,25 @@ impl Writer {
 
     pub fn finish(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.buf)
+    }
+
+    /// Finish a key. fjall panics on keys over 65535 bytes (and empty ones), so the
+    /// limit is checked here and reported as an error.
+    pub fn finish_key(&mut self) -> StoreResult<Vec<u8>> {
+        let key = self.finish();
+        if key.is_empty() || key.len() > MAX_KEY_LEN {
+            return Err(err(format!("key of {} bytes is too long", key.len())));
+        }
+        Ok(key)
+    }
+
+    /// Finish a value. fjall panics on values of 4 GiB or more.
+    pub fn finish_value(&mut self) -> StoreResult<Vec<u8>> {
+        let value = self.finish();
+        if u32::try_from(value.len()).is_err() {
+            return Err(err(format!("record of {} bytes is too large", value.len())));
+        }
+        Ok(value)
     }
 }
 
@@ -241,24 +263,27 @@ impl<'a> Reader<'a> {
 // Keys
 
 pub fn exchange_key(vhost: &str, name: &str) -> StoreResult<Vec<u8>> {
-    Ok(Writer::default()
+    Writer::default()
         .u8(TAG_EXCHANGE)
         .key_str(vhost)?
         .key_str(name)?
-        .finish())
+        .finish_key()
 }
 
 pub fn queue_key(vhost: &str, name: &str) -> StoreResult<Vec<u8>> {
-    Ok(Writer::default()
+    Writer::default()
         .u8(TAG_QUEUE)
         .key_str(vhost)?
         .key_str(name)?
-        .finish())
+        .finish_key()
 }
 
 /// Prefix of every binding key of a vhost.
 pub fn binding_vhost_prefix(vhost: &str) -> StoreResult<Vec<u8>> {
-    Ok(Writer::default().u8(TAG_BINDING).key_str(vhost)?.finish())
+    Writer::default()
+        .u8(TAG_BINDING)
+        .key_str(vhost)?
+        .finish_key()
 }
 
 pub fn binding_key(b: &BindingRecord) -> StoreResult<Vec<u8>> {
@@ -271,18 +296,21 @@ pub fn binding_key(b: &BindingRecord) -> StoreResult<Vec<u8>> {
         .key_str(&b.destination)?
         .key_str(&b.routing_key)?;
     w.buf.extend_from_slice(&args);
-    Ok(w.finish())
+    w.finish_key()
 }
 
 /// Prefix of every message key of a queue.
 pub fn queue_messages_prefix(vhost: &str, queue: &str) -> StoreResult<Vec<u8>> {
-    Ok(Writer::default().key_str(vhost)?.key_str(queue)?.finish())
+    Writer::default()
+        .key_str(vhost)?
+        .key_str(queue)?
+        .finish_key()
 }
 
 pub fn message_key(vhost: &str, queue: &str, seq: u64) -> StoreResult<Vec<u8>> {
     let mut w = Writer::with_capacity(4 + vhost.len() + queue.len() + 8);
     w.key_str(vhost)?.key_str(queue)?.u64(seq);
-    Ok(w.finish())
+    w.finish_key()
 }
 
 /// (vhost, queue, seq) of a message key.
@@ -312,14 +340,14 @@ fn kind_byte(k: DestinationKind) -> u8 {
 
 pub fn encode_exchange(r: &ExchangeRecord) -> StoreResult<Vec<u8>> {
     let flags = u8::from(r.auto_delete) | (u8::from(r.internal) << 1);
-    Ok(Writer::default()
+    Writer::default()
         .u8(FORMAT_V1)
         .str(&r.vhost)?
         .str(&r.name)?
         .str(&r.kind)?
         .u8(flags)
         .table(&r.arguments)?
-        .finish())
+        .finish_value()
 }
 
 pub fn decode_exchange(v: &[u8]) -> StoreResult<ExchangeRecord> {
@@ -345,13 +373,13 @@ pub fn decode_exchange(v: &[u8]) -> StoreResult<ExchangeRecord> {
 }
 
 pub fn encode_queue(r: &QueueRecord) -> StoreResult<Vec<u8>> {
-    Ok(Writer::default()
+    Writer::default()
         .u8(FORMAT_V1)
         .str(&r.vhost)?
         .str(&r.name)?
         .u8(u8::from(r.auto_delete))
         .table(&r.arguments)?
-        .finish())
+        .finish_value()
 }
 
 pub fn decode_queue(v: &[u8]) -> StoreResult<QueueRecord> {
@@ -371,7 +399,7 @@ pub fn decode_queue(v: &[u8]) -> StoreResult<QueueRecord> {
 }
 
 pub fn encode_binding(b: &BindingRecord) -> StoreResult<Vec<u8>> {
-    Ok(Writer::default()
+    Writer::default()
         .u8(FORMAT_V1)
         .str(&b.vhost)?
         .str(&b.source)?
@@ -379,7 +407,7 @@ pub fn encode_binding(b: &BindingRecord) -> StoreResult<Vec<u8>> {
         .u8(kind_byte(b.destination_kind))
         .str(&b.routing_key)?
         .table(&b.arguments)?
-        .finish())
+        .finish_value()
 }
 
 pub fn decode_binding(v: &[u8]) -> StoreResult<BindingRecord> {
@@ -414,7 +442,7 @@ pub fn encode_message(expires_at: Option<u64>, m: &Message) -> StoreResult<Vec<u
         .str(&m.routing_key)?
         .properties(&m.properties)?
         .bytes(&m.body)?;
-    Ok(w.finish())
+    w.finish_value()
 }
 
 /// (expires_at, message) of a message value.

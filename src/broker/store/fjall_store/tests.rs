@@ -669,3 +669,32 @@ fn confirmed_messages_survive_sigkill() {
         durable.iter().max()
     );
 }
+
+#[test]
+fn oversized_names_are_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(dir.path());
+    assert!(s.save_queue(&queue(&"q".repeat(70_000))).is_err());
+    let (tx, rx) = mpsc::channel();
+    let long = "v".repeat(40_000);
+    s.submit(
+        vec![
+            MessageOp::Enqueue {
+                vhost: long.clone(),
+                queue: long.clone(),
+                seq: 1,
+                expires_at: None,
+                message: msg(1),
+            },
+            enq("ok", 1),
+        ],
+        Some(Box::new(move |r| tx.send(r.is_err()).unwrap())),
+    );
+    assert!(
+        rx.recv().unwrap(),
+        "the submit with an unstorable op must fail"
+    );
+    s.flush().unwrap();
+    s.save_queue(&queue("ok")).unwrap();
+    assert_eq!(seqs(&s.recover().unwrap(), "ok"), vec![1]);
+}
