@@ -187,7 +187,20 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(args)) {
+    // A broker that stops answering must not hang the whole benchmark.
+    let limit = Duration::from_secs_f64(args.warmup + args.duration + 60.0);
+    let outcome = runtime.block_on(async {
+        match tokio::time::timeout(limit, run(args)).await {
+            Ok(r) => r,
+            Err(_) => Err(format!(
+                "gave up after {}s: the broker stopped answering",
+                limit.as_secs()
+            )
+            .into()),
+        }
+    });
+    runtime.shutdown_background();
+    match outcome {
         Ok(report) => match serde_json::to_string(&report) {
             Ok(line) => {
                 println!("{line}");
