@@ -158,21 +158,25 @@ install_java() {
 
 # ---------------------------------------------------------------- suites
 
+# Each test has its own deadline (15-30 s) and each suite a wall-clock cap, so a broker that
+# hangs fails the run well inside the CI budget instead of stalling it.
 pika_suite() { # URL
-  AMQP_URL=$1 .venv/bin/python -m pytest -p no:cacheprovider -q -rfE tests/interop/python
+  AMQP_URL=$1 INTEROP_TEST_TIMEOUT=15 timeout -k 10 600 \
+    .venv/bin/python -m pytest -p no:cacheprovider -q -rfE tests/interop/python
 }
 
 node_suite() { # URL
-  (cd tests/interop/node && AMQP_URL=$1 node --test --test-reporter=spec)
+  (cd tests/interop/node && AMQP_URL=$1 timeout -k 10 300 \
+    node --test --test-timeout=20000 --test-reporter=spec)
 }
 
 java_suite() { # URL
-  (cd tests/interop/java && AMQP_URL=$1 mvn -q -B test)
+  (cd tests/interop/java && AMQP_URL=$1 timeout -k 10 300 mvn -q -B test)
 }
 
 differential() { # URL REFERENCE_URL
-  AMQP_URL=$1 REFERENCE_AMQP_URL=$2 .venv/bin/python -m pytest -p no:cacheprovider -q -rfE \
-    tests/interop/python/differential.py
+  AMQP_URL=$1 REFERENCE_AMQP_URL=$2 INTEROP_TEST_TIMEOUT=30 timeout -k 10 300 \
+    .venv/bin/python -m pytest -p no:cacheprovider -q -rfE tests/interop/python/differential.py
 }
 
 crash_test_mqbridge() {
@@ -180,7 +184,8 @@ crash_test_mqbridge() {
   mkdir -p "$dir/data"
   export MQBRIDGE_CRASH_CONFIG="$dir/mqbridge.yaml"
   mqbridge_write_config "$MQBRIDGE_CRASH_CONFIG" "" "$dir/data"
-  .venv/bin/python tests/interop/crash_test.py --target mqbridge -n "${CRASH_MESSAGES:-20000}"
+  CRASH_TEST_TIMEOUT=420 timeout -k 10 450 \
+    .venv/bin/python tests/interop/crash_test.py --target mqbridge -n "${CRASH_MESSAGES:-20000}"
 }
 
 crash_test_rabbitmq() {

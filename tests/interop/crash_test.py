@@ -17,6 +17,7 @@ Exit status 0 when no confirmed message was lost.
 """
 
 import argparse
+import atexit
 import os
 import re
 import signal
@@ -31,6 +32,10 @@ import pika
 QUEUE = "crash-test.durable"
 PORT_RE = re.compile(r'listener="?amqp"?\s+address="?[^\s"]*:(\d+)')
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class Deadline(BaseException):
+    """Raised by SIGALRM/SIGTERM; not an OSError, so no handler below swallows it."""
 
 
 def log(msg):
@@ -78,6 +83,12 @@ class Mqbridge:
     def restart(self):
         return self.start()
 
+    def reap(self):
+        """Never leave a bridge behind, whatever happened."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -123,6 +134,9 @@ class RabbitMQ:
         raise SystemExit("RabbitMQ did not come back")
 
     def stop(self):
+        pass
+
+    def reap(self):
         pass
 
 
@@ -231,9 +245,15 @@ def main():
     ap.add_argument("-n", type=int, default=int(os.environ.get("CRASH_MESSAGES", "20000")))
     ap.add_argument("--window", type=int, default=500, help="max unconfirmed publishes in flight")
     args = ap.parse_args()
+    def on_deadline(signum, frame):
+        raise Deadline(f"crash test interrupted by signal {signum} (deadline or timeout)")
+
+    signal.signal(signal.SIGALRM, on_deadline)
+    signal.signal(signal.SIGTERM, on_deadline)
     signal.alarm(int(os.environ.get("CRASH_TEST_TIMEOUT", "600")))
 
     broker = Mqbridge() if args.target == "mqbridge" else RabbitMQ()
+    atexit.register(broker.reap)
     url = broker.start()
     try:
         published, confirmed, nacked = publish(url, args.n, args.window, broker)

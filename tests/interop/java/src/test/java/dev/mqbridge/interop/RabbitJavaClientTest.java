@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Interop tests with the RabbitMQ Java client. The broker comes from AMQP_URL. */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
 class RabbitJavaClientTest {
 
   private Connection conn;
