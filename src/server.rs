@@ -1,10 +1,178 @@
-//! Starting and stopping the whole bridge: broker, store and listeners.
+//! Starting and stopping the whole bridge: store, broker, topology and listeners.
 //!
-//! (Being wired up: the broker core and the AMQP listener land in the same change.)
+//! [`start`] opens the store, recovers the broker, declares the config's topology, binds
+//! every configured listener (port 0 picks a free port) and logs one line per listener
+//! with `listener=NAME address=IP:PORT` (scripts wait for that line). [`RunningBridge::shutdown`]
+//! stops accepting, closes every AMQP connection with `connection.close` 320
+//! CONNECTION_FORCED, waits briefly for the clients' `close-ok`, and flushes the store.
+//! [`run_until_signal`] is `start` + SIGINT/SIGTERM + `shutdown`, for `mqbridge run`.
 
-use crate::config::Config;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::amqp::{self, ListenerContext, Tuning};
+use crate::auth::Users;
+use crate::broker::alarm::{spawn_monitor, ResourceLimits};
+use crate::broker::store::{open_store, SyncPolicy};
+use crate::broker::vhost::{ExchangeOptions, QueueOptions};
+use crate::broker::Broker;
+use crate::config::{Config, DestinationType, SyncSetting};
+
+/// How long shutdown waits for connections to finish their close handshake.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Housekeeping period (TTL expiry, `x-expires`).
+const HOUSEKEEPING_PERIOD: Duration = Duration::from_millis(250);
+/// Resource-alarm check period.
+const ALARM_PERIOD: Duration = Duration::from_secs(1);
+
+/// A started bridge.
+#[derive(Debug)]
+pub struct RunningBridge {
+    /// Where the AMQP listener is bound, if it is configured.
+    pub amqp_addr: Option<SocketAddr>,
+    pub broker: Arc<Broker>,
+    shutdown: CancellationToken,
+    listeners: Vec<JoinHandle<()>>,
+}
+
+/// Open the store, recover the broker and bind the listeners.
+pub async fn start(config: Config) -> Result<RunningBridge, String> {
+    let sync = match config.storage.sync {
+        SyncSetting::EveryBatch => SyncPolicy::EveryBatch,
+        SyncSetting::Interval(d) => SyncPolicy::Interval(d),
+    };
+    let dir = config.storage.dir.as_deref();
+    let store = open_store(dir, sync).map_err(|e| format!("cannot open the store: {e}"))?;
+    let broker =
+        Broker::open(store, &config.vhosts).map_err(|e| format!("cannot start the broker: {e}"))?;
+    apply_topology(&broker, &config)?;
+    broker.spawn_housekeeping(HOUSEKEEPING_PERIOD);
+    spawn_monitor(
+        &broker,
+        ResourceLimits {
+            memory_high_watermark: config.limits.memory_high_watermark,
+            disk_free_limit: config.limits.disk_free_limit,
+            data_dir: config.storage.dir.clone(),
+        },
+        ALARM_PERIOD,
+    );
+    let users = Users::from_config(&config).map_err(|e| format!("invalid users: {e}"))?;
+
+    let shutdown = CancellationToken::new();
+    let mut listeners = Vec::new();
+    let mut amqp_addr = None;
+    if let Some(listener_config) = &config.listeners.amqp {
+        let (listener, addr) = amqp::bind(listener_config).await.map_err(|e| {
+            format!(
+                "cannot bind the AMQP listener to {}: {e}",
+                listener_config.bind
+            )
+        })?;
+        tracing::info!(listener = "amqp", address = %addr, "Listening.");
+        let ctx = Arc::new(ListenerContext {
+            broker: broker.clone(),
+            auth: Arc::new(users),
+            tuning: Tuning::from_config(listener_config),
+            shutdown: shutdown.clone(),
+        });
+        listeners.push(tokio::spawn(amqp::accept_loop(listener, ctx)));
+        amqp_addr = Some(addr);
+    }
+    Ok(RunningBridge {
+        amqp_addr,
+        broker,
+        shutdown,
+        listeners,
+    })
+}
+
+impl RunningBridge {
+    /// Stop accepting, close every connection (AMQP `connection.close` 320), flush the store.
+    pub async fn shutdown(self) {
+        tracing::info!("Shutting down.");
+        self.shutdown.cancel();
+        for listener in self.listeners {
+            let abort = listener.abort_handle();
+            if tokio::time::timeout(SHUTDOWN_GRACE, listener)
+                .await
+                .is_err()
+            {
+                tracing::warn!("Connections did not close in time; dropping them.");
+                abort.abort();
+            }
+        }
+        let broker = self.broker.clone();
+        match tokio::task::spawn_blocking(move || broker.flush()).await {
+            Ok(Ok(())) => tracing::info!("Store flushed; bye."),
+            Ok(Err(e)) => tracing::error!(error = %e, "Store flush failed at shutdown."),
+            Err(e) => tracing::error!(error = %e, "Store flush task failed at shutdown."),
+        }
+    }
+}
 
 /// Run the bridge until SIGINT/SIGTERM, then shut down cleanly.
-pub async fn run_until_signal(_config: Config) -> Result<(), String> {
-    Err("the bridge is not wired yet".to_string())
+pub async fn run_until_signal(config: Config) -> Result<(), String> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut sigterm =
+        signal(SignalKind::terminate()).map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
+    let mut sigint =
+        signal(SignalKind::interrupt()).map_err(|e| format!("cannot watch SIGINT: {e}"))?;
+    let bridge = start(config).await?;
+    tokio::select! {
+        _ = sigterm.recv() => tracing::info!(signal = "SIGTERM", "Signal received."),
+        _ = sigint.recv() => tracing::info!(signal = "SIGINT", "Signal received."),
+    }
+    bridge.shutdown().await;
+    Ok(())
+}
+
+/// Declare the config's exchanges, queues and bindings (like RabbitMQ definitions).
+fn apply_topology(broker: &Broker, config: &Config) -> Result<(), String> {
+    let vhost = |name: &str| {
+        broker
+            .vhost(name)
+            .ok_or_else(|| format!("topology: unknown vhost '{name}'"))
+    };
+    for x in &config.topology.exchanges {
+        let opts = ExchangeOptions {
+            passive: false,
+            durable: x.durable,
+            auto_delete: x.auto_delete,
+            internal: x.internal,
+            arguments: x.arguments.to_field_table(),
+        };
+        vhost(&x.vhost)?
+            .exchange_declare(&x.name, x.kind.as_str(), opts)
+            .map_err(|e| format!("topology: exchange '{}': {e}", x.name))?;
+    }
+    for q in &config.topology.queues {
+        let opts = QueueOptions {
+            passive: false,
+            durable: q.durable,
+            exclusive: false,
+            auto_delete: q.auto_delete,
+            arguments: q.arguments.to_field_table(),
+        };
+        vhost(&q.vhost)?
+            .queue_declare(&q.name, opts, 0)
+            .map_err(|e| format!("topology: queue '{}': {e}", q.name))?;
+    }
+    for b in &config.topology.bindings {
+        let v = vhost(&b.vhost)?;
+        let args = b.arguments.to_field_table();
+        let result = match b.destination_type {
+            DestinationType::Queue => {
+                v.queue_bind(&b.destination, &b.source, &b.routing_key, &args, 0)
+            }
+            DestinationType::Exchange => {
+                v.exchange_bind(&b.destination, &b.source, &b.routing_key, &args)
+            }
+        };
+        result.map_err(|e| format!("topology: binding {} -> {}: {e}", b.source, b.destination))?;
+    }
+    Ok(())
 }

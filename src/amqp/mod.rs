@@ -1,1 +1,90 @@
-//! AMQP 0-9-1 listener.
+//! The AMQP 0-9-1 listener, on the amq-protocol codec.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `codec.rs` | frames ↔ bytes: the envelope, the `frame_max` check before buffering, amq-protocol for payloads |
+//! | `transport.rs` | the read buffer: frames off a socket |
+//! | `handshake.rs` | protocol header, start/tune/open, PLAIN/AMQPLAIN auth, negotiation |
+//! | `connection.rs` | one connection's reader loop: channel 0, heartbeats, alarms, shutdown, close |
+//! | `channel.rs` | one channel: state machine, content assembly, dispatch to the broker, tx |
+//! | `confirm.rs` | publisher confirms: ordering and `multiple` acks |
+//! | `writer.rs` | the writer task: batches frames and deliveries onto the socket, sends heartbeats |
+//! | `reply.rs` | `connection.close` / `channel.close` from a core error |
+//!
+//! Per connection there are two tasks: the reader (which also runs the handshake and calls
+//! the broker) and the writer. Deliveries reach the writer from the broker through each
+//! channel's [`channel::ChannelSink`] without another hop.
+
+pub mod channel;
+pub mod codec;
+pub mod confirm;
+pub mod connection;
+pub mod handshake;
+pub mod reply;
+pub mod transport;
+pub mod writer;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+pub use connection::ListenerContext;
+pub use handshake::{Authenticator, Tuning};
+
+use crate::config::AmqpListenerConfig;
+
+impl Authenticator for crate::auth::Users {
+    fn authenticate(&self, username: &str, password: &str, peer: IpAddr) -> Result<String, String> {
+        crate::auth::Users::authenticate(self, username, password, peer)
+            .map(|user| user.name)
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Tuning {
+    /// What the listener proposes in `connection.tune`, from its config.
+    pub fn from_config(config: &AmqpListenerConfig) -> Tuning {
+        Tuning {
+            channel_max: config.channel_max,
+            frame_max: config.frame_max,
+            heartbeat: config.heartbeat,
+        }
+    }
+}
+
+/// Accept connections on `listener` until `ctx.shutdown` is cancelled, then wait for the
+/// open connections to close (each sends `connection.close` 320 on the same token).
+pub async fn accept_loop(listener: TcpListener, ctx: Arc<ListenerContext>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = ctx.shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((socket, peer)) => {
+                    let _ = socket.set_nodelay(true);
+                    connections.spawn(connection::serve(ctx.clone(), socket, peer));
+                }
+                Err(e) => {
+                    // EMFILE and friends: wait a little instead of spinning.
+                    tracing::warn!(error = %e, "AMQP accept failed.");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+}
+
+/// Bind the AMQP listener (port 0 picks a free port).
+pub async fn bind(config: &AmqpListenerConfig) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let addr = config
+        .bind_addr()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+    let listener = TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    Ok((listener, local))
+}
