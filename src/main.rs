@@ -64,6 +64,7 @@ fn run(path: &std::path::Path) -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(e),
     };
+    tracing::info!(config = %path.display(), version = env!("CARGO_PKG_VERSION"), "starting mqbridge");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -107,11 +108,17 @@ fn hash_password(algorithm: Algorithm) -> ExitCode {
 /// `MQBRIDGE_LOG`, else `RUST_LOG`, else `info`; plain text without colours when stderr is
 /// not a terminal (a log file or journald).
 fn init_logging() {
-    let filter = std::env::var("MQBRIDGE_LOG")
-        .ok()
-        .or_else(|| std::env::var("RUST_LOG").ok())
-        .and_then(|f| EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
+    let spec = std::env::var("MQBRIDGE_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok();
+    let filter = match spec.as_deref().map(EnvFilter::try_new) {
+        Some(Ok(filter)) => filter,
+        Some(Err(e)) => {
+            eprintln!("ignoring the log filter from MQBRIDGE_LOG/RUST_LOG ({e}); using info");
+            EnvFilter::new("info")
+        }
+        None => EnvFilter::new("info"),
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -107,19 +107,43 @@ pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
         with_snippet: false,
     };
     let raw: RawConfig = serde_saphyr::from_str_with_options(text, options).map_err(|e| {
+        let location = e.location().unwrap_or(Location::UNKNOWN);
         let message = UserMessageFormatter
             .format_message(e.without_snippet())
             .into_owned();
-        ConfigError::at(
-            origin,
-            text,
-            e.location().unwrap_or(Location::UNKNOWN),
-            message,
-        )
+        let message = match key_of_value_at(text, location) {
+            Some(key) => format!("{key}: {message}"),
+            None => message,
+        };
+        ConfigError::at(origin, text, location, message)
     })?;
     super::validate::validate(raw, &|location, message| {
         ConfigError::at(origin, text, location, message)
     })
+}
+
+/// The key whose value starts at `location`, when that value is on the key's line
+/// (`heartbeat: 70000`, `{ type: topix }`).
+///
+/// serde-saphyr's type errors ("invalid u16", "unknown variant `md5`") point at the value
+/// but do not name its key; this names it so the message stands without the snippet.
+/// Errors about a key itself (unknown, duplicate or missing field) point at the key, so
+/// nothing ends in `:` before their column and they are left alone.
+fn key_of_value_at(text: &str, location: Location) -> Option<String> {
+    let index = usize::try_from(location.line().checked_sub(1)?).ok()?;
+    let line = text.lines().nth(index)?;
+    let column = usize::try_from(location.column().checked_sub(1)?).ok()?;
+    let before: String = line.chars().take(column).collect();
+    let before = before.trim_end().strip_suffix(':')?;
+    let start = before
+        .rfind(['{', ',', ' ', '\t', '['])
+        .map_or(0, |i| i + 1);
+    let key = before[start..].trim_matches(['"', '\'']);
+    (!key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_-.".contains(c)))
+    .then(|| key.to_string())
 }
 
 /// Make a message safe to print on one line of a terminal: a key from the file may hold

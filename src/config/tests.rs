@@ -220,13 +220,13 @@ fn wrong_type_and_strict_booleans() {
         "listeners:\n  amqp: { bind: \"0.0.0.0:5672\", heartbeat: 70000 }\n",
         2,
         44,
-        "invalid u16",
+        "heartbeat: invalid u16",
     );
     assert_err(
         "topology:\n  queues:\n    - name: q\n      durable: yes\n",
         4,
         16,
-        "invalid boolean",
+        "durable: invalid boolean",
     );
 }
 
@@ -370,7 +370,7 @@ fn unknown_hashing_algorithm() {
         "users:\n  - name: a\n    password_hash: x\n    hashing_algorithm: md5\n",
         4,
         24,
-        "unknown variant `md5`, expected one of argon2id, rabbit_password_hashing_sha256",
+        "hashing_algorithm: unknown variant `md5`, expected one of argon2id, rabbit_password_hashing_sha256",
     );
 }
 
@@ -456,7 +456,7 @@ fn bad_topology() {
         "topology:\n  exchanges:\n    - { name: x, type: topix }\n",
         3,
         24,
-        "unknown variant `topix`, expected one of direct, fanout, topic, headers",
+        "type: unknown variant `topix`, expected one of direct, fanout, topic, headers",
     );
     assert_err(
         "topology:\n  queues:\n    - { name: a }\n    - { name: a }\n",
@@ -499,7 +499,7 @@ fn bad_topology() {
         "topology:\n  bindings:\n    - { source: x, destination: q, destination_type: table }\n",
         3,
         54,
-        "unknown variant `table`, expected one of queue, exchange",
+        "destination_type: unknown variant `table`, expected one of queue, exchange",
     );
 }
 
