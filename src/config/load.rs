@@ -192,7 +192,7 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub limits: Option<RawLimits>,
     #[serde(default)]
-    pub vhosts: Option<Vec<Spanned<String>>>,
+    pub vhosts: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub users: Option<Vec<RawUser>>,
     #[serde(default)]

@@ -424,6 +424,7 @@ fn bad_vhosts() {
         "vhosts[2]: duplicate vhost '/'",
     );
     assert_err("vhosts:\n  - \"\"\n", 2, 5, "vhosts[0]: must not be empty");
+    assert_err("listeners: {}\nvhosts: []\n", 2, 9, "vhosts: empty");
     assert_err(
         "vhosts: [a]\ntopology:\n  queues:\n    - { name: q, vhost: b }\n",
         4,

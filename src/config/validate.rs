@@ -255,10 +255,18 @@ fn physical_memory() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
-fn vhosts(raw: Option<Vec<Spanned<String>>>, err: ErrorAt<'_>) -> Result<Vec<String>> {
+fn vhosts(raw: Option<Spanned<Vec<Spanned<String>>>>, err: ErrorAt<'_>) -> Result<Vec<String>> {
     let Some(raw) = raw else {
         return Ok(vec!["/".to_string()]);
     };
+    if raw.value.is_empty() {
+        // A broker without a vhost accepts no connection at all.
+        return Err(err(
+            raw.referenced,
+            "vhosts: empty; leave it out for the default [\"/\"]".to_string(),
+        ));
+    }
+    let raw = raw.value;
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(raw.len());
     for (i, v) in raw.into_iter().enumerate() {
