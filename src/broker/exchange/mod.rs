@@ -157,7 +157,7 @@ impl Exchange {
     /// Add a binding; false if an identical one exists (binding is idempotent).
     pub fn bind(&self, binding: Binding) -> Result<bool> {
         let mut b = self.bindings.write();
-        if b.all.iter().any(|x| *x == binding) {
+        if b.all.contains(&binding) {
             return Ok(false);
         }
         match &mut b.table {
