@@ -157,9 +157,7 @@ impl FrameDecoder {
         match frame_type {
             FRAME_METHOD => decode_method(channel, &payload).map(Some),
             FRAME_HEADER => match parse_content_header(&payload[..]) {
-                Ok((rest, header)) if rest.is_empty() => {
-                    Ok(Some(Frame::Header(channel, Box::new(header))))
-                }
+                Ok(([], header)) => Ok(Some(Frame::Header(channel, Box::new(header)))),
                 Ok(_) => Err(FrameError::new(
                     ReplyCode::SyntaxError,
                     "trailing bytes after the content header properties",
@@ -205,7 +203,7 @@ fn decode_method(channel: u16, payload: &[u8]) -> Result<Frame, FrameError> {
         ));
     }
     match parse_class(payload) {
-        Ok((rest, class)) if rest.is_empty() => Ok(Frame::Method(channel, Box::new(class))),
+        Ok(([], class)) => Ok(Frame::Method(channel, Box::new(class))),
         Ok(_) => Err(located(
             ReplyCode::SyntaxError,
             format!("trailing bytes after method {class_id}.{method_id}"),

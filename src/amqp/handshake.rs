@@ -136,11 +136,9 @@ where
     };
     reader.decoder.set_frame_max(frame_max);
 
-    let open = loop {
-        match next_method(reader, write).await? {
-            AMQPClass::Connection(connection::AMQPMethod::Open(open)) => break open,
-            other => return Err(refuse_out_of_order(write, &other, "connection.open").await),
-        }
+    let open = match next_method(reader, write).await? {
+        AMQPClass::Connection(connection::AMQPMethod::Open(open)) => open,
+        other => return Err(refuse_out_of_order(write, &other, "connection.open").await),
     };
     let vhost = open.virtual_host.as_str().to_string();
     if !vhost_exists(&vhost) {
@@ -341,10 +339,10 @@ fn parse_amqplain(response: &[u8]) -> Option<FieldTable> {
     framed.extend_from_slice(&len.to_be_bytes());
     framed.extend_from_slice(response);
     match parse_field_table(&framed[..]) {
-        Ok((rest, table)) if rest.is_empty() => Some(table),
+        Ok(([], table)) => Some(table),
         // Some clients do send the length prefix.
         _ => match parse_field_table(response) {
-            Ok((rest, table)) if rest.is_empty() => Some(table),
+            Ok(([], table)) => Some(table),
             _ => None,
         },
     }
