@@ -33,7 +33,8 @@ pub const MAX_BATCH_OPS: usize = 4096;
 /// A group commit stops draining once its message bodies reach this many bytes.
 pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
-/// When message operations are fsynced.
+/// When message operations are fsynced. Topology writes, purges and [`Store::flush`]
+/// always fsync before they return, under either policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncPolicy {
     /// Group commit: one `fdatasync` per batch, callbacks right after it.

@@ -698,3 +698,107 @@ fn oversized_names_are_errors_not_panics() {
     s.save_queue(&queue("ok")).unwrap();
     assert_eq!(seqs(&s.recover().unwrap(), "ok"), vec![1]);
 }
+
+/// Group-commit throughput, run by hand in release:
+/// `cargo test --release --lib broker::store::fjall_store::tests::group_commit_throughput -- --ignored --nocapture`
+///
+/// 4 publisher threads × 20 000 messages of 256 bytes, at most 1 000 unconfirmed per
+/// thread (as publishers waiting for confirms); each message is removed (acked) only once
+/// its enqueue is confirmed, so an enqueue and its remove never share a batch and never
+/// cancel out.
+#[test]
+#[ignore]
+fn group_commit_throughput() {
+    const THREADS: u64 = 4;
+    const PER_THREAD: u64 = 20_000;
+    const WINDOW: u64 = 1_000;
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(open(dir.path()));
+    let body = Bytes::from(vec![b'x'; 256]);
+    let start = Instant::now();
+    let workers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (s, body) = (s.clone(), body.clone());
+            std::thread::spawn(move || {
+                let q = format!("bench-{t}");
+                s.save_queue(&queue(&q)).unwrap();
+                let (confirm_tx, confirm_rx) = mpsc::channel::<u64>();
+                let (removed_tx, removed_rx) = mpsc::channel::<()>();
+                let (mut sent, mut confirmed, mut removed) = (0u64, 0u64, 0u64);
+                while removed < PER_THREAD {
+                    while sent < PER_THREAD && sent - confirmed < WINDOW {
+                        let tx = confirm_tx.clone();
+                        let seq = sent;
+                        s.submit(
+                            vec![MessageOp::Enqueue {
+                                vhost: V.into(),
+                                queue: q.clone(),
+                                seq,
+                                expires_at: None,
+                                message: Arc::new(Message::new(
+                                    "",
+                                    q.as_str(),
+                                    BasicProperties::default().with_delivery_mode(2),
+                                    body.clone(),
+                                )),
+                            }],
+                            Some(Box::new(move |r| {
+                                r.unwrap();
+                                let _ = tx.send(seq);
+                            })),
+                        );
+                        sent += 1;
+                    }
+                    // Wait for at least one confirm or removal, then take all that came.
+                    let mut got = false;
+                    while !got {
+                        for seq in confirm_rx.try_iter() {
+                            confirmed += 1;
+                            let tx = removed_tx.clone();
+                            s.submit(
+                                vec![rem(&q, seq)],
+                                Some(Box::new(move |r| {
+                                    r.unwrap();
+                                    let _ = tx.send(());
+                                })),
+                            );
+                            got = true;
+                        }
+                        for () in removed_rx.try_iter() {
+                            removed += 1;
+                            got = true;
+                        }
+                        if !got {
+                            if let Ok(seq) = confirm_rx.recv_timeout(Duration::from_millis(1)) {
+                                confirmed += 1;
+                                let tx = removed_tx.clone();
+                                s.submit(
+                                    vec![rem(&q, seq)],
+                                    Some(Box::new(move |r| {
+                                        r.unwrap();
+                                        let _ = tx.send(());
+                                    })),
+                                );
+                                got = true;
+                            }
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let elapsed = start.elapsed();
+    let msgs = THREADS * PER_THREAD;
+    let r = s.recover().unwrap();
+    assert!(r.queues.iter().all(|q| q.messages.is_empty()));
+    eprintln!(
+        "group commit: {msgs} enqueue+remove cycles ({} ops) in {:.2?}: {:.0} cycles/s, {:.0} ops/s",
+        msgs * 2,
+        elapsed,
+        msgs as f64 / elapsed.as_secs_f64(),
+        (msgs * 2) as f64 / elapsed.as_secs_f64()
+    );
+}
