@@ -92,9 +92,10 @@ impl<D: Clone + Eq + Hash> TopicTrie<D> {
     }
 }
 
-/// An empty routing key is one empty word, as RabbitMQ treats it.
+/// An empty key has no words (RabbitMQ: `#` matches it, `*` does not); otherwise words
+/// are dot-separated and may be empty (`a..b`).
 fn split(key: &str) -> impl Iterator<Item = &str> {
-    key.split('.')
+    key.split('.').filter(move |_| !key.is_empty())
 }
 
 fn walk<D: Clone>(node: &Node<D>, words: &[&str], out: &mut Vec<D>) {
@@ -202,6 +203,9 @@ mod tests {
         assert!(routes(&t, "a.b").is_empty());
         t.insert("", "empty");
         assert_eq!(routes(&t, ""), vec!["empty"]);
+        t.insert("*", "one-word");
+        assert_eq!(routes(&t, ""), vec!["empty"]);
+        assert_eq!(routes(&t, "x"), vec!["one-word"]);
     }
 
     #[test]
