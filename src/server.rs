@@ -72,7 +72,7 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
                 listener_config.bind
             )
         })?;
-        tracing::info!(listener = "amqp", address = %addr, "Listening.");
+        tracing::info!(listener = %"amqp", address = %addr, "Listening.");
         let ctx = Arc::new(ListenerContext {
             broker: broker.clone(),
             auth: Arc::new(users),

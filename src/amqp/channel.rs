@@ -33,6 +33,8 @@ use crate::message::Message;
 
 /// Largest message body accepted (RabbitMQ's default `max_message_size`, 128 MiB).
 pub const MAX_MESSAGE_SIZE: u64 = 128 * 1024 * 1024;
+/// Bodies below this size are copied out of the read buffer (see `finish_publish`).
+const SMALL_BODY: u64 = 4096;
 
 /// An error with the method it answers (`channel.close`/`connection.close` name it).
 #[derive(Debug, Clone)]
@@ -357,6 +359,9 @@ impl Channel {
         let properties = pending.header.map(|(_, p)| p).unwrap_or_default();
         let body = match pending.body.len() {
             0 => Bytes::new(),
+            // A small body is copied out of the read buffer: as a slice it would keep the
+            // whole buffer block (16 KiB or more) alive for as long as it sits in a queue.
+            1 if pending.received < SMALL_BODY => Bytes::copy_from_slice(&pending.body[0]),
             1 => pending.body.into_iter().next().unwrap_or_default(),
             _ => {
                 let mut joined = BytesMut::with_capacity(pending.received as usize);

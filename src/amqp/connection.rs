@@ -71,7 +71,7 @@ where
         let (read, mut write) = tokio::io::split(socket);
         let mut reader = FrameReader::new(read, ctx.tuning.frame_max);
         let broker = ctx.broker.clone();
-        let negotiated = tokio::time::timeout(
+        let handshake = tokio::time::timeout(
             HANDSHAKE_TIMEOUT,
             handshake(
                 &mut reader,
@@ -81,8 +81,12 @@ where
                 ctx.auth.clone(),
                 |name| broker.vhost(name).is_some(),
             ),
-        )
-        .await;
+        );
+        let negotiated = tokio::select! {
+            result = handshake => result,
+            // Shutting down: a connection that is not open yet is simply dropped.
+            _ = ctx.shutdown.cancelled() => return,
+        };
         let negotiated = match negotiated {
             Ok(Ok(n)) => n,
             Ok(Err(e)) => {

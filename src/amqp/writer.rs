@@ -86,6 +86,10 @@ pub async fn run_writer<W: AsyncWrite + Unpin>(
             }
             let _ = socket.flush().await;
             buf.clear();
+            if buf.capacity() > 4 * BATCH_BYTES {
+                // One huge message must not pin its size for the connection's lifetime.
+                buf = Vec::with_capacity(64 * 1024);
+            }
             last_write = Instant::now();
         }
         for (session, n) in written.drain(..) {

@@ -288,3 +288,137 @@ async fn raw_shutdown_sends_connection_close_320() {
         .expect("shutdown finishes")
         .unwrap();
 }
+
+/// Client properties announcing the `connection.blocked` capability.
+fn blocked_capable() -> amq_protocol::types::FieldTable {
+    use amq_protocol::types::{AMQPValue, FieldTable};
+    let mut caps = FieldTable::default();
+    caps.insert("connection.blocked".into(), AMQPValue::Boolean(true));
+    let mut props = FieldTable::default();
+    props.insert("capabilities".into(), AMQPValue::FieldTable(caps));
+    props
+}
+
+#[tokio::test]
+async fn raw_resource_alarm_blocks_publishers_until_cleared() {
+    use amq_protocol::protocol::queue;
+    let bridge = start_bridge().await;
+    let mut c = RawClient::open_with(bridge.amqp_addr, 0, blocked_capable()).await;
+    c.open_channel(1).await;
+    c.send(
+        1,
+        AMQPClass::Queue(queue::AMQPMethod::Declare(queue::Declare {
+            queue: "alarmed".into(),
+            ..Default::default()
+        })),
+    )
+    .await;
+    assert!(matches!(
+        c.method().await,
+        AMQPClass::Queue(queue::AMQPMethod::DeclareOk(_))
+    ));
+
+    bridge.bridge.broker.set_alarm(true);
+    match c.method().await {
+        AMQPClass::Connection(connection::AMQPMethod::Blocked(b)) => {
+            assert!(!b.reason.as_str().is_empty())
+        }
+        other => panic!("expected connection.blocked, got {other:?}"),
+    }
+    // A publish while blocked is accepted, but the connection is then no longer read:
+    // the queue.declare after it is answered only once the alarm clears.
+    let mut frames = Vec::new();
+    encode_method(
+        &mut frames,
+        1,
+        AMQPClass::Basic(basic::AMQPMethod::Publish(basic::Publish {
+            exchange: "".into(),
+            routing_key: "alarmed".into(),
+            mandatory: false,
+            immediate: false,
+        })),
+    )
+    .unwrap();
+    mqbridge::amqp::codec::encode_content(&mut frames, 1, &Default::default(), b"x", 131_072)
+        .unwrap();
+    c.send_raw(&frames).await;
+    c.send(
+        1,
+        AMQPClass::Queue(queue::AMQPMethod::Declare(queue::Declare {
+            queue: "alarmed".into(),
+            passive: true,
+            ..Default::default()
+        })),
+    )
+    .await;
+    assert!(
+        matches!(
+            c.read_within(Duration::from_millis(500)).await,
+            Read::TimedOut
+        ),
+        "nothing is read from a blocked publisher"
+    );
+    bridge.bridge.broker.set_alarm(false);
+    assert!(matches!(
+        c.method().await,
+        AMQPClass::Connection(connection::AMQPMethod::Unblocked(_))
+    ));
+    match c.method().await {
+        AMQPClass::Queue(queue::AMQPMethod::DeclareOk(ok)) => assert_eq!(ok.message_count, 1),
+        other => panic!("expected queue.declare-ok, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn raw_channel_flow_from_the_client_pauses_deliveries() {
+    let bridge = start_bridge().await;
+    let conn = lapin_connect(&bridge).await;
+    let ch = conn.create_channel().await.unwrap();
+    ch.queue_declare(
+        "flow".into(),
+        QueueDeclareOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    let active = ch
+        .channel_flow(ChannelFlowOptions { active: false })
+        .await
+        .unwrap();
+    assert!(!active);
+    let consumer = ch
+        .basic_consume(
+            "flow".into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut rx = crate::common::deliveries(&consumer);
+    let publisher = conn.create_channel().await.unwrap();
+    publisher
+        .basic_publish(
+            "".into(),
+            "flow".into(),
+            BasicPublishOptions::default(),
+            b"later",
+            BasicProperties::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), rx.recv())
+            .await
+            .is_err(),
+        "no delivery while flow is off"
+    );
+    assert!(ch
+        .channel_flow(ChannelFlowOptions { active: true })
+        .await
+        .unwrap());
+    let d = crate::common::next(&mut rx)
+        .await
+        .expect("delivery after flow on");
+    assert_eq!(d.data, b"later");
+}

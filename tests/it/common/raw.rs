@@ -38,6 +38,15 @@ impl RawClient {
 
     /// Connect and complete the handshake as guest on vhost `/`, asking for `heartbeat`.
     pub async fn open(addr: SocketAddr, heartbeat: u16) -> RawClient {
+        RawClient::open_with(addr, heartbeat, FieldTable::default()).await
+    }
+
+    /// Like [`RawClient::open`], announcing `client_properties` (e.g. capabilities).
+    pub async fn open_with(
+        addr: SocketAddr,
+        heartbeat: u16,
+        client_properties: FieldTable,
+    ) -> RawClient {
         let mut c = RawClient::connect(addr).await;
         c.send_raw(PROTOCOL_HEADER).await;
         match c.method().await {
@@ -47,7 +56,7 @@ impl RawClient {
         c.send(
             0,
             AMQPClass::Connection(connection::AMQPMethod::StartOk(connection::StartOk {
-                client_properties: FieldTable::default(),
+                client_properties,
                 mechanism: "PLAIN".into(),
                 response: LongString::from("\0guest\0guest"),
                 locale: "en_US".into(),
