@@ -375,7 +375,8 @@ struct Writer {
     unsynced_cbs: Vec<OnDurable>,
     /// Something was written since the last fsync.
     dirty: bool,
-    last_sync: Instant,
+    /// When the last fsync happened; `None` before the first.
+    last_sync: Option<Instant>,
 }
 
 fn fire(cbs: Vec<OnDurable>, result: &StoreResult<()>) {
@@ -400,7 +401,7 @@ impl Writer {
             batch_cbs: Vec::new(),
             unsynced_cbs: Vec::new(),
             dirty: false,
-            last_sync: Instant::now(),
+            last_sync: None,
         }
     }
 
@@ -446,10 +447,8 @@ impl Writer {
                 }
                 self.commit_batch();
             }
-            if let SyncPolicy::Interval(every) = self.policy {
-                if self.dirty && self.last_sync.elapsed() >= every {
-                    let _ = self.sync();
-                }
+            if self.dirty && self.sync_wait() == Some(Duration::ZERO) {
+                let _ = self.sync();
             }
         }
     }
@@ -457,11 +456,20 @@ impl Writer {
     /// How long to wait for more work before an interval fsync is due; `None` to wait for
     /// work without a deadline.
     fn next_wait(&self) -> Option<Duration> {
-        match self.policy {
-            SyncPolicy::Interval(every) if self.dirty => {
-                Some(every.saturating_sub(self.last_sync.elapsed()))
-            }
-            _ => None,
+        if self.dirty {
+            self.sync_wait()
+        } else {
+            None
+        }
+    }
+
+    /// Time left until the Interval policy allows the next fsync (zero when it is due);
+    /// `None` under EveryBatch.
+    fn sync_wait(&self) -> Option<Duration> {
+        match (self.policy, self.last_sync) {
+            (SyncPolicy::Interval(_), None) => Some(Duration::ZERO),
+            (SyncPolicy::Interval(every), Some(at)) => Some(every.saturating_sub(at.elapsed())),
+            (SyncPolicy::EveryBatch, _) => None,
         }
     }
 
@@ -538,18 +546,19 @@ impl Writer {
                 return;
             }
             if sync_now {
-                self.last_sync = Instant::now();
+                self.last_sync = Some(Instant::now());
             } else {
                 self.dirty = true;
             }
         }
         let cbs = std::mem::take(&mut self.batch_cbs);
-        if sync_now {
-            // With EveryBatch nothing is ever left unsynced, but a batch that cancelled
-            // out entirely still confirms only after earlier batches (all synced).
-            fire(cbs, &Ok(()));
-        } else {
+        if self.dirty {
+            // Wait for the fsync that covers this batch (and the earlier unsynced ones).
             self.unsynced_cbs.extend(cbs);
+        } else {
+            // Everything written is synced: this batch (or, if it cancelled out entirely,
+            // every earlier one) is durable.
+            fire(cbs, &Ok(()));
         }
     }
 
@@ -567,7 +576,7 @@ impl Writer {
             tracing::error!(error = %e, "store fsync failed");
         }
         self.dirty = false;
-        self.last_sync = Instant::now();
+        self.last_sync = Some(Instant::now());
         fire(std::mem::take(&mut self.unsynced_cbs), &result);
         result
     }

@@ -802,3 +802,39 @@ fn group_commit_throughput() {
         (msgs * 2) as f64 / elapsed.as_secs_f64()
     );
 }
+
+#[test]
+fn interval_policy_waits_for_the_interval_or_a_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = FjallStore::open(dir.path(), SyncPolicy::Interval(Duration::from_secs(3600))).unwrap();
+    let (tx, rx) = mpsc::channel();
+    // The first write is synced at once (no fsync happened for a whole interval)...
+    let t = tx.clone();
+    s.submit(
+        vec![enq("w", 1)],
+        Some(Box::new(move |_| t.send(1).unwrap())),
+    );
+    assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(1));
+    // ...the next one waits for the interval, or a flush.
+    let t = tx.clone();
+    s.submit(
+        vec![enq("w", 2)],
+        Some(Box::new(move |_| t.send(2).unwrap())),
+    );
+    // Cancelled out entirely: nothing to write, but it confirms after seq 2 only.
+    let t = tx.clone();
+    s.submit(
+        vec![enq("w", 3), rem("w", 3)],
+        Some(Box::new(move |_| t.send(3).unwrap())),
+    );
+    assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+    s.flush().unwrap();
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![2, 3]);
+    // With nothing unsynced, a cancelled-out submit confirms at once.
+    let t = tx.clone();
+    s.submit(
+        vec![enq("w", 4), rem("w", 4)],
+        Some(Box::new(move |_| t.send(4).unwrap())),
+    );
+    assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(4));
+}
