@@ -106,6 +106,12 @@ impl FjallStore {
     /// Run `job` on the writer thread after everything submitted so far, and wait for it
     /// to be durable.
     fn sync_job(&self, job: Option<Job>) -> StoreResult<()> {
+        // From an `on_durable` callback this would wait for its own thread for ever.
+        if std::thread::current().id() == self.writer_id {
+            return Err(StoreError(
+                "synchronous store call from an on_durable callback".into(),
+            ));
+        }
         let (reply_tx, reply_rx) = mpsc::sync_channel(1);
         self.tx
             .send(Cmd::Sync(job, reply_tx))

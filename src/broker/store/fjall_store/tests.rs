@@ -838,3 +838,26 @@ fn interval_policy_waits_for_the_interval_or_a_flush() {
     );
     assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok(4));
 }
+
+#[test]
+fn synchronous_calls_from_a_callback_fail_instead_of_deadlocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Arc::new(open(dir.path()));
+    let (tx, rx) = mpsc::channel();
+    let inner = s.clone();
+    s.submit(
+        vec![enq("q", 1)],
+        Some(Box::new(move |_| {
+            tx.send((
+                inner.flush().is_err(),
+                inner.save_queue(&queue("q")).is_err(),
+            ))
+            .unwrap();
+            // Submitting from a callback is fine: it only queues.
+            inner.submit(vec![rem("q", 1)], None);
+        })),
+    );
+    assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok((true, true)));
+    s.flush().unwrap();
+    assert_eq!(s.shared.messages.iter().count(), 0);
+}
