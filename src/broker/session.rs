@@ -66,6 +66,8 @@ pub struct Consumer {
     pub tag: Arc<str>,
     pub no_ack: bool,
     pub exclusive: bool,
+    /// `x-priority` argument: higher-priority consumers with credit are served first.
+    pub priority: i64,
     prefetch: u32,
     unacked: AtomicU32,
     session: Arc<Session>,
@@ -184,6 +186,16 @@ impl Session {
     /// basic.consume. Returns the consumer tag.
     pub fn consume(self: &Arc<Self>, queue: &str, opts: ConsumeOptions) -> Result<Arc<str>> {
         let q = self.vhost.queue_for(queue, self.conn)?;
+        let priority = match opts.arguments.inner().get("x-priority") {
+            None => 0,
+            Some(v) => crate::broker::queue::args::integer(v)
+                .and_then(|n| i64::try_from(n).ok())
+                .ok_or_else(|| {
+                    Error::precondition_failed(format!(
+                        "invalid arg 'x-priority' for consumer on queue '{queue}': {v:?}"
+                    ))
+                })?,
+        };
         let tag: Arc<str> = if opts.tag.is_empty() {
             Arc::from(format!("amq.ctag-{}", crate::broker::random_suffix()))
         } else {
@@ -193,6 +205,7 @@ impl Session {
             tag: tag.clone(),
             no_ack: opts.no_ack,
             exclusive: opts.exclusive,
+            priority,
             prefetch: self.prefetch_consumer.load(Ordering::Acquire),
             unacked: AtomicU32::new(0),
             session: self.clone(),

@@ -715,3 +715,41 @@ fn confirms_wait_for_the_store_and_state_survives_reopen() {
     assert_eq!(&got.message.body[..], b"2");
     assert!(got.redelivered);
 }
+
+#[test]
+fn higher_priority_consumers_are_served_first() {
+    let (_b, v) = broker();
+    declare(&v, "q", FieldTable::default());
+    let (low, high) = (Arc::new(Sink::default()), Arc::new(Sink::default()));
+    let high_session = session(&v, &high);
+    high_session.qos(1, false);
+    session(&v, &low)
+        .consume(
+            "q",
+            ConsumeOptions {
+                no_ack: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let opts = ConsumeOptions {
+        arguments: args(&[("x-priority", AMQPValue::LongInt(10))]),
+        ..Default::default()
+    };
+    high_session.consume("q", opts).unwrap();
+    for i in 0..3 {
+        v.publish(msg("", "q", &i.to_string()), false, None)
+            .unwrap();
+    }
+    // The high-priority consumer takes what its prefetch allows; the rest overflows.
+    assert_eq!(high.bodies(), vec!["0"]);
+    assert_eq!(low.bodies(), vec!["1", "2"]);
+    let bad = ConsumeOptions {
+        arguments: args(&[("x-priority", s("high"))]),
+        ..Default::default()
+    };
+    assert_eq!(
+        high_session.consume("q", bad).unwrap_err().code,
+        ReplyCode::PreconditionFailed
+    );
+}

@@ -376,14 +376,10 @@ impl Queue {
             if st.ready.len == 0 || st.consumers.is_empty() {
                 return;
             }
-            let n = st.consumers.len();
-            let Some(index) = (0..n)
-                .map(|i| (st.next_consumer + i) % n)
-                .find(|&i| st.consumers[i].has_credit())
-            else {
+            let Some(index) = next_consumer(st) else {
                 return;
             };
-            st.next_consumer = (index + 1) % n;
+            st.next_consumer = (index + 1) % st.consumers.len();
             let consumer = st.consumers[index].clone();
             let Some(mut m) = st.ready.pop_front() else {
                 return;
@@ -581,6 +577,21 @@ impl Queue {
     pub fn is_deleted(&self) -> bool {
         self.state.lock().deleted
     }
+}
+
+/// The consumer to serve next: round robin among those with credit, the highest
+/// `x-priority` first (consumer priorities, as RabbitMQ's).
+fn next_consumer(st: &QueueState) -> Option<usize> {
+    let n = st.consumers.len();
+    let mut best: Option<usize> = None;
+    for index in (0..n).map(|i| (st.next_consumer + i) % n) {
+        let c = &st.consumers[index];
+        if best.is_some_and(|b| st.consumers[b].priority >= c.priority) || !c.has_credit() {
+            continue;
+        }
+        best = Some(index);
+    }
+    best
 }
 
 /// A redelivered message carries `x-delivery-count` (how many times it was delivered
