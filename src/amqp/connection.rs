@@ -7,7 +7,9 @@
 //! - the heartbeat deadline: nothing read for two negotiated intervals drops the peer;
 //! - the broker's resource alarm: `connection.blocked`/`unblocked` for clients that
 //!   announced the capability, and no more reading from a publishing connection while the
-//!   alarm is up (TCP backpressure, as RabbitMQ does);
+//!   alarm is up (TCP backpressure, as RabbitMQ does). We do not send server-initiated
+//!   `channel.flow`: RabbitMQ replaced it with `connection.blocked` in 2.8 and several
+//!   clients mishandle it; a client's own `channel.flow` is honoured (`channel.rs`);
 //! - the listener's shutdown token: `connection.close` 320 CONNECTION_FORCED;
 //! - the writer task: if the socket fails for writing, the connection ends.
 //!
@@ -190,11 +192,12 @@ impl Connection {
         if blocked {
             self.notify_blocked(true);
         }
-        let mut last_read = Instant::now();
+        // Time spent blocked by an alarm does not count as missed heartbeats.
+        let mut unblocked_at = Instant::now();
         let mut writer_done = false;
         loop {
             let read_paused = blocked && self.publisher;
-            let hb_deadline = last_read + heartbeat * 2;
+            let hb_deadline = reader.last_read().max(unblocked_at) + heartbeat * 2;
             let close_deadline = self.closing.unwrap_or_else(Instant::now);
             tokio::select! {
                 _ = &mut writer, if !writer_done => {
@@ -214,8 +217,7 @@ impl Connection {
                     if raised != blocked {
                         blocked = raised;
                         self.notify_blocked(raised);
-                        // Time spent blocked is not a missed heartbeat.
-                        last_read = Instant::now();
+                        unblocked_at = Instant::now();
                     }
                 }
                 _ = tokio::time::sleep_until(close_deadline), if self.closing.is_some() => {
@@ -223,6 +225,10 @@ impl Connection {
                     break;
                 }
                 _ = tokio::time::sleep_until(hb_deadline), if !heartbeat.is_zero() && !read_paused => {
+                    if reader.last_read() + heartbeat * 2 > Instant::now() {
+                        // Part of a frame arrived meanwhile: the peer is alive.
+                        continue;
+                    }
                     tracing::info!(
                         connection = self.id,
                         timeout_secs = self.negotiated.heartbeat,
@@ -231,7 +237,6 @@ impl Connection {
                     break;
                 }
                 frame = reader.next_frame(), if !read_paused => {
-                    last_read = Instant::now();
                     match frame {
                         Ok(frame) => {
                             if let Next::Stop = self.handle_frame(frame) {

@@ -6,6 +6,7 @@
 
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
 
 use super::codec::{encode_method, Frame, FrameDecoder, FrameError};
 use crate::error::Error;
@@ -28,6 +29,9 @@ pub struct FrameReader<R> {
     read: R,
     buf: BytesMut,
     pub decoder: FrameDecoder,
+    /// When bytes last arrived: the heartbeat monitor counts any traffic, including the
+    /// first parts of a large frame.
+    last_read: Instant,
 }
 
 impl<R: AsyncRead + Unpin> FrameReader<R> {
@@ -36,6 +40,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
             read,
             buf: BytesMut::with_capacity(16 * 1024),
             decoder: FrameDecoder::new(frame_max),
+            last_read: Instant::now(),
         }
     }
 
@@ -60,9 +65,17 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
         }
         match self.read.read_buf(&mut self.buf).await {
             Ok(0) => Err(ReadError::Eof),
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.last_read = Instant::now();
+                Ok(())
+            }
             Err(e) => Err(ReadError::Io(e)),
         }
+    }
+
+    /// When bytes last arrived from the peer.
+    pub fn last_read(&self) -> Instant {
+        self.last_read
     }
 
     /// The bytes read but not yet decoded.
