@@ -451,3 +451,39 @@ async fn amqp_shutdown_closes_clients_with_320() {
     }
     assert!(closed, "the client connection is closed after shutdown");
 }
+
+#[tokio::test]
+async fn amqp_confirmed_persistent_messages_survive_a_restart() {
+    let bridge = start_bridge().await;
+    let conn = lapin_connect(&bridge).await;
+    let ch = conn.create_channel().await.unwrap();
+    ch.queue_declare("kept".into(), QueueDeclareOptions::durable(), FieldTable::default())
+        .await
+        .unwrap();
+    ch.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
+    for i in 0..10u8 {
+        let confirm = ch
+            .basic_publish(
+                "".into(),
+                "kept".into(),
+                BasicPublishOptions::default(),
+                &[i],
+                BasicProperties::default().with_delivery_mode(2),
+            )
+            .await
+            .unwrap();
+        assert!(confirm.await.unwrap().is_ack());
+    }
+    let dir = bridge.shutdown_keep_dir().await;
+    let bridge = crate::common::restart_bridge(dir).await;
+    let conn = lapin_connect(&bridge).await;
+    let ch = conn.create_channel().await.unwrap();
+    for i in 0..10u8 {
+        let m = ch
+            .basic_get("kept".into(), BasicGetOptions { no_ack: true })
+            .await
+            .unwrap()
+            .expect("recovered message");
+        assert_eq!(m.delivery.data, [i]);
+    }
+}

@@ -26,6 +26,12 @@ impl TestBridge {
     pub async fn shutdown(self) {
         self.bridge.shutdown().await;
     }
+
+    /// Shut down but keep the data dir, to start again on it ([`restart_bridge`]).
+    pub async fn shutdown_keep_dir(self) -> tempfile::TempDir {
+        self.bridge.shutdown().await;
+        self.dir
+    }
 }
 
 /// Start a bridge with the AMQP listener on 127.0.0.1:0 and a temp data dir.
@@ -33,9 +39,17 @@ pub async fn start_bridge() -> TestBridge {
     start_bridge_with(|_| {}).await
 }
 
+/// Start a bridge on the data dir of a previous one.
+pub async fn restart_bridge(dir: tempfile::TempDir) -> TestBridge {
+    start_bridge_on(dir, |_| {}).await
+}
+
 /// Like [`start_bridge`], letting the test adjust the config first.
 pub async fn start_bridge_with(adjust: impl FnOnce(&mut Config)) -> TestBridge {
-    let dir = tempfile::tempdir().expect("temp dir");
+    start_bridge_on(tempfile::tempdir().expect("temp dir"), adjust).await
+}
+
+async fn start_bridge_on(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> TestBridge {
     let mut config = Config::default();
     config.listeners.amqp = Some(AmqpListenerConfig::new("127.0.0.1:0"));
     config.storage.dir = Some(dir.path().to_path_buf());
