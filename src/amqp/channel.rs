@@ -457,6 +457,7 @@ impl Channel {
                     no_ack: c.no_ack,
                     exclusive: c.exclusive,
                     arguments: c.arguments,
+                    ..ConsumeOptions::default()
                 };
                 self.sink.hold();
                 let result = self.session.consume(&queue, opts);

@@ -42,13 +42,32 @@ pub struct Delivery {
     pub message: Arc<Message>,
 }
 
-#[derive(Debug, Clone, Default)]
+/// A consumer-side message filter (a JMS selector): only accepted messages are delivered.
+pub type MessageFilter = Arc<dyn Fn(&Message) -> bool + Send + Sync>;
+
+#[derive(Clone, Default)]
 pub struct ConsumeOptions {
     /// Empty: the broker generates `amq.ctag-…`.
     pub tag: String,
     pub no_ack: bool,
     pub exclusive: bool,
     pub arguments: FieldTable,
+    /// Deliver only the messages this accepts; others stay for other consumers.
+    pub filter: Option<MessageFilter>,
+    /// With a filter: drop the messages no consumer of the queue accepts instead of keeping
+    /// them (for a topic subscriber's own queue, where nobody else will ever want them).
+    pub discard_unmatched: bool,
+}
+
+impl std::fmt::Debug for ConsumeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConsumeOptions")
+            .field("tag", &self.tag)
+            .field("no_ack", &self.no_ack)
+            .field("exclusive", &self.exclusive)
+            .field("filter", &self.filter.is_some())
+            .finish()
+    }
 }
 
 /// The answer to basic.get.
@@ -68,6 +87,8 @@ pub struct Consumer {
     pub exclusive: bool,
     /// `x-priority` argument: higher-priority consumers with credit are served first.
     pub priority: i64,
+    pub(crate) filter: Option<MessageFilter>,
+    pub(crate) discard_unmatched: bool,
     prefetch: u32,
     unacked: AtomicU32,
     session: Arc<Session>,
@@ -86,6 +107,11 @@ impl std::fmt::Debug for Consumer {
 impl Consumer {
     pub(crate) fn session(&self) -> &Arc<Session> {
         &self.session
+    }
+
+    /// Whether this consumer's filter (if any) accepts `message`.
+    pub(crate) fn accepts(&self, message: &Message) -> bool {
+        self.filter.as_ref().is_none_or(|f| f(message))
     }
 
     /// May the queue hand this consumer one more message now?
@@ -206,6 +232,8 @@ impl Session {
             no_ack: opts.no_ack,
             exclusive: opts.exclusive,
             priority,
+            filter: opts.filter,
+            discard_unmatched: opts.discard_unmatched,
             prefetch: self.prefetch_consumer.load(Ordering::Acquire),
             unacked: AtomicU32::new(0),
             session: self.clone(),

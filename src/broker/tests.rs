@@ -753,3 +753,53 @@ fn higher_priority_consumers_are_served_first() {
         ReplyCode::PreconditionFailed
     );
 }
+
+#[test]
+fn filtered_consumers_get_only_what_they_accept() {
+    let (_b, v) = broker();
+    declare(&v, "q", FieldTable::default());
+    for body in ["eu-1", "us-1", "eu-2", "us-2"] {
+        v.publish(msg("", "q", body), false, None).unwrap();
+    }
+    let eu = Arc::new(Sink::default());
+    let filter: session::MessageFilter = Arc::new(|m: &Message| m.body.starts_with(b"eu"));
+    let opts = ConsumeOptions {
+        no_ack: true,
+        filter: Some(filter),
+        ..Default::default()
+    };
+    session(&v, &eu).consume("q", opts).unwrap();
+    assert_eq!(eu.bodies(), vec!["eu-1", "eu-2"]);
+    // What the filter refused stays for others.
+    assert_eq!(v.queue("q").unwrap().counts().ready, 2);
+    let rest = Arc::new(Sink::default());
+    session(&v, &rest)
+        .consume(
+            "q",
+            ConsumeOptions {
+                no_ack: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(rest.bodies(), vec!["us-1", "us-2"]);
+}
+
+#[test]
+fn a_subscriber_queue_discards_what_its_filter_refuses() {
+    let (_b, v) = broker();
+    declare(&v, "sub", FieldTable::default());
+    let sink = Arc::new(Sink::default());
+    let filter: session::MessageFilter = Arc::new(|m: &Message| m.body.as_ref() == b"yes");
+    let opts = ConsumeOptions {
+        filter: Some(filter),
+        discard_unmatched: true,
+        ..Default::default()
+    };
+    session(&v, &sink).consume("sub", opts).unwrap();
+    for body in ["no", "yes", "no"] {
+        v.publish(msg("", "sub", body), false, None).unwrap();
+    }
+    assert_eq!(sink.bodies(), vec!["yes"]);
+    assert_eq!(v.queue("sub").unwrap().counts().ready, 0);
+}

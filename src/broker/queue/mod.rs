@@ -38,6 +38,13 @@ pub struct QueuedMessage {
     pub deliveries: u32,
 }
 
+/// A ready message's place: its priority level and index in that level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Position {
+    level: usize,
+    index: usize,
+}
+
 /// Ready messages, one FIFO per priority level, each ordered by `seq`.
 #[derive(Debug, Default)]
 struct Ready {
@@ -76,6 +83,37 @@ impl Ready {
         let deque = &mut self.levels[level];
         let pos = deque.partition_point(|x| x.seq < m.seq);
         deque.insert(pos, m);
+    }
+
+    /// Where the next message to deliver sits: the highest non-empty level's head.
+    fn head_position(&self) -> Option<Position> {
+        let level = (0..self.levels.len())
+            .rev()
+            .find(|&l| !self.levels[l].is_empty())?;
+        Some(Position { level, index: 0 })
+    }
+
+    /// The position after `p` in delivery order.
+    fn next_position(&self, p: Position) -> Option<Position> {
+        if p.index + 1 < self.levels[p.level].len() {
+            return Some(Position {
+                level: p.level,
+                index: p.index + 1,
+            });
+        }
+        let level = (0..p.level).rev().find(|&l| !self.levels[l].is_empty())?;
+        Some(Position { level, index: 0 })
+    }
+
+    fn get(&self, p: Position) -> Option<&QueuedMessage> {
+        self.levels.get(p.level)?.get(p.index)
+    }
+
+    fn remove(&mut self, p: Position) -> Option<QueuedMessage> {
+        let m = self.levels.get_mut(p.level)?.remove(p.index)?;
+        self.len -= 1;
+        self.bytes -= m.message.body_len();
+        Some(m)
     }
 
     fn front(&self) -> Option<&QueuedMessage> {
@@ -376,12 +414,12 @@ impl Queue {
             if st.ready.len == 0 || st.consumers.is_empty() {
                 return;
             }
-            let Some(index) = next_consumer(st) else {
+            let Some((position, index)) = self.pick(st) else {
                 return;
             };
             st.next_consumer = (index + 1) % st.consumers.len();
             let consumer = st.consumers[index].clone();
-            let Some(mut m) = st.ready.pop_front() else {
+            let Some(mut m) = st.ready.remove(position) else {
                 return;
             };
             let redelivered = m.deliveries > 0;
@@ -405,6 +443,45 @@ impl Queue {
                 st.consumers.remove(index);
                 st.next_consumer = 0;
             }
+        }
+    }
+
+    /// The next (ready position, consumer index) to deliver. Without filters it is the head
+    /// and the next consumer with credit. With filters (selectors) it is the first message,
+    /// within [`FILTER_SCAN_LIMIT`], that a consumer with credit accepts; a message no
+    /// consumer can ever want is dropped when every consumer discards unmatched messages
+    /// (a topic subscriber's own queue).
+    fn pick(&self, st: &mut QueueState) -> Option<(Position, usize)> {
+        if !st.consumers.iter().any(|c| c.filter.is_some()) {
+            let index = next_consumer(st, None)?;
+            return Some((st.ready.head_position()?, index));
+        }
+        if !st.consumers.iter().any(|c| c.has_credit()) {
+            return None;
+        }
+        let discard = st.consumers.iter().all(|c| c.discard_unmatched);
+        let mut scanned = 0;
+        let mut position = st.ready.head_position()?;
+        loop {
+            let message = st.ready.get(position)?.message.clone();
+            if let Some(index) = next_consumer(st, Some(&message)) {
+                return Some((position, index));
+            }
+            if discard && !st.consumers.iter().any(|c| c.accepts(&message)) {
+                if let Some(m) = st.ready.remove(position) {
+                    // Not for this subscriber: it leaves the queue as if acked.
+                    if m.persisted {
+                        self.store.submit(vec![self.remove_op(m.seq)], None);
+                    }
+                }
+                position = st.ready.head_position()?;
+                continue;
+            }
+            scanned += 1;
+            if scanned >= FILTER_SCAN_LIMIT {
+                return None;
+            }
+            position = st.ready.next_position(position)?;
         }
     }
 
@@ -579,14 +656,21 @@ impl Queue {
     }
 }
 
-/// The consumer to serve next: round robin among those with credit, the highest
-/// `x-priority` first (consumer priorities, as RabbitMQ's).
-fn next_consumer(st: &QueueState) -> Option<usize> {
+/// How many ready messages dispatch looks at to find one a filtered consumer accepts.
+pub const FILTER_SCAN_LIMIT: usize = 10_000;
+
+/// The consumer to serve next: round robin among those with credit (and, for `message`,
+/// whose filter accepts it), the highest `x-priority` first (as RabbitMQ's consumer
+/// priorities).
+fn next_consumer(st: &QueueState, message: Option<&Message>) -> Option<usize> {
     let n = st.consumers.len();
     let mut best: Option<usize> = None;
     for index in (0..n).map(|i| (st.next_consumer + i) % n) {
         let c = &st.consumers[index];
-        if best.is_some_and(|b| st.consumers[b].priority >= c.priority) || !c.has_credit() {
+        if best.is_some_and(|b| st.consumers[b].priority >= c.priority)
+            || !c.has_credit()
+            || message.is_some_and(|m| !c.accepts(m))
+        {
             continue;
         }
         best = Some(index);
