@@ -9,6 +9,7 @@
 //! - [`config`]: the typed YAML configuration, its loading and validation.
 //! - [`auth`]: users and password verification (argon2id, RabbitMQ's SHA-256 scheme).
 //! - [`error`]: the core error, an AMQP reply code with its scope.
+//! - [`selector`]: JMS message selectors, parsed once and evaluated against a [`message::Message`].
 
 pub mod amqp;
 pub mod auth;
@@ -16,5 +17,6 @@ pub mod broker;
 pub mod config;
 pub mod error;
 pub mod message;
+pub mod selector;
 pub mod server;
 pub mod topology;
