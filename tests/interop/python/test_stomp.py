@@ -7,14 +7,13 @@ tests cover what RabbitMQ lacks (selectors, ActiveMQ headers, typed headers, a f
 limit); `is_rabbitmq()` branches pin the documented differences (tests/interop/README.md).
 """
 
-import json
 import re
 import time
 
 import pika
 import pytest
 
-from conftest import connect, message_count, settled_count
+from conftest import message_count, settled_count
 from stomp_helpers import RawStomp, Stomp, is_rabbitmq, mqbridge_only
 
 

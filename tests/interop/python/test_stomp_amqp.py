@@ -37,12 +37,9 @@ def amqp_get(ch, queue):
     return p, b
 
 
-# STOMP headers that control the frame and must not become AMQP headers. RabbitMQ 3.10
-# copies `receipt` and `content-length` into the headers table (an intended difference).
-FRAME_HEADERS = {"destination", "receipt", "content-length", "transaction", "message-id", "ack",
-                 "subscription", "persistent", "content-type", "correlation-id", "reply-to",
-                 "priority", "type", "expiration", "amqp-message-id"}
-RABBITMQ_LEAKS = {"receipt", "content-length"}
+# RabbitMQ 3.10 copies the `receipt`, `content-length` and `transaction` frame headers into the
+# AMQP headers table; mqbridge does not (an intended difference).
+RABBITMQ_LEAKS = {"receipt", "content-length", "transaction"}
 
 STOMP_PROPS = {
     "persistent": "true",
