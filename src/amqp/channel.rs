@@ -225,8 +225,10 @@ impl Channel {
         self.sink.close();
         self.session.close();
         self.content = None;
-        if let Mode::Tx(ops) = &mut self.mode {
-            ops.clear();
+        match &mut self.mode {
+            Mode::Tx(ops) => ops.clear(),
+            Mode::Confirm(confirms) => confirms.close(),
+            Mode::Plain => {}
         }
     }
 

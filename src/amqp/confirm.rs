@@ -34,6 +34,9 @@ pub struct ConfirmState {
     resolved: BTreeMap<u64, bool>,
     /// A publish in progress; confirms from it on wait.
     barrier: Option<u64>,
+    /// The channel is closed: late confirms (from the store's thread) are dropped, so they
+    /// never reach a new channel that reuses the number.
+    closed: bool,
 }
 
 impl ConfirmState {
@@ -60,6 +63,9 @@ impl ConfirmState {
 
     fn drain(&mut self) -> Vec<ConfirmFrame> {
         let mut frames = Vec::new();
+        if self.closed {
+            return frames;
+        }
         let mut acks_from: Option<u64> = None;
         loop {
             let next = self.sent_upto + 1;
@@ -112,6 +118,13 @@ impl Confirms {
         let frames = state.end_publish();
         // Sent under the lock so that frames from two threads keep their order.
         self.send(frames);
+    }
+
+    /// The channel closed: send nothing more.
+    pub fn close(&self) {
+        let mut state = self.state.lock();
+        state.closed = true;
+        state.resolved.clear();
     }
 
     pub fn resolve(&self, seq: u64, ack: bool) {
@@ -186,5 +199,14 @@ mod tests {
             vec![(2, true, true), (3, false, false), (4, false, true)]
         );
         assert!(s.resolve(4, true).is_empty(), "a late duplicate is ignored");
+    }
+
+    #[test]
+    fn nothing_after_close() {
+        let mut s = ConfirmState::default();
+        s.begin_publish();
+        s.end_publish();
+        s.closed = true;
+        assert!(s.resolve(1, true).is_empty());
     }
 }

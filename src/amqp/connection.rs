@@ -286,6 +286,11 @@ impl Connection {
 
     fn start_close(&mut self, close: AMQPClass) {
         if self.closing.is_none() {
+            // No more deliveries or confirms after our connection.close: the peer would
+            // only discard them. Unacked messages go back to their queues now.
+            for channel in self.channels.values_mut() {
+                channel.release();
+            }
             self.send(0, close);
             self.closing = Some(Instant::now() + CLOSE_TIMEOUT);
         }

@@ -457,10 +457,16 @@ async fn amqp_confirmed_persistent_messages_survive_a_restart() {
     let bridge = start_bridge().await;
     let conn = lapin_connect(&bridge).await;
     let ch = conn.create_channel().await.unwrap();
-    ch.queue_declare("kept".into(), QueueDeclareOptions::durable(), FieldTable::default())
+    ch.queue_declare(
+        "kept".into(),
+        QueueDeclareOptions::durable(),
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    ch.confirm_select(ConfirmSelectOptions::default())
         .await
         .unwrap();
-    ch.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
     for i in 0..10u8 {
         let confirm = ch
             .basic_publish(

@@ -422,3 +422,82 @@ async fn raw_channel_flow_from_the_client_pauses_deliveries() {
         .expect("delivery after flow on");
     assert_eq!(d.data, b"later");
 }
+
+#[tokio::test]
+async fn raw_channel_above_channel_max_is_530() {
+    let bridge = start_bridge_with(|config| {
+        if let Some(amqp) = config.listeners.amqp.as_mut() {
+            amqp.channel_max = 2;
+        }
+    })
+    .await;
+    let mut c = RawClient::open(bridge.amqp_addr, 0).await;
+    c.open_channel(2).await;
+    c.send(
+        3,
+        AMQPClass::Channel(channel::AMQPMethod::Open(channel::Open {})),
+    )
+    .await;
+    let (code, text) = c.expect_connection_close().await;
+    assert_eq!(code, 530, "{text}");
+}
+
+#[tokio::test]
+async fn raw_lowered_frame_max_splits_content_both_ways() {
+    use amq_protocol::protocol::queue;
+    use mqbridge::amqp::codec::{encode_content, Frame};
+    let bridge = start_bridge().await;
+    let mut c = RawClient::open_tuned(bridge.amqp_addr, 0, Some(4096), Default::default()).await;
+    c.open_channel(1).await;
+    c.send(
+        1,
+        AMQPClass::Queue(queue::AMQPMethod::Declare(queue::Declare {
+            queue: "small-frames".into(),
+            ..Default::default()
+        })),
+    )
+    .await;
+    c.method().await;
+    let body: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
+    let mut frames = Vec::new();
+    encode_method(
+        &mut frames,
+        1,
+        AMQPClass::Basic(basic::AMQPMethod::Publish(basic::Publish {
+            exchange: "".into(),
+            routing_key: "small-frames".into(),
+            mandatory: false,
+            immediate: false,
+        })),
+    )
+    .unwrap();
+    encode_content(&mut frames, 1, &Default::default(), &body, 4096).unwrap();
+    c.send_raw(&frames).await;
+    c.send(
+        1,
+        AMQPClass::Basic(basic::AMQPMethod::Get(basic::Get {
+            queue: "small-frames".into(),
+            no_ack: true,
+        })),
+    )
+    .await;
+    assert!(matches!(
+        c.method().await,
+        AMQPClass::Basic(basic::AMQPMethod::GetOk(_))
+    ));
+    match c.read().await {
+        Read::Frame(Frame::Header(1, h)) => assert_eq!(h.body_size, 10_000),
+        other => panic!("expected a content header, got {other:?}"),
+    }
+    let mut got = Vec::new();
+    while got.len() < body.len() {
+        match c.read().await {
+            Read::Frame(Frame::Body(1, b)) => {
+                assert!(b.len() + 8 <= 4096, "body frame of {} bytes", b.len());
+                got.extend_from_slice(&b);
+            }
+            other => panic!("expected a body frame, got {other:?}"),
+        }
+    }
+    assert_eq!(got, body);
+}

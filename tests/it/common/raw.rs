@@ -47,6 +47,16 @@ impl RawClient {
         heartbeat: u16,
         client_properties: FieldTable,
     ) -> RawClient {
+        RawClient::open_tuned(addr, heartbeat, None, client_properties).await
+    }
+
+    /// The full form: `frame_max` lowers the server's proposal when given.
+    pub async fn open_tuned(
+        addr: SocketAddr,
+        heartbeat: u16,
+        frame_max: Option<u32>,
+        client_properties: FieldTable,
+    ) -> RawClient {
         let mut c = RawClient::connect(addr).await;
         c.send_raw(PROTOCOL_HEADER).await;
         match c.method().await {
@@ -71,7 +81,7 @@ impl RawClient {
             0,
             AMQPClass::Connection(connection::AMQPMethod::TuneOk(connection::TuneOk {
                 channel_max: tune.channel_max,
-                frame_max: tune.frame_max,
+                frame_max: frame_max.unwrap_or(tune.frame_max),
                 heartbeat,
             })),
         )
@@ -83,6 +93,7 @@ impl RawClient {
             })),
         )
         .await;
+        c.decoder = FrameDecoder::new(frame_max.unwrap_or(tune.frame_max));
         match c.method().await {
             AMQPClass::Connection(connection::AMQPMethod::OpenOk(_)) => {}
             other => panic!("expected connection.open-ok, got {other:?}"),
