@@ -6,6 +6,7 @@
 //! - [`broker`]: the AMQP 0-9-1 core (vhosts, exchanges, queues, consumers, store). It
 //!   knows no wire protocol.
 //! - [`amqp`]: the AMQP 0-9-1 listener, on the amq-protocol codec.
+//! - [`stomp`]: the STOMP 1.0–1.2 listener, on our own codec.
 //! - [`config`]: the typed YAML configuration, its loading and validation.
 //! - [`auth`]: users and password verification (argon2id, RabbitMQ's SHA-256 scheme).
 //! - [`error`]: the core error, an AMQP reply code with its scope.
@@ -19,4 +20,5 @@ pub mod error;
 pub mod message;
 pub mod selector;
 pub mod server;
+pub mod stomp;
 pub mod topology;
