@@ -162,3 +162,61 @@ async fn amqp_tx_and_confirm_exclude_each_other() {
     let err = ch.tx_select().await.expect_err("406");
     assert_eq!(reply_code(&err), Some(406), "{err}");
 }
+
+#[tokio::test]
+async fn amqp_config_user_with_hashed_password() {
+    use mqbridge::config::{HashingAlgorithm, UserConfig};
+    let hash =
+        mqbridge::auth::hash_password(HashingAlgorithm::RabbitPasswordHashingSha256, "s3cret")
+            .expect("hash");
+    let bridge = crate::common::start_bridge_with(|config| {
+        config.users.push(UserConfig {
+            name: "orders-app".into(),
+            password_hash: hash,
+            hashing_algorithm: HashingAlgorithm::RabbitPasswordHashingSha256,
+            tags: Vec::new(),
+            loopback_only: None,
+        });
+    })
+    .await;
+    let ok = format!("amqp://orders-app:s3cret@{}/%2f", bridge.amqp_addr);
+    let conn = lapin::Connection::connect(&ok, lapin::ConnectionProperties::default())
+        .await
+        .expect("configured user logs in");
+    assert!(conn.status().connected());
+    let bad = format!("amqp://orders-app:nope@{}/%2f", bridge.amqp_addr);
+    let err = lapin::Connection::connect(&bad, lapin::ConnectionProperties::default())
+        .await
+        .expect_err("refused");
+    assert_eq!(reply_code(&err), Some(403), "{err}");
+}
+
+/// A non-loopback IPv4 address of this machine, if it has one.
+fn non_loopback_ipv4() -> Option<std::net::Ipv4Addr> {
+    // Connecting a UDP socket sends nothing; it only picks the outgoing interface.
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect("192.0.2.1:9").ok()?;
+    match socket.local_addr().ok()?.ip() {
+        std::net::IpAddr::V4(ip) if !ip.is_loopback() && !ip.is_unspecified() => Some(ip),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn amqp_guest_is_refused_from_a_non_loopback_address() {
+    let Some(ip) = non_loopback_ipv4() else {
+        eprintln!("no non-loopback IPv4 address here; skipping");
+        return;
+    };
+    let bridge = crate::common::start_bridge_with(|config| {
+        if let Some(amqp) = config.listeners.amqp.as_mut() {
+            amqp.bind = "0.0.0.0:0".into();
+        }
+    })
+    .await;
+    let uri = format!("amqp://guest:guest@{ip}:{}/%2f", bridge.amqp_addr.port());
+    let err = lapin::Connection::connect(&uri, lapin::ConnectionProperties::default())
+        .await
+        .expect_err("guest is loopback-only");
+    assert_eq!(reply_code(&err), Some(403), "{err}");
+}
