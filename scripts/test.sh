@@ -5,10 +5,12 @@
 #
 # Steps: install peers (apt rabbitmq-server when missing, Python venv, npm ci, Maven deps),
 # cargo fmt --check, clippy -D warnings, cargo test --workspace, cargo build --release,
-# start RabbitMQ (127.0.0.1:5682) and mqbridge (release binary, port 0, temp data dir),
-# run the pika, amqplib and RabbitMQ-Java-client suites against mqbridge, the differential
-# test (mqbridge vs RabbitMQ), the pika suite against RabbitMQ, mqbridge's clean SIGTERM
-# exit, the kill -9 crash test; stop everything it started. Every suite runs even when an
+# start RabbitMQ (127.0.0.1:5682, its STOMP plugin on 127.0.0.1:61623) and mqbridge (release
+# binary, AMQP and STOMP listeners on port 0, temp data dir), run the pika, amqplib and
+# RabbitMQ-Java-client suites against mqbridge, the stomp.py suites (STOMP, STOMP<->AMQP)
+# against mqbridge, the differential tests (AMQP and STOMP, mqbridge vs RabbitMQ), the pika
+# and stomp.py suites against RabbitMQ, mqbridge's clean SIGTERM exit, the kill -9 crash
+# test; stop everything it started. Every suite runs even when an
 # earlier one failed; the exit status is non-zero if any step failed.
 #
 # Environment:
@@ -143,7 +145,7 @@ install_python() {
     .venv/bin/python -m pip install -q --disable-pip-version-check -r "$req"
     echo "$want" >"$stamp"
   fi
-  info "$(.venv/bin/python -c 'import pika, pytest; print("pika", pika.__version__, "pytest", pytest.__version__)')"
+  info "$(.venv/bin/python -c 'import pika, pytest, stomp; print("pika", pika.__version__, "stomp.py", stomp.__version__, "pytest", pytest.__version__)')"
 }
 
 install_node() {
@@ -162,7 +164,24 @@ install_java() {
 # hangs fails the run well inside the CI budget instead of stalling it.
 pika_suite() { # URL
   AMQP_URL=$1 INTEROP_TEST_TIMEOUT=15 timeout -k 10 600 \
-    .venv/bin/python -m pytest -p no:cacheprovider -q -rfE tests/interop/python
+    .venv/bin/python -m pytest -p no:cacheprovider -q -rfE tests/interop/python \
+    --ignore-glob='*/test_stomp*.py'
+}
+
+# stomp.py suites: STOMP alone and STOMP<->AMQP on one broker. BROKER is mqbridge or rabbitmq
+# (mqbridge-only tests are skipped against RabbitMQ, listed by -rs).
+stomp_suite() { # STOMP_HOST_PORT AMQP_URL BROKER
+  [ -n "$1" ] || die "no STOMP listener to test ($3 did not report one; see its log)"
+  STOMP_HOST_PORT=$1 AMQP_URL=$2 STOMP_BROKER=$3 INTEROP_TEST_TIMEOUT=15 timeout -k 10 300 \
+    .venv/bin/python -m pytest -p no:cacheprovider -q -rfEs \
+    tests/interop/python/test_stomp.py tests/interop/python/test_stomp_amqp.py
+}
+
+differential_stomp() { # STOMP_HOST_PORT AMQP_URL REFERENCE_STOMP_HOST_PORT REFERENCE_AMQP_URL
+  [ -n "$1" ] || die "mqbridge has no STOMP listener (no listener=stomp line in its log)"
+  STOMP_HOST_PORT=$1 AMQP_URL=$2 REFERENCE_STOMP_HOST_PORT=$3 REFERENCE_AMQP_URL=$4 \
+    INTEROP_TEST_TIMEOUT=30 timeout -k 10 300 \
+    .venv/bin/python -m pytest -p no:cacheprovider -q -rfE tests/interop/python/differential_stomp.py
 }
 
 node_suite() { # URL
@@ -194,7 +213,8 @@ crash_test_rabbitmq() {
 }
 
 start_bridge() {
-  MQBRIDGE_RUN_DIR="$WORK/bridge" mqbridge_start "" "$WORK/bridge-data"
+  # exports MQBRIDGE_STOMP_HOST_PORT too, or leaves it unset (and the STOMP steps fail)
+  MQBRIDGE_RUN_DIR="$WORK/bridge" mqbridge_start "$MQBRIDGE_LISTENERS_AMQP_STOMP" "$WORK/bridge-data"
 }
 
 stop_bridge_cleanly() {
@@ -208,7 +228,7 @@ info "repo $ROOT, work dir $WORK, binary $MQBRIDGE_BIN"
 
 must "install: system packages (apt)" install_system
 must "install: rust components" install_rust_components
-must "install: python venv (pika, pytest)" install_python
+must "install: python venv (pika, stomp.py, pytest)" install_python
 must "install: node (npm ci, amqplib)" install_node
 must "install: java (maven, amqp-client, junit)" install_java
 
@@ -235,6 +255,7 @@ if [ "$SKIP_BRIDGE" = 1 ]; then
   step "pika suite vs RabbitMQ" pika_suite "$RABBITMQ_URL"
   step "amqplib suite vs RabbitMQ" node_suite "$RABBITMQ_URL"
   step "java suite vs RabbitMQ" java_suite "$RABBITMQ_URL"
+  step "stomp.py suites vs RabbitMQ STOMP plugin" stomp_suite "$RABBITMQ_STOMP_HOST_PORT" "$RABBITMQ_URL" rabbitmq
 else
   # start_bridge exports MQBRIDGE_PID/MQBRIDGE_URL: call it in this shell, not in step's subshell
   section "start mqbridge"
@@ -244,12 +265,17 @@ else
     step "amqplib suite vs mqbridge" node_suite "$MQBRIDGE_URL"
     step "java suite vs mqbridge" java_suite "$MQBRIDGE_URL"
     step "differential: mqbridge vs RabbitMQ" differential "$MQBRIDGE_URL" "$RABBITMQ_URL"
+    step "stomp.py suites vs mqbridge" stomp_suite "${MQBRIDGE_STOMP_HOST_PORT:-}" "$MQBRIDGE_URL" mqbridge
+    step "differential STOMP: mqbridge vs RabbitMQ" differential_stomp "${MQBRIDGE_STOMP_HOST_PORT:-}" \
+      "$MQBRIDGE_URL" "$RABBITMQ_STOMP_HOST_PORT" "$RABBITMQ_URL"
     section "mqbridge: SIGTERM gives a clean exit 0"
     if stop_bridge_cleanly; then PASSED+=("mqbridge SIGTERM exit 0"); else FAILED+=("mqbridge SIGTERM exit 0"); fi
   else
     FAILED+=("start mqbridge (see its log above)")
   fi
   step "pika suite vs RabbitMQ (reference)" pika_suite "$RABBITMQ_URL"
+  step "stomp.py suites vs RabbitMQ STOMP plugin (reference)" stomp_suite "$RABBITMQ_STOMP_HOST_PORT" \
+    "$RABBITMQ_URL" rabbitmq
   step "crash test: kill -9 mqbridge, no confirmed message lost" crash_test_mqbridge
 fi
 if [ "${CRASH_TEST_RABBITMQ:-0}" = 1 ]; then

@@ -7,7 +7,11 @@
 #       YAML appended as top-level keys; if the extra YAML has its own top-level `listeners:`
 #       or `storage:` key, that replaces the default one), starts the release binary, reads
 #       the real port back from its log and waits until it accepts connections.
-#       exports MQBRIDGE_PID, MQBRIDGE_AMQP_PORT, MQBRIDGE_URL; sets (not exported: the binary
+#       exports MQBRIDGE_PID, MQBRIDGE_AMQP_PORT, MQBRIDGE_URL; when the config has a STOMP
+#       listener (`mqbridge_start "$MQBRIDGE_LISTENERS_AMQP_STOMP" DIR`), also waits for its
+#       `listener=stomp address=...` line and exports MQBRIDGE_STOMP_PORT and
+#       MQBRIDGE_STOMP_HOST_PORT (127.0.0.1:PORT); if that line never comes the start still
+#       succeeds (the AMQP suites can run) with both unset and a warning; sets (not exported: the binary
 #       reads env MQBRIDGE_CONFIG as its --config default and MQBRIDGE_LOG as its log filter)
 #       MQBRIDGE_CONFIG and MQBRIDGE_LOG (paths of the generated config and of the log file)
 #   mqbridge_stop      SIGTERM, wait; fails unless the process exits 0 within 20 s
@@ -20,6 +24,12 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 MQBRIDGE_BIN="${MQBRIDGE_BIN:-$MQB_REPO_ROOT/target/release/mqbridge}"
+
+# Extra YAML for mqbridge_start: AMQP and STOMP listeners, both on loopback port 0.
+# shellcheck disable=SC2034 # used by callers
+MQBRIDGE_LISTENERS_AMQP_STOMP='listeners:
+  amqp: { bind: "127.0.0.1:0" }
+  stomp: { bind: "127.0.0.1:0" }'
 
 # mqbridge_write_config FILE "<extra yaml>" DATADIR
 mqbridge_write_config() {
@@ -99,6 +109,32 @@ mqbridge_start() {
   export MQBRIDGE_AMQP_PORT MQBRIDGE_URL
   wait_for_port 127.0.0.1 "$MQBRIDGE_AMQP_PORT" "$timeout"
   info "mqbridge pid $MQBRIDGE_PID, AMQP on 127.0.0.1:$MQBRIDGE_AMQP_PORT"
+  unset MQBRIDGE_STOMP_PORT MQBRIDGE_STOMP_HOST_PORT
+  if grep -qE '^[[:space:]]+stomp:' "$MQBRIDGE_CONFIG"; then
+    mqbridge_read_stomp_port "$timeout" || true
+  fi
+}
+
+# mqbridge_read_stomp_port [TIMEOUT=30]: wait for `listener=stomp address=...` in the log of
+# the running bridge; exports MQBRIDGE_STOMP_PORT and MQBRIDGE_STOMP_HOST_PORT. Fails (with
+# both unset) if the line does not appear or the port does not accept connections.
+mqbridge_read_stomp_port() {
+  local timeout=${1:-30} i port=""
+  for ((i = 0; i < timeout * 10; i++)); do
+    port=$(mqbridge_read_port "$MQBRIDGE_LOG" stomp)
+    [ -n "$port" ] && break
+    kill -0 "${MQBRIDGE_PID:-0}" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$port" ]; then
+    info "WARNING: no 'listener=stomp address=...' line in the mqbridge log ($MQBRIDGE_LOG): no STOMP listener"
+    return 1
+  fi
+  wait_for_port 127.0.0.1 "$port" "$timeout" || return 1
+  MQBRIDGE_STOMP_PORT=$port
+  MQBRIDGE_STOMP_HOST_PORT="127.0.0.1:${port}"
+  export MQBRIDGE_STOMP_PORT MQBRIDGE_STOMP_HOST_PORT
+  info "mqbridge STOMP on 127.0.0.1:$MQBRIDGE_STOMP_PORT"
 }
 
 # mqbridge_stop: SIGTERM and require a clean exit 0.

@@ -8,7 +8,6 @@ Env: STOMP_HOST_PORT, AMQP_URL (the same broker), STOMP_BROKER=mqbridge|rabbitmq
 """
 
 import json
-import time
 
 import pika
 import pytest
