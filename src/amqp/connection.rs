@@ -262,7 +262,12 @@ impl Connection {
         }
         let _ = self.out.send(Outgoing::Shutdown);
         if !writer_done {
-            let _ = tokio::time::timeout(CLOSE_TIMEOUT, writer).await;
+            // A peer that stopped reading leaves the writer stuck in `write_all`: give it
+            // a moment to flush, then stop it (dropping a JoinHandle would not).
+            let abort = writer.abort_handle();
+            if tokio::time::timeout(CLOSE_TIMEOUT, writer).await.is_err() {
+                abort.abort();
+            }
         }
     }
 
