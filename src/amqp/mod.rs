@@ -14,6 +14,19 @@
 //! Per connection there are two tasks: the reader (which also runs the handshake and calls
 //! the broker) and the writer. Deliveries reach the writer from the broker through each
 //! channel's [`channel::ChannelSink`] without another hop.
+//!
+//! Where this differs from the design notes, and why:
+//! - Body frames are zero-copy slices of the read buffer, but a *whole* body under 4 KiB is
+//!   copied once when the publish completes: a small slice would pin its read-buffer block
+//!   (16 KiB or more) for as long as the message sits in a queue.
+//! - Resource alarms use `connection.blocked`/`unblocked` plus TCP backpressure (a
+//!   publishing connection is not read while the alarm is up), as RabbitMQ ≥ 2.8 does; the
+//!   server never sends `channel.flow`. A client's `channel.flow` is honoured.
+//! - The outgoing queue to the writer is unbounded: deliveries are bounded by prefetch and
+//!   the broker's write window, replies by the client's own requests. A client that sends
+//!   requests forever without reading replies is therefore not throttled (RabbitMQ's credit
+//!   flow would); reading is not paused on a full queue because a client that pipelines
+//!   publishes before reading confirms would then deadlock against us.
 
 pub mod channel;
 pub mod codec;
