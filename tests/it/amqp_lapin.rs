@@ -493,3 +493,53 @@ async fn amqp_confirmed_persistent_messages_survive_a_restart() {
         assert_eq!(m.delivery.data, [i]);
     }
 }
+
+#[tokio::test]
+async fn amqp_cancel_stops_deliveries() {
+    let bridge = start_bridge().await;
+    let conn = lapin_connect(&bridge).await;
+    let ch = conn.create_channel().await.unwrap();
+    ch.queue_declare(
+        "cancel-q".into(),
+        QueueDeclareOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    let consumer = ch
+        .basic_consume(
+            "cancel-q".into(),
+            "to-cancel".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut rx = deliveries(&consumer);
+    ch.basic_cancel("to-cancel".into(), BasicCancelOptions::default())
+        .await
+        .unwrap();
+    ch.basic_publish(
+        "".into(),
+        "cancel-q".into(),
+        BasicPublishOptions::default(),
+        b"kept",
+        BasicProperties::default(),
+    )
+    .await
+    .unwrap();
+    let got = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await;
+    assert!(
+        !matches!(got, Ok(Some(Some(_)))),
+        "no delivery after cancel: {got:?}"
+    );
+    let m = ch
+        .basic_get("cancel-q".into(), BasicGetOptions { no_ack: true })
+        .await
+        .unwrap()
+        .expect("the message stayed in the queue");
+    assert_eq!(m.delivery.data, b"kept");
+}
