@@ -1,0 +1,168 @@
+# shellcheck shell=bash
+# ActiveMQ Classic helpers (Debian package `activemq`), for benchmarks (a STOMP peer).
+#
+#   source scripts/lib/activemq.sh
+#   activemq_install   # apt-get install activemq when missing
+#   activemq_start     # starts the `main` instance if it is not up (idempotent); exports
+#                      # ACTIVEMQ_STOMP_PORT, ACTIVEMQ_STOMP_HOST_PORT (127.0.0.1:PORT) and
+#                      # ACTIVEMQ_OPENWIRE_PORT; returns once the STOMP port answers a CONNECT
+#   activemq_pid       # pid of the broker's java process (for CPU sampling)
+#   activemq_stop      # stops the instance only if activemq_start started it
+#
+# The instance is Debian's `main` (/etc/activemq/instances-available/main, linked into
+# instances-enabled/, run by /etc/init.d/activemq as user activemq; Debian's packages do not
+# start services here). Its activemq.xml is written by this file (idempotent; a running
+# broker with another config is restarted): STOMP on 127.0.0.1:${ACTIVEMQ_STOMP_PORT:-61633}
+# and OpenWire on 127.0.0.1:${ACTIVEMQ_OPENWIRE_PORT:-61626} — never mqbridge's defaults
+# 61613 (STOMP) / 61616 (OpenWire) nor RabbitMQ's STOMP plugin on 61623. Persistence stays
+# Debian's default (KahaDB under /var/lib/activemq/main/data, journal disk syncs on), so
+# persistent sends hit the disk as they do on the other brokers.
+
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+ACTIVEMQ_STARTED_BY_US="${ACTIVEMQ_STARTED_BY_US:-0}"
+ACTIVEMQ_INSTANCE=main
+ACTIVEMQ_PIDFILE=/var/run/activemq/${ACTIVEMQ_INSTANCE}.pid
+
+_mqb_amq_apt_updated=0
+activemq_install() {
+  if dpkg -s activemq >/dev/null 2>&1 && [ -x /usr/bin/activemq ]; then
+    info "activemq already installed ($(dpkg-query -W -f='${Version}' activemq))"
+    return 0
+  fi
+  if [ "$_mqb_amq_apt_updated" = 0 ]; then
+    info "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    _mqb_amq_apt_updated=1
+  fi
+  info "apt-get install activemq"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends activemq
+}
+
+# _activemq_configure STOMP_PORT OPENWIRE_PORT: writes the instance's activemq.xml and enables
+# the instance. Prints "changed" when the XML was rewritten.
+_activemq_configure() {
+  local stomp=$1 openwire=$2
+  local dir=/etc/activemq/instances-available/$ACTIVEMQ_INSTANCE
+  local xml=$dir/activemq.xml want
+  want="<!-- Written by mqbridge scripts/lib/activemq.sh (Debian's default instance config,
+     with a STOMP connector and OpenWire moved off 61616). -->
+<beans
+  xmlns=\"http://www.springframework.org/schema/beans\"
+  xmlns:amq=\"http://activemq.apache.org/schema/core\"
+  xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"
+  xsi:schemaLocation=\"http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans-2.0.xsd
+  http://activemq.apache.org/schema/core http://activemq.apache.org/schema/core/activemq-core.xsd\">
+
+    <bean class=\"org.springframework.beans.factory.config.PropertyPlaceholderConfigurer\"/>
+
+    <broker xmlns=\"http://activemq.apache.org/schema/core\"
+            useJmx=\"false\"
+            brokerName=\"localhost\"
+            dataDirectory=\"\${activemq.base}/data\">
+
+        <!-- KahaDB, Debian's default: persistent messages are journaled and synced to disk. -->
+        <persistenceAdapter>
+            <kahaDB directory=\"\${activemq.base}/data/kahadb\"/>
+        </persistenceAdapter>
+
+        <transportConnectors>
+            <transportConnector name=\"openwire\" uri=\"tcp://127.0.0.1:${openwire}\"/>
+            <transportConnector name=\"stomp\" uri=\"stomp://127.0.0.1:${stomp}\"/>
+        </transportConnectors>
+
+    </broker>
+
+</beans>
+"
+  as_root mkdir -p "$dir" /etc/activemq/instances-enabled
+  if [ ! -e "/etc/activemq/instances-enabled/$ACTIVEMQ_INSTANCE" ]; then
+    as_root ln -s "$dir" "/etc/activemq/instances-enabled/$ACTIVEMQ_INSTANCE"
+  fi
+  if [ "$(cat "$xml" 2>/dev/null)" != "$(printf '%s' "$want")" ]; then
+    printf '%s' "$want" | as_root tee "$xml" >/dev/null
+    echo changed
+  fi
+}
+
+# activemq_pid: pid of the broker's java process, empty when it does not run.
+activemq_pid() {
+  local pid
+  pid=$(as_root cat "$ACTIVEMQ_PIDFILE" 2>/dev/null | tr -d '[:space:]')
+  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] &&
+    tr '\0' '\n' <"/proc/$pid/cmdline" | grep -q "activemq.base=.*/$ACTIVEMQ_INSTANCE\$"; then
+    echo "$pid"
+    return 0
+  fi
+  # No (valid) pidfile: the java process of this instance, if any.
+  pgrep -u activemq -f "activemq.base=/var/lib/activemq/$ACTIVEMQ_INSTANCE" 2>/dev/null | head -n 1
+}
+
+activemq_running() {
+  [ -n "$(activemq_pid)" ]
+}
+
+# activemq_stomp_ready HOST PORT: true when a STOMP CONNECT gets a CONNECTED frame back.
+activemq_stomp_ready() {
+  local host=$1 port=$2 reply=""
+  reply=$(
+    exec 3<>"/dev/tcp/$host/$port" || exit 1
+    printf 'CONNECT\naccept-version:1.0,1.1,1.2\nhost:localhost\n\n\0' >&3
+    timeout 3 head -c 9 <&3
+  ) 2>/dev/null
+  [ "$reply" = CONNECTED ]
+}
+
+_activemq_wait_stomp() {
+  local port=$1 timeout=$2 i
+  for ((i = 0; i < timeout * 2; i++)); do
+    if activemq_stomp_ready 127.0.0.1 "$port"; then
+      return 0
+    fi
+    if ((i > 10)) && ! activemq_running; then
+      return 1
+    fi
+    sleep 0.5
+  done
+  return 1
+}
+
+activemq_start() {
+  ACTIVEMQ_STOMP_PORT="${ACTIVEMQ_STOMP_PORT:-61633}"
+  ACTIVEMQ_OPENWIRE_PORT="${ACTIVEMQ_OPENWIRE_PORT:-61626}"
+  export ACTIVEMQ_STOMP_PORT ACTIVEMQ_OPENWIRE_PORT
+  export ACTIVEMQ_STOMP_HOST_PORT="127.0.0.1:${ACTIVEMQ_STOMP_PORT}"
+  if ! dpkg -s activemq >/dev/null 2>&1 || [ ! -x /usr/bin/activemq ]; then
+    activemq_install || { die "cannot install activemq"; return 1; }
+  fi
+  local changed
+  changed=$(_activemq_configure "$ACTIVEMQ_STOMP_PORT" "$ACTIVEMQ_OPENWIRE_PORT")
+  if activemq_running; then
+    if [ -z "$changed" ] && activemq_stomp_ready 127.0.0.1 "$ACTIVEMQ_STOMP_PORT"; then
+      info "ActiveMQ already running, STOMP on 127.0.0.1:${ACTIVEMQ_STOMP_PORT} (left running at exit)"
+      return 0
+    fi
+    info "ActiveMQ runs with another config: restarting it"
+    as_root /etc/init.d/activemq stop >/dev/null 2>&1 || true
+  fi
+  info "starting ActiveMQ (instance $ACTIVEMQ_INSTANCE)"
+  as_root /etc/init.d/activemq start >/dev/null 2>&1 || true
+  ACTIVEMQ_STARTED_BY_US=1
+  if ! _activemq_wait_stomp "$ACTIVEMQ_STOMP_PORT" 90; then
+    echo "---- ActiveMQ log ----" >&2
+    as_root sh -c "tail -n 40 /var/lib/activemq/$ACTIVEMQ_INSTANCE/data/activemq.log" >&2 || true
+    die "ActiveMQ STOMP did not answer a CONNECT on 127.0.0.1:${ACTIVEMQ_STOMP_PORT} within 90s"
+    return 1
+  fi
+  info "ActiveMQ $(dpkg-query -W -f='${Version}' activemq) up, pid $(activemq_pid), STOMP on 127.0.0.1:${ACTIVEMQ_STOMP_PORT}, OpenWire on 127.0.0.1:${ACTIVEMQ_OPENWIRE_PORT}"
+}
+
+activemq_stop() {
+  if [ "${ACTIVEMQ_STARTED_BY_US:-0}" != 1 ]; then
+    return 0
+  fi
+  info "stopping ActiveMQ"
+  as_root timeout 60 /etc/init.d/activemq stop >/dev/null 2>&1 || true
+  ACTIVEMQ_STARTED_BY_US=0
+}
