@@ -3,6 +3,8 @@
 //! # Layout
 //!
 //! - [`message`]: the one internal message model (AMQP 0-9-1 properties, headers, body).
+//! - [`mapping`]: pure, table-driven protocol ↔ core message mapping (STOMP headers,
+//!   destinations); documented in `docs/mapping.md`.
 //! - [`broker`]: the AMQP 0-9-1 core (vhosts, exchanges, queues, consumers, store). It
 //!   knows no wire protocol.
 //! - [`amqp`]: the AMQP 0-9-1 listener, on the amq-protocol codec.
@@ -17,6 +19,7 @@ pub mod auth;
 pub mod broker;
 pub mod config;
 pub mod error;
+pub mod mapping;
 pub mod message;
 pub mod selector;
 pub mod server;
