@@ -138,8 +138,8 @@ fn and(a: Option<bool>, b: Option<bool>) -> Option<bool> {
 fn compare(op: CmpOp, left: Value<'_>, right: Value<'_>) -> Option<bool> {
     let ordering = match (left, right) {
         (Value::Long(a), Value::Long(b)) => Some(a.cmp(&b)),
-        (Value::Long(a), Value::Double(b)) => (a as f64).partial_cmp(&b),
-        (Value::Double(a), Value::Long(b)) => a.partial_cmp(&(b as f64)),
+        (Value::Long(a), Value::Double(b)) => cmp_long_double(a, b),
+        (Value::Double(a), Value::Long(b)) => cmp_long_double(b, a).map(Ordering::reverse),
         (Value::Double(a), Value::Double(b)) => a.partial_cmp(&b),
         (Value::Str(a), Value::Str(b)) if !op.is_ordering() => Some(a.cmp(b)),
         (Value::Bool(a), Value::Bool(b)) if !op.is_ordering() => Some(a.cmp(&b)),
@@ -156,6 +156,36 @@ fn compare(op: CmpOp, left: Value<'_>, right: Value<'_>) -> Option<bool> {
             CmpOp::Gt => ordering == Ordering::Greater,
             CmpOp::Ge => ordering != Ordering::Less,
         },
+    })
+}
+
+/// An exact comparison of a long with a double: `a as f64` would round large longs, making
+/// `9223372036854775807 + 1 > 9223372036854775807` false. `None` for NaN.
+fn cmp_long_double(a: i64, b: f64) -> Option<Ordering> {
+    // 2^63, exactly representable: every i64 is below it and at or above its negation.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if b.is_nan() {
+        return None;
+    }
+    if b >= TWO_63 {
+        return Some(Ordering::Less);
+    }
+    if b < -TWO_63 {
+        return Some(Ordering::Greater);
+    }
+    // Now b's integral part fits an i64 exactly.
+    let whole = b.trunc();
+    let ordering = a.cmp(&(whole as i64));
+    if ordering != Ordering::Equal {
+        return Some(ordering);
+    }
+    let fraction = b - whole;
+    Some(if fraction > 0.0 {
+        Ordering::Less
+    } else if fraction < 0.0 {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
     })
 }
 

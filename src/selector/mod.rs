@@ -53,8 +53,10 @@
 //! with NULL is UNKNOWN, as is comparing values of different types (a string with a number),
 //! ordering strings or booleans, arithmetic on a non-number and division by zero. NOT,
 //! AND and OR follow the JMS tables (FALSE AND UNKNOWN is FALSE, TRUE OR UNKNOWN is TRUE).
-//! A message is selected only when the result is TRUE. Integers and floats compare and
-//! compute after promotion to f64; integer arithmetic that would overflow is done in f64.
+//! A message is selected only when the result is TRUE. Integers and floats compare by value
+//! (a long against a double without rounding the long) and mixed arithmetic is done in f64;
+//! integer arithmetic that would overflow is done in f64 too instead of wrapping, and
+//! integer division truncates as in Java. NaN equals nothing and orders with nothing.
 //!
 //! # Identifiers
 //!
