@@ -654,6 +654,43 @@ fn docs_mapping_yaml_matches_the_code() {
     }
 }
 
+#[test]
+fn docs_mapping_md_names_every_row_and_type_tag() {
+    let md =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/mapping.md")).unwrap();
+    let yaml =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/mapping.yaml")).unwrap();
+    let doc: Doc = serde_saphyr::from_str(&yaml).unwrap();
+    let generic = [
+        "my-header",
+        "JMSXGroupID",
+        "retries",
+        "urgent",
+        "ratio",
+        "price",
+    ];
+    let generic2 = ["checksum", "sent-at", "nothing", "activemq.prefetchSize"];
+    for row in &doc.rows {
+        let name = row.stomp.as_str();
+        if generic.contains(&name) || generic2.contains(&name) {
+            continue; // examples of "any other header"
+        }
+        let shown = name
+            .strip_prefix(ESCAPE_PREFIX)
+            .map_or(name, |_| "amqp-header-");
+        assert!(
+            md.contains(&format!("`{shown}")),
+            "docs/mapping.md lacks `{shown}`"
+        );
+    }
+    for (tag, _) in typed::TAGS {
+        assert!(
+            md.contains(&format!("`{tag}`")),
+            "docs/mapping.md lacks tag `{tag}`"
+        );
+    }
+}
+
 // ---- never panic on peer input ----
 
 proptest! {
