@@ -160,13 +160,14 @@ impl Pattern {
         Ok(Pattern { elems })
     }
 
+    /// Walks the text by byte offsets (always on character boundaries), so a match
+    /// allocates nothing.
     pub fn matches(&self, text: &str) -> bool {
-        let text: Vec<char> = text.chars().collect();
         let pat = &self.elems;
         let (mut p, mut t) = (0, 0);
-        // Where the last `%` was and the text position it currently stands for.
+        // Where the last `%` was and the text offset it currently stands for.
         let mut backtrack: Option<(usize, usize)> = None;
-        while t < text.len() {
+        while let Some(c) = text[t..].chars().next() {
             match pat.get(p) {
                 Some(PatternElem::Any) => {
                     backtrack = Some((p, t));
@@ -175,25 +176,28 @@ impl Pattern {
                 }
                 Some(PatternElem::One) => {
                     p += 1;
-                    t += 1;
+                    t += c.len_utf8();
                     continue;
                 }
-                Some(PatternElem::Char(c)) if *c == text[t] => {
+                Some(PatternElem::Char(expected)) if *expected == c => {
                     p += 1;
-                    t += 1;
+                    t += c.len_utf8();
                     continue;
                 }
                 _ => {}
             }
-            // Mismatch: let the last `%` swallow one more character, or fail.
-            match backtrack {
-                Some((star, swallowed)) => {
-                    backtrack = Some((star, swallowed + 1));
-                    p = star + 1;
-                    t = swallowed + 1;
-                }
-                None => return false,
-            }
+            // Mismatch: let the last `%` swallow one more character, or fail. Earlier `%`s
+            // never need revisiting, which keeps this O(pattern × text).
+            let Some((star, swallowed)) = backtrack else {
+                return false;
+            };
+            let Some(next) = text[swallowed..].chars().next() else {
+                return false;
+            };
+            let swallowed = swallowed + next.len_utf8();
+            backtrack = Some((star, swallowed));
+            p = star + 1;
+            t = swallowed;
         }
         pat[p..].iter().all(|e| *e == PatternElem::Any)
     }

@@ -517,3 +517,23 @@ fn deepest_selectors_fit_a_small_stack() {
         .join()
         .unwrap();
 }
+
+/// The obvious exponential LIKE matcher, as the reference for the real one.
+fn like_reference(pattern: &[char], text: &[char]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some(('%', rest)) => (0..=text.len()).any(|i| like_reference(rest, &text[i..])),
+        Some(('_', rest)) => !text.is_empty() && like_reference(rest, &text[1..]),
+        Some((c, rest)) => text.first() == Some(c) && like_reference(rest, &text[1..]),
+    }
+}
+
+proptest! {
+    #[test]
+    fn like_agrees_with_reference(pattern in "[ab_%é]{0,8}", text in "[abé]{0,10}") {
+        let compiled = super::ast::Pattern::compile(&pattern, None).unwrap();
+        let p: Vec<char> = pattern.chars().collect();
+        let t: Vec<char> = text.chars().collect();
+        prop_assert_eq!(compiled.matches(&text), like_reference(&p, &t), "{} LIKE {}", text, pattern);
+    }
+}
