@@ -45,7 +45,12 @@
 //! Checks at parse time, as JMS providers do: the selector and the operands of
 //! AND/OR/NOT must be able to be boolean; arithmetic and BETWEEN operands must be able to be
 //! numbers; `<`, `<=`, `>`, `>=` refuse string and boolean literals or expressions; IN and
-//! LIKE need an identifier on the left; IN lists hold string literals only.
+//! LIKE need an identifier on the left; IN lists hold string literals only; NOT stands
+//! only where a condition does (`a = NOT b` is an error).
+//!
+//! Limits: at most [`MAX_LENGTH`] bytes and [`MAX_DEPTH`] levels of nesting (the parser and
+//! the evaluator recurse, and a selector is untrusted input); beyond them `parse` returns
+//! an error instead of overflowing the stack.
 //!
 //! # Semantics
 //!
