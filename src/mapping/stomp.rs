@@ -36,7 +36,9 @@ use crate::message::{short_string, AMQPValue, BasicProperties, FieldTable, LongS
 /// A STOMP header that cannot be mapped: which one and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MappingError {
+    /// The STOMP header name (cut to 64 characters, with `…`, when longer).
     pub header: String,
+    /// What is wrong with it.
     pub message: String,
 }
 
@@ -288,7 +290,9 @@ pub fn to_message(
             }
             None => AMQPValue::LongString(LongString::from(value)),
         };
-        table.insert(key, amqp_value);
+        // `foo` and `amqp-header-foo` both name AMQP `foo`: the first in the frame wins, as
+        // for repeated names.
+        table.entry(key).or_insert(amqp_value);
     }
     if !table.is_empty() {
         props = props.with_headers(FieldTable::from(table));

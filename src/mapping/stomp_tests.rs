@@ -261,9 +261,19 @@ fn persistent_absent_or_false_is_delivery_mode_1() {
 
 #[test]
 fn repeated_headers_first_wins() {
-    let m = send(&[("priority", "3"), ("priority", "x"), ("a", "1"), ("a", "2")]).unwrap();
+    let m = send(&[
+        ("priority", "3"),
+        ("priority", "x"),
+        ("a", "1"),
+        ("a", "2"),
+        ("amqp-header-a", "3"),
+        ("b", "4"),
+        ("amqp-header-b", "5"),
+    ])
+    .unwrap();
     assert_eq!(*m.properties.priority(), Some(3));
     assert_eq!(m.header("a"), Some(&long("1")));
+    assert_eq!(m.header("b"), Some(&long("4")));
 }
 
 #[test]
