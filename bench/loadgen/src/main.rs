@@ -1,4 +1,4 @@
-//! `mqbridge-loadgen`: the AMQP 0-9-1 load generator behind `bench/run.py`.
+//! `mqbridge-loadgen`: the AMQP 0-9-1 and STOMP load generator behind `bench/run.sh`.
 //!
 //! One run = one fresh queue, N producers and M consumers (each on its own connection by
 //! default), publishing through the default exchange as fast as the broker lets them.
@@ -16,6 +16,16 @@
 //!
 //! Consumers use manual acks with `--prefetch` and ack with `multiple` every
 //! `--ack-every` deliveries.
+//!
+//! `--protocol stomp` makes the producers STOMP clients (`SEND` to `/queue/<queue>`,
+//! `persistent:true` with `--persistent`, a `receipt` on every SEND with `--confirm`: receipts
+//! are STOMP's publisher confirms, bounded by the same `--confirm-window`), and
+//! `--consumer-protocol` picks STOMP (`SUBSCRIBE` `ack:client`, cumulative ACK every
+//! `--ack-every`, prefetch sent as both `prefetch-count` and `activemq.prefetchSize`) or AMQP
+//! consumers reading the same queue (RabbitMQ and mqbridge map `/queue/X` to the durable
+//! AMQP queue `X`). With `--url`, the queue is declared (durable when STOMP is involved) and
+//! deleted over AMQP; without it (ActiveMQ) the STOMP consumers drain the queue after the
+//! window instead. See `stomp.rs`.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -37,18 +47,46 @@ use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProper
 use serde::Serialize;
 use tokio::sync::watch;
 
+mod stomp;
+
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type Result<T> = std::result::Result<T, BoxError>;
+pub(crate) type Result<T> = std::result::Result<T, BoxError>;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Protocol {
+    Amqp,
+    Stomp,
+}
 
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "mqbridge-loadgen",
-    about = "AMQP 0-9-1 load generator: throughput, latency and broker CPU per message"
+    about = "AMQP 0-9-1 / STOMP load generator: throughput, latency and broker CPU per message"
 )]
-struct Args {
-    /// Broker URL, e.g. amqp://guest:guest@127.0.0.1:5682/%2f
+pub(crate) struct Args {
+    /// AMQP broker URL, e.g. amqp://guest:guest@127.0.0.1:5682/%2f. Required for AMQP
+    /// producers or consumers; with STOMP only, optional (used to declare and delete the queue).
     #[arg(long)]
-    url: String,
+    url: Option<String>,
+    /// Producer protocol.
+    #[arg(long, value_enum, default_value_t = Protocol::Amqp)]
+    protocol: Protocol,
+    /// Consumer protocol (default: the same as --protocol).
+    #[arg(long, value_enum)]
+    consumer_protocol: Option<Protocol>,
+    /// STOMP broker address host:port (with --protocol stomp or --consumer-protocol stomp).
+    #[arg(long)]
+    stomp_addr: Option<String>,
+    /// STOMP CONNECT `host` header (RabbitMQ and mqbridge: the virtual host).
+    #[arg(long, default_value = "/")]
+    stomp_host: String,
+    /// STOMP login.
+    #[arg(long, default_value = "guest")]
+    stomp_login: String,
+    /// STOMP passcode.
+    #[arg(long, default_value = "guest")]
+    stomp_passcode: String,
     /// Number of producers (one connection + channel each).
     #[arg(long, default_value_t = 1)]
     producers: usize,
@@ -58,7 +96,7 @@ struct Args {
     /// Message body size in bytes (>= 8: the first 8 bytes carry the send timestamp).
     #[arg(long, default_value_t = 16)]
     size: usize,
-    /// Enable publisher confirms.
+    /// Enable publisher confirms (STOMP: a receipt header on every SEND).
     #[arg(long)]
     confirm: bool,
     /// Durable queue and delivery-mode 2 (persistent) messages.
@@ -73,7 +111,8 @@ struct Args {
     /// Queue name; default: a fresh `bench-<pid>-<ns>` name. Deleted at the end.
     #[arg(long)]
     queue: Option<String>,
-    /// Consumer prefetch (basic.qos prefetch_count per channel).
+    /// Consumer prefetch (basic.qos prefetch_count per channel; STOMP: prefetch-count and
+    /// activemq.prefetchSize).
     #[arg(long, default_value_t = 200)]
     prefetch: u16,
     /// Ack with multiple=true every N deliveries (must be <= prefetch).
@@ -91,7 +130,7 @@ struct Args {
     /// Tokio worker threads: 1 = current_thread runtime, >1 = multi-thread runtime.
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// Put every producer and consumer channel on one shared connection.
+    /// Put every producer and consumer channel on one shared connection (AMQP only).
     #[arg(long)]
     shared_connection: bool,
     /// Broker process id whose CPU time (utime+stime, all threads) is sampled
@@ -112,12 +151,12 @@ fn base() -> Instant {
     *BASE.get_or_init(Instant::now)
 }
 
-fn now_ns() -> u64 {
+pub(crate) fn now_ns() -> u64 {
     u64::try_from(base().elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Counters shared by producers, consumers and the coordinator.
-struct Shared {
+pub(crate) struct Shared {
     /// Messages handed to the broker (all phases).
     published: AtomicU64,
     /// Messages received by consumers (all phases).
@@ -135,6 +174,8 @@ struct Shared {
 #[derive(Serialize)]
 struct Report {
     label: String,
+    protocol: Protocol,
+    consumer_protocol: Protocol,
     size: usize,
     producers: usize,
     consumers: usize,
@@ -231,6 +272,15 @@ fn validate(args: &Args) -> std::result::Result<(), String> {
     if args.confirm_window == 0 || args.send_window == 0 {
         return Err("--confirm-window and --send-window must be at least 1".into());
     }
+    let consumer_protocol = args.consumer_protocol.unwrap_or(args.protocol);
+    let amqp = args.protocol == Protocol::Amqp || consumer_protocol == Protocol::Amqp;
+    let stomp = args.protocol == Protocol::Stomp || consumer_protocol == Protocol::Stomp;
+    if amqp && args.url.is_none() {
+        return Err("--url is required with AMQP producers or consumers".into());
+    }
+    if stomp && args.stomp_addr.is_none() {
+        return Err("--stomp-addr is required with STOMP producers or consumers".into());
+    }
     if !args.duration.is_finite()
         || args.duration <= 0.0
         || !args.warmup.is_finite()
@@ -273,16 +323,40 @@ async fn run(args: Args) -> Result<Report> {
         format!("bench-{}-{ns}", std::process::id())
     });
 
-    let setup_conn = connect(&args.url, "loadgen-setup").await?;
-    let setup = setup_conn.create_channel().await?;
-    let declare = QueueDeclareOptions {
-        durable: args.persistent,
-        ..QueueDeclareOptions::default()
+    let consumer_protocol = args.consumer_protocol.unwrap_or(args.protocol);
+    let uses_stomp = args.protocol == Protocol::Stomp || consumer_protocol == Protocol::Stomp;
+    let destination = format!("/queue/{queue}");
+    let stomp_target = stomp::StompTarget {
+        addr: args.stomp_addr.clone().unwrap_or_default(),
+        host: args.stomp_host.clone(),
+        login: args.stomp_login.clone(),
+        passcode: args.stomp_passcode.clone(),
     };
-    setup
-        .queue_declare(queue.as_str().into(), declare, FieldTable::default())
-        .await
-        .map_err(|e| format!("queue.declare {queue}: {e}"))?;
+    let url = args.url.clone().unwrap_or_default();
+
+    // Declared over AMQP when there is an AMQP URL. A STOMP `/queue/X` is the durable
+    // queue X on RabbitMQ (and mqbridge): declared durable whenever STOMP is involved, so the
+    // broker's own STOMP-side declare matches.
+    let mut setup_conn = None;
+    let mut setup = None;
+    if args.url.is_some() {
+        let c = connect(&url, "loadgen-setup").await?;
+        let ch = c.create_channel().await?;
+        let declare = QueueDeclareOptions {
+            durable: args.persistent || uses_stomp,
+            ..QueueDeclareOptions::default()
+        };
+        ch.queue_declare(queue.as_str().into(), declare, FieldTable::default())
+            .await
+            .map_err(|e| format!("queue.declare {queue}: {e}"))?;
+        setup_conn = Some(c);
+        setup = Some(ch);
+    }
+    let after_stop = if setup.is_some() {
+        stomp::AfterStop::Leave
+    } else {
+        stomp::AfterStop::Drain
+    };
 
     let shared = Arc::new(Shared {
         published: AtomicU64::new(0),
@@ -296,8 +370,8 @@ async fn run(args: Args) -> Result<Report> {
 
     // Connections: one per client, or one shared by all.
     let mut conns: Vec<Connection> = Vec::new();
-    let shared_conn = if args.shared_connection {
-        Some(connect(&args.url, "loadgen").await?)
+    let shared_conn = if args.shared_connection && !uses_stomp {
+        Some(connect(&url, "loadgen").await?)
     } else {
         None
     };
@@ -305,7 +379,7 @@ async fn run(args: Args) -> Result<Report> {
         match &shared_conn {
             Some(c) => Ok(c.create_channel().await?),
             None => {
-                let c = connect(&args.url, &name).await?;
+                let c = connect(&url, &name).await?;
                 let ch = c.create_channel().await?;
                 conns.push(c);
                 Ok(ch)
@@ -316,6 +390,19 @@ async fn run(args: Args) -> Result<Report> {
     // Consumers first, so that nothing piles up before they are attached.
     let mut consumer_tasks = Vec::new();
     for i in 0..args.consumers {
+        if consumer_protocol == Protocol::Stomp {
+            let conn = stomp::connect(&stomp_target).await?;
+            consumer_tasks.push(tokio::spawn(stomp::consume(
+                conn,
+                destination.clone(),
+                i,
+                args.clone(),
+                shared.clone(),
+                stop_rx.clone(),
+                after_stop,
+            )));
+            continue;
+        }
         let ch = open_channel(format!("loadgen-consumer-{i}")).await?;
         ch.basic_qos(args.prefetch, BasicQosOptions::default())
             .await?;
@@ -338,6 +425,17 @@ async fn run(args: Args) -> Result<Report> {
     }
     let mut producer_tasks = Vec::new();
     for i in 0..args.producers {
+        if args.protocol == Protocol::Stomp {
+            let conn = stomp::connect(&stomp_target).await?;
+            producer_tasks.push(tokio::spawn(stomp::produce(
+                conn,
+                destination.clone(),
+                args.clone(),
+                shared.clone(),
+                stop_rx.clone(),
+            )));
+            continue;
+        }
         let ch = open_channel(format!("loadgen-producer-{i}")).await?;
         if args.confirm {
             ch.confirm_select(ConfirmSelectOptions::default()).await?;
@@ -390,17 +488,24 @@ async fn run(args: Args) -> Result<Report> {
         }
     }
     // Tear down: delete the queue (drops what is left in it), then close.
-    let deleted = setup
-        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-        .await;
-    for c in conns.iter().chain(shared_conn.iter()) {
+    let deleted = match &setup {
+        Some(ch) => Some(
+            ch.queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                .await,
+        ),
+        None => None,
+    };
+    for c in conns
+        .iter()
+        .chain(shared_conn.iter())
+        .chain(setup_conn.iter())
+    {
         let _ = c.close(200, "bench done".into()).await;
     }
-    let _ = setup_conn.close(200, "bench done".into()).await;
     if let Some(f) = failure {
         return Err(f.into());
     }
-    if let Err(e) = deleted {
+    if let Some(Err(e)) = deleted {
         eprintln!("loadgen: warning: queue.delete {queue}: {e}");
     }
     eprintln!(
@@ -422,6 +527,8 @@ async fn run(args: Args) -> Result<Report> {
     let q = |p: f64| hist.value_at_quantile(p) as f64 / 1000.0;
     Ok(Report {
         label: args.label.clone(),
+        protocol: args.protocol,
+        consumer_protocol,
         size: args.size,
         producers: args.producers,
         consumers: args.consumers,
@@ -443,12 +550,12 @@ async fn run(args: Args) -> Result<Report> {
         depth_pauses: shared.depth_pauses.load(Ordering::Relaxed),
         nacks: shared.nacks.load(Ordering::Relaxed),
         threads: args.threads,
-        shared_connection: args.shared_connection,
+        shared_connection: args.shared_connection && !uses_stomp,
     })
 }
 
 /// Latency histogram in ns, 1 µs .. 120 s, 3 significant digits.
-fn new_histogram() -> Result<Histogram<u64>> {
+pub(crate) fn new_histogram() -> Result<Histogram<u64>> {
     Histogram::<u64>::new_with_bounds(1_000, 120_000_000_000, 3)
         .map_err(|e| format!("histogram: {e}").into())
 }
@@ -584,20 +691,8 @@ async fn consume(
         let now = now_ns();
         shared.consumed.fetch_add(1, Ordering::Relaxed);
         if shared.measuring.load(Ordering::Relaxed) {
-            let sent = delivery
-                .data
-                .get(..8)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_le_bytes);
-            match sent {
-                Some(sent) => {
-                    let lat = now.saturating_sub(sent).clamp(1_000, 120_000_000_000);
-                    // Clamped into the histogram's range, so `record` cannot fail.
-                    let _ = hist.record(lat);
-                    counted += 1;
-                }
-                None => return Err("a delivered body is shorter than 8 bytes".into()),
-            }
+            record_latency(&mut hist, &delivery.data, now)?;
+            counted += 1;
         }
         last_tag = delivery.delivery_tag;
         unacked += 1;
@@ -614,4 +709,17 @@ async fn consume(
             .await;
     }
     Ok((hist, counted))
+}
+
+/// Records receive time `now` − the send time in the body's first 8 bytes.
+pub(crate) fn record_latency(hist: &mut Histogram<u64>, body: &[u8], now: u64) -> Result<()> {
+    let sent = body
+        .get(..8)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(u64::from_le_bytes)
+        .ok_or("a delivered body is shorter than 8 bytes")?;
+    let lat = now.saturating_sub(sent).clamp(1_000, 120_000_000_000);
+    // Clamped into the histogram's range, so `record` cannot fail.
+    let _ = hist.record(lat);
+    Ok(())
 }
