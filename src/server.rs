@@ -4,7 +4,8 @@
 //! every configured listener (port 0 picks a free port) and logs one line per listener
 //! with `listener=NAME address=IP:PORT` (scripts wait for that line). [`RunningBridge::shutdown`]
 //! stops accepting, closes every AMQP connection with `connection.close` 320
-//! CONNECTION_FORCED, waits briefly for the clients' `close-ok`, and flushes the store.
+//! CONNECTION_FORCED and every STOMP connection with an ERROR frame "broker shutdown",
+//! waits briefly for the clients' `close-ok`, and flushes the store.
 //! [`run_until_signal`] is `start` + SIGINT/SIGTERM + `shutdown`, for `mqbridge run`.
 
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ use crate::broker::store::{open_store, SyncPolicy};
 use crate::broker::vhost::{ExchangeOptions, QueueOptions};
 use crate::broker::Broker;
 use crate::config::{Config, DestinationType, SyncSetting};
+use crate::stomp;
 
 /// How long shutdown waits for connections to finish their close handshake.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -34,6 +36,8 @@ const ALARM_PERIOD: Duration = Duration::from_secs(1);
 pub struct RunningBridge {
     /// Where the AMQP listener is bound, if it is configured.
     pub amqp_addr: Option<SocketAddr>,
+    /// Where the STOMP listener is bound, if it is configured.
+    pub stomp_addr: Option<SocketAddr>,
     pub broker: Arc<Broker>,
     shutdown: CancellationToken,
     listeners: Vec<JoinHandle<()>>,
@@ -60,7 +64,7 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         },
         ALARM_PERIOD,
     );
-    let users = Users::from_config(&config).map_err(|e| format!("invalid users: {e}"))?;
+    let users = Arc::new(Users::from_config(&config).map_err(|e| format!("invalid users: {e}"))?);
 
     let shutdown = CancellationToken::new();
     let mut listeners = Vec::new();
@@ -75,15 +79,36 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         tracing::info!(listener = %"amqp", address = %addr, "Listening.");
         let ctx = Arc::new(ListenerContext {
             broker: broker.clone(),
-            auth: Arc::new(users),
+            auth: users.clone(),
             tuning: Tuning::from_config(listener_config),
             shutdown: shutdown.clone(),
         });
         listeners.push(tokio::spawn(amqp::accept_loop(listener, ctx)));
         amqp_addr = Some(addr);
     }
+    let mut stomp_addr = None;
+    if let Some(listener_config) = &config.listeners.stomp {
+        let (listener, addr) = stomp::bind(listener_config).await.map_err(|e| {
+            format!(
+                "cannot bind the STOMP listener to {}: {e}",
+                listener_config.bind
+            )
+        })?;
+        tracing::info!(listener = %"stomp", address = %addr, "Listening.");
+        let ctx = Arc::new(stomp::ListenerContext {
+            session: Arc::new(stomp::SessionContext {
+                broker: broker.clone(),
+                users: users.clone(),
+            }),
+            limits: stomp::Limits::default(),
+            shutdown: shutdown.clone(),
+        });
+        listeners.push(tokio::spawn(stomp::accept_loop(listener, ctx)));
+        stomp_addr = Some(addr);
+    }
     Ok(RunningBridge {
         amqp_addr,
+        stomp_addr,
         broker,
         shutdown,
         listeners,
@@ -91,7 +116,8 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
 }
 
 impl RunningBridge {
-    /// Stop accepting, close every connection (AMQP `connection.close` 320), flush the store.
+    /// Stop accepting, close every connection (AMQP `connection.close` 320, STOMP ERROR
+    /// "broker shutdown"), flush the store.
     pub async fn shutdown(self) {
         tracing::info!("Shutting down.");
         self.shutdown.cancel();

@@ -262,7 +262,11 @@ impl Decoder for StompCodec {
                             *headers += 1;
                             if *headers > self.limits.max_headers {
                                 let max = self.limits.max_headers;
-                                return Err(self.limit("too many headers", "the header count", max));
+                                return Err(self.limit(
+                                    "too many headers",
+                                    "the header count",
+                                    max,
+                                ));
                             }
                         }
                         continue;
@@ -283,7 +287,9 @@ impl Decoder for StompCodec {
                         })?),
                     };
                     if let Some(n) = content_length {
-                        if head_len.saturating_add(n).saturating_add(1) > self.limits.max_frame_bytes {
+                        if head_len.saturating_add(n).saturating_add(1)
+                            > self.limits.max_frame_bytes
+                        {
                             let max = self.limits.max_frame_bytes;
                             return Err(self.limit("frame too large", "the frame", max));
                         }
@@ -366,9 +372,16 @@ fn unescaped_command(command: &str) -> bool {
 }
 
 /// Parse a complete header block (command line to blank line, inclusive).
-fn parse_head(head: &[u8], version: Version) -> Result<(String, Vec<(String, String)>), CodecError> {
-    let text = std::str::from_utf8(head)
-        .map_err(|e| CodecError::malformed("utf-8", format!("invalid UTF-8 at octet {}", e.valid_up_to())))?;
+fn parse_head(
+    head: &[u8],
+    version: Version,
+) -> Result<(String, Vec<(String, String)>), CodecError> {
+    let text = std::str::from_utf8(head).map_err(|e| {
+        CodecError::malformed(
+            "utf-8",
+            format!("invalid UTF-8 at octet {}", e.valid_up_to()),
+        )
+    })?;
     let mut lines = text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
     let command = lines.next().unwrap_or_default();
     if command.is_empty() || !command.bytes().all(|b| b.is_ascii_alphabetic()) {
@@ -467,7 +480,11 @@ fn escape_into(text: &str, version: Version, escaped: bool, dst: &mut BytesMut) 
 /// Append `frame` in `version`'s encoding.
 pub fn encode_frame(frame: &Frame, version: Version, dst: &mut BytesMut) {
     let escaped = version >= Version::V1_1 && !unescaped_command(&frame.command);
-    let headers_len: usize = frame.headers.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let headers_len: usize = frame
+        .headers
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 2)
+        .sum();
     dst.reserve(frame.command.len() + headers_len + frame.body.len() + 32);
     dst.put_slice(frame.command.as_bytes());
     dst.put_u8(b'\n');

@@ -106,7 +106,10 @@ fn stomppy_12_client_frames() {
 #[test]
 fn stomppy_server_frames_have_bodies_and_heartbeat_eols() {
     let items = decode_all(Version::V1_2, FIXTURES[1].2);
-    assert!(items.contains(&Item::Heartbeat), "RabbitMQ ends frames with an EOL");
+    assert!(
+        items.contains(&Item::Heartbeat),
+        "RabbitMQ ends frames with an EOL"
+    );
     let f = frames(&items);
     assert_eq!(f[0].command, "CONNECTED");
     assert_eq!(f[0].header("version"), Some("1.2"));
@@ -217,11 +220,20 @@ fn limits_are_checked_before_buffering() {
             }
         }
     };
-    assert_eq!(decode(b"SEND\na:1\nb:2\nc:3\n\n\0"), Some("too many headers"));
+    assert_eq!(
+        decode(b"SEND\na:1\nb:2\nc:3\n\n\0"),
+        Some("too many headers")
+    );
     assert_eq!(decode(b"SEND\na:1\nb:2\n\n\0"), None);
-    assert_eq!(decode(b"SEND\na:0123456789012345678901234"), Some("header too long"));
+    assert_eq!(
+        decode(b"SEND\na:0123456789012345678901234"),
+        Some("header too long")
+    );
     // Refused from the header alone: no body byte has arrived.
-    assert_eq!(decode(b"SEND\ncontent-length:1000\n\n"), Some("frame too large"));
+    assert_eq!(
+        decode(b"SEND\ncontent-length:1000\n\n"),
+        Some("frame too large")
+    );
     let mut big = b"SEND\n\n".to_vec();
     big.extend(std::iter::repeat_n(b'x', 200));
     assert_eq!(decode(&big), Some("frame too large"));

@@ -4,3 +4,5 @@ mod amqp_errors;
 mod amqp_lapin;
 mod amqp_raw;
 mod common;
+mod stomp_amqp;
+mod stomp_raw;

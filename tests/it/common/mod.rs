@@ -3,16 +3,18 @@
 #![allow(dead_code)]
 
 pub mod raw;
+pub mod stomp;
 
 use std::net::SocketAddr;
 
-use mqbridge::config::{AmqpListenerConfig, Config};
+use mqbridge::config::{AmqpListenerConfig, Config, ListenerConfig};
 use mqbridge::server::{start, RunningBridge};
 
 /// A bridge running inside the test's runtime. Dropping it leaks the listener task until
 /// the runtime ends; call [`TestBridge::shutdown`] to test a clean stop.
 pub struct TestBridge {
     pub amqp_addr: SocketAddr,
+    pub stomp_addr: SocketAddr,
     pub bridge: RunningBridge,
     pub dir: tempfile::TempDir,
 }
@@ -34,7 +36,7 @@ impl TestBridge {
     }
 }
 
-/// Start a bridge with the AMQP listener on 127.0.0.1:0 and a temp data dir.
+/// Start a bridge with the AMQP and STOMP listeners on 127.0.0.1:0 and a temp data dir.
 pub async fn start_bridge() -> TestBridge {
     start_bridge_with(|_| {}).await
 }
@@ -52,12 +54,15 @@ pub async fn start_bridge_with(adjust: impl FnOnce(&mut Config)) -> TestBridge {
 async fn start_bridge_on(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> TestBridge {
     let mut config = Config::default();
     config.listeners.amqp = Some(AmqpListenerConfig::new("127.0.0.1:0"));
+    config.listeners.stomp = Some(ListenerConfig::new("127.0.0.1:0"));
     config.storage.dir = Some(dir.path().to_path_buf());
     adjust(&mut config);
     let bridge = start(config).await.expect("bridge starts");
     let amqp_addr = bridge.amqp_addr.expect("AMQP listener bound");
+    let stomp_addr = bridge.stomp_addr.expect("STOMP listener bound");
     TestBridge {
         amqp_addr,
+        stomp_addr,
         bridge,
         dir,
     }
