@@ -3,15 +3,29 @@
 
 Usage: python3 bench/report.py results.jsonl
 
-Rows are grouped per configuration (label "<config>|<broker>"); when both brokers ran a
-configuration, a ratio row mqbridge/RabbitMQ follows (throughput, latencies, CPU/msg).
+Rows are grouped per configuration (label "<config>|<broker>"), one table per protocol set
+(AMQP->AMQP, STOMP->AMQP, STOMP->STOMP: configurations named stomp-amqp/... and
+stomp-stomp/...). When mqbridge and another broker ran a configuration, ratio rows
+mqbridge/RabbitMQ and mqbridge/ActiveMQ follow (throughput, latencies, CPU/msg). A summary
+of the throughput ratios against the STOMP aims closes the output.
 Python 3 standard library only.
 """
 
 import json
 import sys
 
-BROKER_ORDER = {"rabbitmq": 0, "mqbridge": 1}
+BROKER_ORDER = {"rabbitmq": 0, "activemq": 1, "mqbridge": 2}
+PEERS = [("rabbitmq", "RabbitMQ"), ("activemq", "ActiveMQ")]
+SETS = [
+    ("amqp", "AMQP -> AMQP"),
+    ("stomp-amqp", "STOMP -> AMQP (STOMP producers, AMQP consumers)"),
+    ("stomp-stomp", "STOMP -> STOMP"),
+]
+
+
+def set_of(config):
+    head = config.split("/", 1)[0]
+    return head if head in ("stomp-amqp", "stomp-stomp") else "amqp"
 
 
 def fmt_rate(v):
@@ -51,9 +65,55 @@ def main(path):
                 order.append(config)
             runs[config][broker] = r
 
+    sets_present = [s for s, _ in SETS if any(set_of(c) == s for c in order)]
+    for set_name, title in SETS:
+        if set_name not in sets_present:
+            continue
+        if len(sets_present) > 1 or set_name != "amqp":
+            print(f"\n### {title}\n")
+        table(runs, [c for c in order if set_of(c) == set_name])
+    summary(runs, order)
+
+
+def ok(r):
+    return r is not None and "error" not in r
+
+
+def summary(runs, order):
+    """Throughput ratios against the issue's STOMP aims (printed, never enforced)."""
+    lines = []
+    aims = [
+        ("stomp-amqp", "rabbitmq", "RabbitMQ", None, 1.5, "STOMP->AMQP throughput vs RabbitMQ"),
+        ("stomp-stomp", "rabbitmq", "RabbitMQ", None, None, "STOMP->STOMP throughput vs RabbitMQ"),
+        ("stomp-stomp", "activemq", "ActiveMQ", None, None, "STOMP->STOMP throughput vs ActiveMQ"),
+        ("stomp-", "activemq", "ActiveMQ", "receipt/persistent", 3.0,
+         "persistent sends with receipts vs ActiveMQ"),
+    ]
+    for prefix, peer, peer_name, must, aim, what in aims:
+        ratios = []
+        for c in order:
+            if not c.startswith(prefix) or (must and must not in c):
+                continue
+            a, b = runs[c].get("mqbridge"), runs[c].get(peer)
+            if ok(a) and ok(b) and b["msgs_per_s"] > 0:
+                ratios.append((a["msgs_per_s"] / b["msgs_per_s"], c))
+        if not ratios:
+            continue
+        lo, hi = min(ratios), max(ratios)
+        text = f"- {what}: mqbridge/{peer_name} {lo[0]:.2f}x ({lo[1]}) .. {hi[0]:.2f}x ({hi[1]})"
+        if aim is not None:
+            met = sum(1 for r, _ in ratios if r >= aim)
+            text += f"; aim >= {aim}x met in {met}/{len(ratios)}"
+        lines.append(text)
+    if lines:
+        print("\nSTOMP ratios (msg/s):\n")
+        print("\n".join(lines))
+
+
+def table(runs, configs):
     print("| config | broker | msg/s | p50 ms | p99 ms | p99.9 ms | broker CPU µs/msg | loadgen CPU µs/msg |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for config in order:
+    for config in configs:
         brokers = runs[config]
         for broker in sorted(brokers, key=lambda b: BROKER_ORDER.get(b, 9)):
             r = brokers[broker]
@@ -70,14 +130,17 @@ def main(path):
                 f"| {'-' if cpu is None else f'{cpu:.1f}'} "
                 f"| {'-' if lg_per is None else f'{lg_per:.1f}'} |"
             )
-        a, b = brokers.get("mqbridge"), brokers.get("rabbitmq")
-        if a and b and "error" not in a and "error" not in b:
-            print(
-                f"| {config} | **mqbridge/RabbitMQ** | {fmt_ratio(a['msgs_per_s'], b['msgs_per_s'])} "
-                f"| {fmt_ratio(a['p50_us'], b['p50_us'])} | {fmt_ratio(a['p99_us'], b['p99_us'])} "
-                f"| {fmt_ratio(a['p999_us'], b['p999_us'])} "
-                f"| {fmt_ratio(a.get('broker_cpu_us_per_msg'), b.get('broker_cpu_us_per_msg'))} | |"
-            )
+        a = brokers.get("mqbridge")
+        for peer, peer_name in PEERS:
+            b = brokers.get(peer)
+            if ok(a) and ok(b):
+                print(
+                    f"| {config} | **mqbridge/{peer_name}** "
+                    f"| {fmt_ratio(a['msgs_per_s'], b['msgs_per_s'])} "
+                    f"| {fmt_ratio(a['p50_us'], b['p50_us'])} | {fmt_ratio(a['p99_us'], b['p99_us'])} "
+                    f"| {fmt_ratio(a['p999_us'], b['p999_us'])} "
+                    f"| {fmt_ratio(a.get('broker_cpu_us_per_msg'), b.get('broker_cpu_us_per_msg'))} | |"
+                )
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# bench/run.sh: mqbridge vs RabbitMQ, same load generator, taking turns.
+# bench/run.sh: mqbridge vs RabbitMQ (and ActiveMQ for STOMP), same load generator, taking turns.
 #
-#   bench/run.sh [--duration S] [--warmup S] [--only FILTER] [--bridge-only | --rabbit-only]
-#                [--results FILE] [--threads N] [--no-build] [-- EXTRA LOADGEN ARGS...]
+#   bench/run.sh [--duration S] [--warmup S] [--only FILTER] [--amqp-only | --stomp-only]
+#                [--bridge-only | --rabbit-only | --brokers LIST] [--results FILE]
+#                [--threads N] [--no-build] [-- EXTRA LOADGEN ARGS...]
 #
-# Builds the release binaries, starts RabbitMQ (Debian rabbitmq-server, 127.0.0.1:5682 via
-# scripts/lib/rabbitmq.sh) and mqbridge (127.0.0.1:<ephemeral> via scripts/lib/mqbridge.sh),
-# runs the 16 configurations (16 B / 4 KiB x 1p1c / 4p4c x confirms off/on x
-# transient/persistent) against RabbitMQ then mqbridge, and prints a Markdown table.
+# Builds the release binaries, starts RabbitMQ (Debian rabbitmq-server, 127.0.0.1:5682, STOMP
+# plugin on 127.0.0.1:61623 via scripts/lib/rabbitmq.sh), ActiveMQ for the STOMP->STOMP runs
+# (Debian activemq, STOMP on 127.0.0.1:61633 via scripts/lib/activemq.sh) and mqbridge (AMQP +
+# STOMP on 127.0.0.1:<ephemeral> via scripts/lib/mqbridge.sh), runs the AMQP configurations
+# (16 B / 4 KiB x 1p1c / 4p4c x confirms off/on x transient/persistent) and the STOMP ones
+# (STOMP->AMQP and STOMP->STOMP x 16 B / 4 KiB x 1p1c / 4p4c x transient / persistent with
+# receipts) against each broker in turn, and prints Markdown tables with ratio rows.
 # A benchmark, not a test: it never fails on speed (exit status != 0 only when it could
 # not run). Everything it started is stopped on exit. See bench/README.md.
 set -euo pipefail
@@ -18,28 +22,35 @@ REPO_ROOT="$(cd "$BENCH_DIR/.." && pwd)"
 DURATION=10
 WARMUP=2
 ONLY=""
-BROKERS="rabbitmq mqbridge"
+BROKERS="rabbitmq activemq mqbridge"
+SETS="amqp stomp"
 RESULTS=""
 THREADS=1
 BUILD=1
 EXTRA=()
 
 usage() {
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
 
 Options:
   --duration S     measurement window per run, seconds (default 10)
   --warmup S       warm-up per run, excluded from the figures (default 2)
   --only FILTER    run only configurations whose name matches this extended regex,
-                   e.g. --only '^16B' or --only '4p4c.*persistent'
-  --bridge-only    run mqbridge only (RabbitMQ is not started)
+                   e.g. --only '^16B' or --only '4p4c.*persistent' or --only '^stomp-stomp/'
+  --amqp-only      only the AMQP->AMQP configurations (the table as before STOMP)
+  --stomp-only     only the STOMP->AMQP and STOMP->STOMP configurations
+  --bridge-only    run mqbridge only (no other broker is started)
   --rabbit-only    run RabbitMQ only (mqbridge is neither built nor started)
+  --brokers LIST   space- or comma-separated subset of: rabbitmq activemq mqbridge
+                   (ActiveMQ only takes part in STOMP->STOMP)
   --results FILE   also keep the raw JSON lines in FILE (default: a temp file, printed)
   --threads N      loadgen tokio worker threads (1 = current_thread; default 1)
   --no-build       use the binaries already built
   -- ARGS...       extra arguments passed to every mqbridge-loadgen run
-Config names: <size>/<producers>p<consumers>c/<confirm|noconfirm>/<transient|persistent>
+Config names: AMQP  <size>/<producers>p<consumers>c/<confirm|noconfirm>/<transient|persistent>
+              STOMP stomp-<amqp|stomp>/<size>/<producers>p<consumers>c/<noreceipt/transient|receipt/persistent>
+              (stomp-amqp: STOMP producers, AMQP consumers; stomp-stomp: STOMP both sides)
 EOF
 }
 
@@ -50,6 +61,9 @@ while [ $# -gt 0 ]; do
     --only) ONLY=${2:?}; shift 2 ;;
     --bridge-only) BROKERS="mqbridge"; shift ;;
     --rabbit-only) BROKERS="rabbitmq"; shift ;;
+    --brokers) BROKERS=$(tr ',' ' ' <<<"${2:?}"); shift 2 ;;
+    --amqp-only) SETS="amqp"; shift ;;
+    --stomp-only) SETS="stomp"; shift ;;
     --results) RESULTS=${2:?}; shift 2 ;;
     --threads) THREADS=${2:?}; shift 2 ;;
     --no-build) BUILD=0; shift ;;
@@ -65,6 +79,8 @@ USER_MQBRIDGE_BIN="${MQBRIDGE_BIN:-}"
 source "$REPO_ROOT/scripts/lib/rabbitmq.sh"
 # shellcheck source=../scripts/lib/mqbridge.sh
 source "$REPO_ROOT/scripts/lib/mqbridge.sh"
+# shellcheck source=../scripts/lib/activemq.sh
+source "$REPO_ROOT/scripts/lib/activemq.sh"
 
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
 LOADGEN="$TARGET_DIR/release/mqbridge-loadgen"
@@ -72,6 +88,7 @@ LOADGEN="$TARGET_DIR/release/mqbridge-loadgen"
 MQBRIDGE_BIN="${USER_MQBRIDGE_BIN:-$TARGET_DIR/release/mqbridge}"
 
 want() { [[ " $BROKERS " == *" $1 "* ]]; }
+want_set() { [[ " $SETS " == *" $1 "* ]]; }
 
 WORK_DIR="$(mktemp -d -t mqbridge-bench.XXXXXX)"
 [ -n "$RESULTS" ] || RESULTS="$WORK_DIR/results.jsonl"
@@ -84,6 +101,7 @@ cleanup() {
     mqbridge_stop || true
   fi
   rabbitmq_stop || true
+  activemq_stop || true
   rm -rf "$WORK_DIR/data"
   exit "$rc"
 }
@@ -99,9 +117,60 @@ if [ "$BUILD" = 1 ]; then
 fi
 [ -x "$LOADGEN" ] || { die "loadgen not found at $LOADGEN"; exit 1; }
 
+# ---- configurations (decided before the brokers: ActiveMQ starts only if needed) ----
+configs=()
+add_config() {
+  if [ -z "$ONLY" ] || [[ $1 =~ $ONLY ]]; then
+    configs+=("$1")
+  fi
+}
+if want_set amqp; then
+  for size in 16B 4KiB; do
+    for topo in 1p1c 4p4c; do
+      for confirm in noconfirm confirm; do
+        for persist in transient persistent; do
+          add_config "$size/$topo/$confirm/$persist"
+        done
+      done
+    done
+  done
+fi
+if want_set stomp; then
+  for flow in stomp-amqp stomp-stomp; do
+    for size in 16B 4KiB; do
+      for topo in 1p1c 4p4c; do
+        for mode in noreceipt/transient receipt/persistent; do
+          add_config "$flow/$size/$topo/$mode"
+        done
+      done
+    done
+  done
+fi
+[ ${#configs[@]} -gt 0 ] || { die "no configuration matches --only '$ONLY'"; exit 2; }
+NEED_STOMP=0 NEED_ACTIVEMQ=0
+for name in "${configs[@]}"; do
+  case "$name" in
+    stomp-stomp/*) NEED_STOMP=1; want activemq && NEED_ACTIVEMQ=1 ;;
+    stomp-*) NEED_STOMP=1 ;;
+  esac
+done
+
+# brokers_for CONFIG: the brokers that take part (ActiveMQ has no AMQP 0-9-1: STOMP->STOMP only).
+brokers_for() {
+  local b out=""
+  for b in $BROKERS; do
+    if [ "$b" = activemq ] && [[ $1 != stomp-stomp/* ]]; then
+      continue
+    fi
+    out+="$b "
+  done
+  echo "$out"
+}
+
 # ---- brokers ----
 CLK_TCK=$(getconf CLK_TCK)
-RABBIT_VERSION="-"
+RABBIT_VERSION="-" ACTIVEMQ_VERSION="-" MQBRIDGE_EXTRA=""
+[ "$NEED_STOMP" = 1 ] && MQBRIDGE_EXTRA=$MQBRIDGE_LISTENERS_AMQP_STOMP
 if want rabbitmq; then
   section "RabbitMQ"
   rabbitmq_start
@@ -110,57 +179,84 @@ if want rabbitmq; then
   [ -n "$RABBIT_PID" ] || { die "cannot read the RabbitMQ (beam.smp) pid"; exit 1; }
   info "RabbitMQ $RABBIT_VERSION, beam.smp pid $RABBIT_PID, $RABBITMQ_URL"
 fi
+if [ "$NEED_ACTIVEMQ" = 1 ]; then
+  section "ActiveMQ"
+  activemq_start
+  ACTIVEMQ_PID=$(activemq_pid)
+  ACTIVEMQ_VERSION=$(dpkg-query -W -f='${Version}' activemq 2>/dev/null || echo '?')
+  [ -n "$ACTIVEMQ_PID" ] || { die "cannot read the ActiveMQ (java) pid"; exit 1; }
+  info "ActiveMQ $ACTIVEMQ_VERSION, java pid $ACTIVEMQ_PID, STOMP $ACTIVEMQ_STOMP_HOST_PORT"
+fi
 if want mqbridge; then
   section "mqbridge"
-  mqbridge_start "" "$WORK_DIR/data"
+  mqbridge_start "$MQBRIDGE_EXTRA" "$WORK_DIR/data"
+  if [ "$NEED_STOMP" = 1 ] && [ -z "${MQBRIDGE_STOMP_PORT:-}" ]; then
+    info "WARNING: this mqbridge build has no STOMP listener: its STOMP runs are skipped"
+  fi
 fi
 
 # ---- runs ----
-configs=()
-for size in 16 4096; do
-  for topo in 1p1c 4p4c; do
-    for confirm in noconfirm confirm; do
-      for persist in transient persistent; do
-        name="$([ "$size" = 16 ] && echo 16B || echo 4KiB)/$topo/$confirm/$persist"
-        if [ -z "$ONLY" ] || [[ $name =~ $ONLY ]]; then
-          configs+=("$name")
-        fi
-      done
-    done
-  done
-done
-[ ${#configs[@]} -gt 0 ] || { die "no configuration matches --only '$ONLY'"; exit 2; }
-
 section "${#configs[@]} configuration(s) x [$BROKERS], ${WARMUP}s warm-up + ${DURATION}s each"
 info "machine: $(nproc) cores, $(uname -r); loadgen threads: $THREADS"
 for name in "${configs[@]}"; do
-  IFS=/ read -r sz topo confirm persist <<<"$name"
+  flow=amqp
+  rest=$name
+  if [[ $name == stomp-* ]]; then
+    flow=${name%%/*}
+    rest=${name#*/}
+  fi
+  IFS=/ read -r sz topo confirm persist <<<"$rest"
   size=$([ "$sz" = 16B ] && echo 16 || echo 4096)
   prod=${topo%%p*}
   cons=${topo#*p}; cons=${cons%c}
   args=(--size "$size" --producers "$prod" --consumers "$cons"
     --duration "$DURATION" --warmup "$WARMUP" --threads "$THREADS" --clk-tck "$CLK_TCK")
-  [ "$confirm" = confirm ] && args+=(--confirm)
+  [[ $confirm == confirm || $confirm == receipt ]] && args+=(--confirm)
   [ "$persist" = persistent ] && args+=(--persistent)
-  for broker in $BROKERS; do
-    if [ "$broker" = rabbitmq ]; then
+  case "$flow" in
+    stomp-amqp) args+=(--protocol stomp --consumer-protocol amqp) ;;
+    stomp-stomp) args+=(--protocol stomp --consumer-protocol stomp) ;;
+  esac
+  for broker in $(brokers_for "$name"); do
+    conn=()
+    if [ "$broker" = activemq ]; then
+      if [ -z "${ACTIVEMQ_PID:-}" ] || ! kill -0 "$ACTIVEMQ_PID" 2>/dev/null; then
+        info "ActiveMQ (pid ${ACTIVEMQ_PID:-?}) is gone; starting it again"
+        activemq_start || true
+        ACTIVEMQ_PID=$(activemq_pid)
+      fi
+      pid=${ACTIVEMQ_PID:-0}
+      conn=(--stomp-addr "$ACTIVEMQ_STOMP_HOST_PORT")
+    elif [ "$broker" = rabbitmq ]; then
       if ! kill -0 "$RABBIT_PID" 2>/dev/null; then
         # The node is shared with other users of scripts/lib/rabbitmq.sh on this machine.
         info "RabbitMQ (pid $RABBIT_PID) is gone; starting it again"
         rabbitmq_start || true
         RABBIT_PID=$(rabbitmq_pid)
       fi
-      url=$RABBITMQ_URL pid=${RABBIT_PID:-0}
+      pid=${RABBIT_PID:-0}
+      conn=(--url "$RABBITMQ_URL")
+      [ "$flow" = amqp ] || conn+=(--stomp-addr "$RABBITMQ_STOMP_HOST_PORT")
     else
-      url=$MQBRIDGE_URL pid=$MQBRIDGE_PID
+      pid=$MQBRIDGE_PID
       if ! kill -0 "$pid" 2>/dev/null; then
         info "mqbridge is gone; restarting it (log: $MQBRIDGE_LOG)"
-        mqbridge_start "" "$WORK_DIR/data" || true
-        url=${MQBRIDGE_URL:-} pid=${MQBRIDGE_PID:-0}
+        mqbridge_start "$MQBRIDGE_EXTRA" "$WORK_DIR/data" || true
+        pid=${MQBRIDGE_PID:-0}
+      fi
+      conn=(--url "${MQBRIDGE_URL:-}")
+      if [ "$flow" != amqp ]; then
+        if [ -z "${MQBRIDGE_STOMP_PORT:-}" ]; then
+          info "$name on $broker: skipped (no STOMP listener)"
+          printf '{"label":"%s|%s","error":"skipped: no STOMP listener in this mqbridge build"}\n' \
+            "$name" "$broker" >>"$RESULTS"
+          continue
+        fi
+        conn+=(--stomp-addr "127.0.0.1:$MQBRIDGE_STOMP_PORT")
       fi
     fi
     info "$name on $broker"
-    if out=$("$LOADGEN" --url "$url" --broker-pid "$pid" --label "$name|$broker" "${args[@]}" \
+    if out=$("$LOADGEN" "${conn[@]}" --broker-pid "$pid" --label "$name|$broker" "${args[@]}" \
       ${EXTRA[@]+"${EXTRA[@]}"} 2>"$WORK_DIR/loadgen.err"); then
       printf '%s\n' "$out" >>"$RESULTS"
     else
@@ -172,5 +268,5 @@ for name in "${configs[@]}"; do
   done
 done
 
-section "results ($(date -u +%Y-%m-%dT%H:%MZ), RabbitMQ $RABBIT_VERSION, raw: $RESULTS)"
+section "results ($(date -u +%Y-%m-%dT%H:%MZ), RabbitMQ $RABBIT_VERSION, ActiveMQ $ACTIVEMQ_VERSION, raw: $RESULTS)"
 python3 "$BENCH_DIR/report.py" "$RESULTS"

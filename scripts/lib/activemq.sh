@@ -16,7 +16,10 @@
 # and OpenWire on 127.0.0.1:${ACTIVEMQ_OPENWIRE_PORT:-61626} — never mqbridge's defaults
 # 61613 (STOMP) / 61616 (OpenWire) nor RabbitMQ's STOMP plugin on 61623. Persistence stays
 # Debian's default (KahaDB under /var/lib/activemq/main/data, journal disk syncs on), so
-# persistent sends hit the disk as they do on the other brokers.
+# persistent sends hit the disk as they do on the other brokers. The STOMP connector sets
+# transport.tcpNoDelay=true: ActiveMQ's TCP transport leaves Nagle on by default, which cost
+# it 10x in throughput (4-9 k vs 53-69 k msg/s, 16 B STOMP->STOMP) against consumers acking
+# every 50 messages; RabbitMQ and mqbridge set TCP_NODELAY, so this is the fair setting.
 
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -69,7 +72,7 @@ _activemq_configure() {
 
         <transportConnectors>
             <transportConnector name=\"openwire\" uri=\"tcp://127.0.0.1:${openwire}\"/>
-            <transportConnector name=\"stomp\" uri=\"stomp://127.0.0.1:${stomp}\"/>
+            <transportConnector name=\"stomp\" uri=\"stomp://127.0.0.1:${stomp}?transport.tcpNoDelay=true\"/>
         </transportConnectors>
 
     </broker>
