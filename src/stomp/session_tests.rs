@@ -143,3 +143,29 @@ async fn queue_arguments_from_x_headers() {
     assert_eq!(s.handle_frame(bad), Next::Close);
     assert_eq!(frame(&mut rx).header("message"), Some("bad queue argument"));
 }
+
+#[tokio::test]
+async fn selectors_compare_numeric_string_headers_as_numbers_like_activemq() {
+    let (mut s, mut rx) = session();
+    connect(&mut s, &mut rx);
+    let sub = Frame::new("SUBSCRIBE")
+        .with("destination", "/queue/sel2")
+        .with("id", "s2")
+        .with("selector", "color = 'red' AND n > 2");
+    assert_eq!(s.handle_frame(sub), Next::Continue);
+    for (color, n) in [("red", "1"), ("red", "3"), ("blue", "5"), ("red", "7.5")] {
+        let send = Frame::new("SEND")
+            .with("destination", "/queue/sel2")
+            .with("color", color)
+            .with("n", n)
+            .with_body(format!("{color}{n}"));
+        assert_eq!(s.handle_frame(send), Next::Continue);
+    }
+    let mut bodies = Vec::new();
+    while let Ok(item) = rx.try_recv() {
+        if let Outgoing::Deliver(d, _) = item {
+            bodies.push(String::from_utf8_lossy(&d.message.body).to_string());
+        }
+    }
+    assert_eq!(bodies, ["red3", "red7.5"]);
+}
