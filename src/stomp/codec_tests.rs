@@ -1,5 +1,6 @@
-//! Codec tests: frames captured from stomp.py 9.0.0 talking to RabbitMQ's STOMP plugin
-//! (`tests/fixtures/stomp/capture.py`), every split point of them, and the limits.
+//! Codec tests: frames captured from stomp.py 9.0.0 talking to RabbitMQ's STOMP plugin and
+//! to ActiveMQ Classic 5.17 (`tests/fixtures/stomp/capture.py`), every split point of them,
+//! and the limits.
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
@@ -8,7 +9,7 @@ use tokio_util::codec::{Decoder, Encoder};
 use super::codec::{to_bytes, CodecError, Item, Limits, StompCodec, Version};
 use super::frame::Frame;
 
-const FIXTURES: [(&str, Version, &[u8]); 6] = [
+const FIXTURES: [(&str, Version, &[u8]); 12] = [
     (
         "stomppy-1.2.client",
         Version::V1_2,
@@ -38,6 +39,36 @@ const FIXTURES: [(&str, Version, &[u8]); 6] = [
         "stomppy-1.0.server",
         Version::V1_0,
         include_bytes!("../../tests/fixtures/stomp/stomppy-1.0.server.bin"),
+    ),
+    (
+        "activemq-1.2.client",
+        Version::V1_2,
+        include_bytes!("../../tests/fixtures/stomp/activemq-1.2.client.bin"),
+    ),
+    (
+        "activemq-1.2.server",
+        Version::V1_2,
+        include_bytes!("../../tests/fixtures/stomp/activemq-1.2.server.bin"),
+    ),
+    (
+        "activemq-1.1.client",
+        Version::V1_1,
+        include_bytes!("../../tests/fixtures/stomp/activemq-1.1.client.bin"),
+    ),
+    (
+        "activemq-1.1.server",
+        Version::V1_1,
+        include_bytes!("../../tests/fixtures/stomp/activemq-1.1.server.bin"),
+    ),
+    (
+        "activemq-1.0.client",
+        Version::V1_0,
+        include_bytes!("../../tests/fixtures/stomp/activemq-1.0.client.bin"),
+    ),
+    (
+        "activemq-1.0.server",
+        Version::V1_0,
+        include_bytes!("../../tests/fixtures/stomp/activemq-1.0.server.bin"),
     ),
 ];
 
@@ -115,6 +146,17 @@ fn stomppy_server_frames_have_bodies_and_heartbeat_eols() {
     assert_eq!(f[0].header("version"), Some("1.2"));
     let messages: Vec<_> = f.iter().filter(|f| f.command == "MESSAGE").collect();
     assert!(messages.iter().any(|m| &m.body[..] == b"bin\0ary"));
+}
+
+#[test]
+fn activemq_server_frames_escape_colons_in_ids() {
+    let items = decode_all(Version::V1_2, FIXTURES[7].2);
+    let f = frames(&items);
+    assert_eq!(f[0].header("server"), Some("ActiveMQ/5.17.2"));
+    let m = f.iter().find(|f| f.command == "MESSAGE").expect("a MESSAGE");
+    assert!(m.header("ack").is_some_and(|a| a.starts_with("ID:")), "{m:?}");
+    assert_eq!(m.header("x-custom"), Some("a:b\\c\nd"));
+    assert!(f.iter().any(|f| &f.body[..] == b"bin\0ary"));
 }
 
 #[test]
