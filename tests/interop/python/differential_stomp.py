@@ -15,6 +15,10 @@ intended differences (tests/interop/README.md) are removed before comparing:
   connection open after some errors, mqbridge closes it as STOMP 1.2 requires);
 - RabbitMQ copies the `receipt`, `content-length` and `transaction` frame headers into the AMQP headers
   table; mqbridge does not;
+- STOMP `timestamp` is seconds in RabbitMQ and milliseconds in mqbridge (JMS): scenarios
+  send none;
+- mqbridge adds `expires` (absolute ms, for ActiveMQ clients) next to `expiration`, and
+  `x-delivery-count` on redeliveries (DESIGN §5);
 - mqbridge adds `mqbridge-types` (typed header carriage); RabbitMQ drops table/array/bool
   headers: scenarios use only string and integer headers.
 """
@@ -30,7 +34,9 @@ import pytest
 
 from stomp_helpers import RawStomp, Stomp
 
-IGNORED_STOMP_HEADERS = {"mqbridge-types", "server", "session", "content-length"}
+# mqbridge adds `expires` (absolute ms, ActiveMQ) next to `expiration` and `x-delivery-count`
+# on redeliveries (DESIGN §5); RabbitMQ has neither.
+IGNORED_STOMP_HEADERS = {"mqbridge-types", "server", "session", "content-length", "expires", "x-delivery-count"}
 IGNORED_AMQP_HEADERS = {"receipt", "content-length", "transaction"}
 
 
@@ -145,7 +151,7 @@ def settle(s: Stomp, n, timeout=5.0):
 
 PROPS = {"persistent": "true", "content-type": "text/plain", "correlation-id": "c1",
          "reply-to": "/queue/replies", "priority": "4", "type": "t1", "expiration": "60000",
-         "amqp-message-id": "m1", "timestamp": "1700000000", "app-id": "a1", "region": "EU", "n": "42"}
+         "amqp-message-id": "m1", "app-id": "a1", "region": "EU", "n": "42"}
 
 
 def sc_stomp_to_stomp_ack_modes(r: Recorder):
@@ -186,7 +192,7 @@ def sc_amqp_to_stomp(r: Recorder):
     ch.queue_declare(q, durable=True)
     ch.basic_publish("", q, b"from amqp", pika.BasicProperties(
         content_type="application/json", delivery_mode=2, priority=2, correlation_id="c2",
-        reply_to="rq", expiration="60000", message_id="m2", timestamp=1700000002, type="t2",
+        reply_to="rq", expiration="60000", message_id="m2", type="t2",
         app_id="a2", headers={"s": "v", "n": 7, "neg": -70000}))
     ch.basic_publish("", q, b"bare")
     s = r.stomp()

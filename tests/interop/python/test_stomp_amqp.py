@@ -7,7 +7,9 @@
 Env: STOMP_HOST_PORT, AMQP_URL (the same broker), STOMP_BROKER=mqbridge|rabbitmq.
 """
 
+import decimal
 import json
+import time
 
 import pika
 import pytest
@@ -50,17 +52,24 @@ STOMP_PROPS = {
     "type": "order.created",
     "expiration": "60000",
     "amqp-message-id": "msg-1",
-    "timestamp": "1700000000",
     "app-id": "app-1",
     "user-id": "guest",
 }
 CUSTOM = {"region": "EU", "x-trace": "t-1", "n": "42", "empty": ""}
 
 
+# STOMP `timestamp`: RabbitMQ copies it to the AMQP timestamp (seconds) as it is; mqbridge
+# reads it as milliseconds (JMS/ActiveMQ, DESIGN §5): AMQP timestamp = ms / 1000 plus the
+# exact value in the `JMSTimestamp` header, and back. An intended difference.
+TS_S = 1700000000
+TS_MS = 1700000000123
+
+
 def test_stomp_amqp_send_maps_properties(st, names, ch):
     q = names.queue()
     s = st()
-    s.send_receipt(f"/queue/{q}", b"payload", **STOMP_PROPS, **CUSTOM)
+    ts = str(TS_S) if is_rabbitmq() else str(TS_MS)
+    s.send_receipt(f"/queue/{q}", b"payload", **STOMP_PROPS, **CUSTOM, timestamp=ts)
     p, b = amqp_get(ch, q)
     assert b == b"payload"
     assert p.delivery_mode == 2
@@ -72,14 +81,16 @@ def test_stomp_amqp_send_maps_properties(st, names, ch):
     assert p.type == "order.created"
     assert p.expiration == "60000"
     assert p.message_id == "msg-1"
-    assert p.timestamp == 1700000000
+    assert p.timestamp == TS_S
     assert p.app_id == "app-1"
     assert p.user_id == "guest"
     headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in (p.headers or {}).items()}
     for k, v in CUSTOM.items():
         assert headers.get(k) == v, f"custom header {k}: {headers}"
+    if not is_rabbitmq():
+        assert headers.get("JMSTimestamp") == TS_MS, headers
     extra = set(headers) - set(CUSTOM)
-    allowed = RABBITMQ_LEAKS if is_rabbitmq() else set()
+    allowed = RABBITMQ_LEAKS if is_rabbitmq() else {"JMSTimestamp"}
     assert extra <= allowed, f"frame/property headers leaked into the AMQP headers: {extra - allowed}"
 
 
@@ -156,7 +167,10 @@ def test_amqp_stomp_properties_become_headers(st, names, ch):
     assert h["reply-to"] == "/reply-queue/replies", "a bare AMQP reply_to is a queue name"
     assert h["expiration"] == "60000"
     assert h["amqp-message-id"] == "mid-9"
-    assert h["timestamp"] == "1700000001"
+    if not is_rabbitmq():  # ActiveMQ's absolute `expires` (ms) next to RabbitMQ's `expiration`
+        now_ms = int(time.time() * 1000)
+        assert now_ms + 50000 <= int(h["expires"]) <= now_ms + 61000, h["expires"]
+    assert h["timestamp"] == ("1700000001" if is_rabbitmq() else "1700000001000"), "s (RabbitMQ) / ms (mqbridge)"
     assert h["type"] == "t-9"
     assert h["user-id"] == "guest"
     assert h["app-id"] == "app-9"
@@ -204,8 +218,8 @@ def test_amqp_stomp_amqp_typed_headers_round_trip(st, names, ch):
     q1, q2 = names.queue("in"), names.queue("out")
     ch.queue_declare(q1, durable=True)
     ch.queue_declare(q2, durable=True)
-    headers = {"i": 7, "big": 2 ** 40, "neg": -70000, "b": True, "f": 1.5, "s": "str",
-               "t": {"x": 1, "y": "z"}, "l": [1, "two", False], "bytes": bytearray(b"\x00\x01")}
+    headers = {"i": 7, "big": 2 ** 40, "neg": -70000, "b": True, "d": decimal.Decimal("12.34"), "s": "str",
+               "t": {"x": 1, "y": "z"}, "l": [1, "two", False], "bytes": b"\x00\x01"}
     ch.basic_publish("", q1, b"typed", pika.BasicProperties(headers=headers))
     s = st()
     s.subscribe(f"/queue/{q1}", id="s", ack="auto")
@@ -215,7 +229,7 @@ def test_amqp_stomp_amqp_typed_headers_round_trip(st, names, ch):
     assert json.loads(h["t"]) == {"x": 1, "y": "z"}
     assert json.loads(h["l"]) == [1, "two", False]
     types = json.loads(h["mqbridge-types"])
-    assert set(types) >= {"i", "big", "neg", "b", "f", "t", "l", "bytes"}, types
+    assert set(types) >= {"i", "big", "neg", "b", "d", "t", "l", "bytes"}, types
     back = {k: v for k, v in h.items()
             if k not in ("destination", "message-id", "subscription", "content-length", "ack", "redelivered")}
     s.send_receipt(f"/queue/{q2}", m.body, **back)
