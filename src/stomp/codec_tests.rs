@@ -153,8 +153,14 @@ fn activemq_server_frames_escape_colons_in_ids() {
     let items = decode_all(Version::V1_2, FIXTURES[7].2);
     let f = frames(&items);
     assert_eq!(f[0].header("server"), Some("ActiveMQ/5.17.2"));
-    let m = f.iter().find(|f| f.command == "MESSAGE").expect("a MESSAGE");
-    assert!(m.header("ack").is_some_and(|a| a.starts_with("ID:")), "{m:?}");
+    let m = f
+        .iter()
+        .find(|f| f.command == "MESSAGE")
+        .expect("a MESSAGE");
+    assert!(
+        m.header("ack").is_some_and(|a| a.starts_with("ID:")),
+        "{m:?}"
+    );
     assert_eq!(m.header("x-custom"), Some("a:b\\c\nd"));
     assert!(f.iter().any(|f| &f.body[..] == b"bin\0ary"));
 }

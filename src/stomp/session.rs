@@ -26,6 +26,7 @@ use super::frame::Frame;
 use super::subscription::{parse_ack_id, AckMode, Subscription};
 use super::writer::Outgoing;
 use crate::auth::Users;
+use crate::broker::session::ConsumeOptions;
 use crate::broker::vhost::{QueueOptions, VHost};
 use crate::broker::{now_ms, Broker, ConnectionId};
 use crate::mapping::destination::{parse_stomp, publish_target, StompDestination};
@@ -432,17 +433,8 @@ impl StompSession {
         let consumed = self.subscriptions.values().any(|s| s.queue == real);
         if implicit && !consumed {
             let id = format!("/temp-queue/{name}");
-            self.start_subscription(
-                &vhost,
-                &id,
-                &real,
-                AckMode::Auto,
-                0,
-                None,
-                false,
-                Some(id.clone()),
-                None,
-            )?;
+            let consume = ConsumeOptions::default();
+            self.start_subscription(&vhost, &id, &real, AckMode::Auto, 0, consume, None)?;
         }
         Ok(real)
     }

@@ -109,18 +109,14 @@ impl StompSession {
                 (q, true, durable)
             }
         };
-        let discard = own_queue && filter.is_some();
-        self.start_subscription(
-            &vhost,
-            &id,
-            &queue,
-            ack,
-            prefetch,
+        let consume = ConsumeOptions {
+            // RabbitMQ's exclusive consumer (`exclusive:true`).
+            exclusive: truthy(frame, "exclusive"),
+            discard_unmatched: own_queue && filter.is_some(),
             filter,
-            discard,
-            None,
-            durable_queue,
-        )
+            ..ConsumeOptions::default()
+        };
+        self.start_subscription(&vhost, &id, &queue, ack, prefetch, consume, durable_queue)
     }
 
     /// The queue of a topic/exchange subscriber: its own server-named one, or the durable
@@ -181,15 +177,12 @@ impl StompSession {
         queue: &str,
         ack: AckMode,
         prefetch: u16,
-        filter: Option<MessageFilter>,
-        discard_unmatched: bool,
-        fixed_destination: Option<String>,
+        consume: ConsumeOptions,
         durable_queue: Option<String>,
     ) -> R {
         let info = Arc::new(SubscriptionInfo {
             id: id.to_string(),
             ack,
-            destination: fixed_destination,
             max_tag: AtomicU64::new(0),
             session: OnceLock::new(),
         });
@@ -206,10 +199,7 @@ impl StompSession {
         let opts = ConsumeOptions {
             tag,
             no_ack: ack == AckMode::Auto,
-            exclusive: false,
-            filter,
-            discard_unmatched,
-            ..ConsumeOptions::default()
+            ..consume
         };
         session.consume(queue, opts)?;
         self.subscriptions.insert(

@@ -40,9 +40,6 @@ impl AckMode {
 pub struct SubscriptionInfo {
     pub id: String,
     pub ack: AckMode,
-    /// A fixed `destination` for the MESSAGE frames (temporary queues); otherwise it is
-    /// derived from the message's exchange and routing key, as RabbitMQ does.
-    pub destination: Option<String>,
     /// Highest delivery tag handed out: ACK ids above it are unknown.
     pub max_tag: AtomicU64,
     /// The broker session, told how many deliveries were written.

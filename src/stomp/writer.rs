@@ -45,10 +45,9 @@ pub enum Outgoing {
 pub fn message_frame(delivery: &Delivery, info: &SubscriptionInfo, version: Version) -> Frame {
     let message = &delivery.message;
     let ack_id = info.ack_id(delivery.delivery_tag);
-    let destination = info
-        .destination
-        .clone()
-        .unwrap_or_else(|| format_stomp(&from_publish(&message.exchange, &message.routing_key)));
+    // From the message's exchange and routing key, as RabbitMQ does (a reply on a
+    // temporary queue shows `/queue/<real name>`; its subscription is `/temp-queue/N`).
+    let destination = format_stomp(&from_publish(&message.exchange, &message.routing_key));
     let mut headers = vec![
         ("subscription".to_string(), info.id.clone()),
         ("destination".to_string(), destination),
