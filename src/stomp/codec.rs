@@ -336,11 +336,11 @@ impl Decoder for StompCodec {
                             }
                         },
                     };
-                    let State::Body {
-                        command, headers, ..
-                    } = std::mem::take(&mut self.state)
-                    else {
-                        unreachable!("state checked above")
+                    let (command, headers) = match std::mem::take(&mut self.state) {
+                        State::Body {
+                            command, headers, ..
+                        } => (command, headers),
+                        State::Head { .. } => (String::new(), Vec::new()),
                     };
                     let bytes = buf.split_to(head_len + body_len + 1).freeze();
                     let body = bytes.slice(head_len..head_len + body_len);

@@ -301,6 +301,30 @@ proptest! {
         prop_assert_eq!(split, whole);
     }
 
+    /// Arbitrary bytes, in arbitrary chunks, never panic the decoder: they decode or fail.
+    #[test]
+    fn garbage_never_panics(
+        bytes in proptest::collection::vec(any::<u8>(), 0..512),
+        cut in 0usize..512,
+        v in 0usize..3,
+    ) {
+        let version = [Version::V1_0, Version::V1_1, Version::V1_2][v];
+        let limits = Limits { max_frame_bytes: 256, max_headers: 4, max_header_bytes: 64 };
+        let mut codec = StompCodec::new(version, limits);
+        let mut buf = BytesMut::new();
+        let cut = cut.min(bytes.len());
+        'feed: for chunk in [&bytes[..cut], &bytes[cut..]] {
+            buf.extend_from_slice(chunk);
+            loop {
+                match codec.decode(&mut buf) {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => break,
+                    Err(_) => break 'feed,
+                }
+            }
+        }
+    }
+
     /// Arbitrary frames survive encode → decode in every version with escaping.
     #[test]
     fn roundtrip(

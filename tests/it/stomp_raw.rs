@@ -639,3 +639,72 @@ async fn shutdown_sends_an_error_frame() {
     c.expect_closed().await;
     stop.await.unwrap();
 }
+
+#[tokio::test]
+async fn exchange_and_amq_queue_destinations() {
+    let bridge = start_bridge().await;
+    let (mut c, _) = StompClient::open(bridge.stomp_addr).await;
+    // /exchange/E/K: a subscriber queue bound to E with K.
+    c.send_with_receipt(
+        "SUBSCRIBE",
+        &[("destination", "/exchange/amq.direct/k1"), ("id", "x")],
+        b"",
+        "r1",
+    )
+    .await;
+    c.send(
+        "SEND",
+        &[("destination", "/exchange/amq.direct/k2")],
+        b"other key",
+    )
+    .await;
+    c.send("SEND", &[("destination", "/exchange/amq.direct/k1")], b"k1")
+        .await;
+    let m = c.frame().await;
+    assert_eq!(&m.body[..], b"k1");
+    assert_eq!(m.header("destination"), Some("/exchange/amq.direct/k1"));
+    // /amq/queue/X: an existing queue, never declared.
+    c.send(
+        "SUBSCRIBE",
+        &[("destination", "/amq/queue/nope"), ("id", "n")],
+        b"",
+    )
+    .await;
+    let e = c.expect_error_and_close().await;
+    assert!(
+        String::from_utf8_lossy(&e.body).contains("no queue 'nope'"),
+        "{e:?}"
+    );
+    let (mut c, _) = StompClient::open(bridge.stomp_addr).await;
+    c.send_with_receipt("SEND", &[("destination", "/queue/made")], b"m", "r")
+        .await;
+    c.send(
+        "SUBSCRIBE",
+        &[("destination", "/amq/queue/made"), ("id", "a")],
+        b"",
+    )
+    .await;
+    let m = c.frame().await;
+    assert_eq!(&m.body[..], b"m");
+    assert_eq!(m.header("destination"), Some("/queue/made"));
+}
+
+#[tokio::test]
+async fn resource_alarm_stops_reading_from_a_publisher() {
+    let bridge = start_bridge().await;
+    let (mut c, _) = StompClient::open(bridge.stomp_addr).await;
+    c.send_with_receipt("SEND", &[("destination", "/queue/alarmed")], b"1", "r1")
+        .await;
+    bridge.bridge.broker.set_alarm(true);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    c.send(
+        "SEND",
+        &[("destination", "/queue/alarmed"), ("receipt", "r2")],
+        b"2",
+    )
+    .await;
+    c.expect_silence(Duration::from_millis(400)).await;
+    bridge.bridge.broker.set_alarm(false);
+    let f = c.frame().await;
+    assert_eq!(f.header("receipt-id"), Some("r2"), "{f:?}");
+}
