@@ -223,10 +223,12 @@ pub fn to_message(
         })?;
         props = props.with_priority(p);
     }
+    // An absent header leaves the delivery mode unset, as RabbitMQ's STOMP plugin does
+    // (AMQP reads that as transient too).
     let persistent = match get("persistent") {
-        None => false,
-        Some(v) if v.eq_ignore_ascii_case("true") => true,
-        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        None => None,
+        Some(v) if v.eq_ignore_ascii_case("true") => Some(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Some(false),
         Some(v) => {
             return Err(MappingError::new(
                 "persistent",
@@ -234,7 +236,9 @@ pub fn to_message(
             ))
         }
     };
-    props = props.with_delivery_mode(if persistent { 2 } else { 1 });
+    if let Some(persistent) = persistent {
+        props = props.with_delivery_mode(if persistent { 2 } else { 1 });
+    }
     // RabbitMQ's relative `expiration` wins over ActiveMQ's absolute `expires`: it needs no
     // clock, and a MESSAGE echoed back carries both.
     if let Some(v) = get("expiration") {

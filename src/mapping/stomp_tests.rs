@@ -243,8 +243,9 @@ fn properties_from_send() {
 }
 
 #[test]
-fn persistent_absent_or_false_is_delivery_mode_1() {
-    assert_eq!(*send(&[]).unwrap().properties.delivery_mode(), Some(1));
+fn persistent_false_is_delivery_mode_1_and_absent_is_unset() {
+    // Absent leaves the delivery mode unset, as RabbitMQ's STOMP plugin does.
+    assert_eq!(*send(&[]).unwrap().properties.delivery_mode(), None);
     assert_eq!(
         *send(&[("persistent", "false")])
             .unwrap()
@@ -253,7 +254,7 @@ fn persistent_absent_or_false_is_delivery_mode_1() {
         Some(1)
     );
     // And back: 1 → persistent:false, absent → no header.
-    let out = from_message_at(&send(&[]).unwrap(), false, NOW);
+    let out = from_message_at(&send(&[("persistent", "false")]).unwrap(), false, NOW);
     assert_eq!(get(&out, "persistent"), Some("false"));
     let none = Message::new("", "q", BasicProperties::default(), Bytes::new());
     assert!(get(&from_message_at(&none, false, NOW), "persistent").is_none());
