@@ -19,9 +19,8 @@ use crate::amqp::{self, ListenerContext, Tuning};
 use crate::auth::Users;
 use crate::broker::alarm::{spawn_monitor, ResourceLimits};
 use crate::broker::store::{open_store, SyncPolicy};
-use crate::broker::vhost::{ExchangeOptions, QueueOptions};
 use crate::broker::Broker;
-use crate::config::{Config, DestinationType, SyncSetting};
+use crate::config::{Config, SyncSetting};
 use crate::stomp;
 
 /// How long shutdown waits for connections to finish their close handshake.
@@ -53,7 +52,7 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
     let store = open_store(dir, sync).map_err(|e| format!("cannot open the store: {e}"))?;
     let broker =
         Broker::open(store, &config.vhosts).map_err(|e| format!("cannot start the broker: {e}"))?;
-    apply_topology(&broker, &config)?;
+    crate::topology::declare(&broker, &config.topology).map_err(|e| format!("topology: {e}"))?;
     broker.spawn_housekeeping(HOUSEKEEPING_PERIOD);
     spawn_monitor(
         &broker,
@@ -153,52 +152,5 @@ pub async fn run_until_signal(config: Config) -> Result<(), String> {
         _ = sigint.recv() => tracing::info!(signal = "SIGINT", "Signal received."),
     }
     bridge.shutdown().await;
-    Ok(())
-}
-
-/// Declare the config's exchanges, queues and bindings (like RabbitMQ definitions).
-fn apply_topology(broker: &Broker, config: &Config) -> Result<(), String> {
-    let vhost = |name: &str| {
-        broker
-            .vhost(name)
-            .ok_or_else(|| format!("topology: unknown vhost '{name}'"))
-    };
-    for x in &config.topology.exchanges {
-        let opts = ExchangeOptions {
-            passive: false,
-            durable: x.durable,
-            auto_delete: x.auto_delete,
-            internal: x.internal,
-            arguments: x.arguments.to_field_table(),
-        };
-        vhost(&x.vhost)?
-            .exchange_declare(&x.name, x.kind.as_str(), opts)
-            .map_err(|e| format!("topology: exchange '{}': {e}", x.name))?;
-    }
-    for q in &config.topology.queues {
-        let opts = QueueOptions {
-            passive: false,
-            durable: q.durable,
-            exclusive: false,
-            auto_delete: q.auto_delete,
-            arguments: q.arguments.to_field_table(),
-        };
-        vhost(&q.vhost)?
-            .queue_declare(&q.name, opts, 0)
-            .map_err(|e| format!("topology: queue '{}': {e}", q.name))?;
-    }
-    for b in &config.topology.bindings {
-        let v = vhost(&b.vhost)?;
-        let args = b.arguments.to_field_table();
-        let result = match b.destination_type {
-            DestinationType::Queue => {
-                v.queue_bind(&b.destination, &b.source, &b.routing_key, &args, 0)
-            }
-            DestinationType::Exchange => {
-                v.exchange_bind(&b.destination, &b.source, &b.routing_key, &args)
-            }
-        };
-        result.map_err(|e| format!("topology: binding {} -> {}: {e}", b.source, b.destination))?;
-    }
     Ok(())
 }
