@@ -33,11 +33,22 @@ fn from_truth<'a>(truth: Option<bool>) -> Value<'a> {
     truth.map_or(Value::Null, Value::Bool)
 }
 
-pub(crate) fn truth(node: &Node, message: &Message) -> Option<bool> {
-    eval(node, message).truth()
+/// `numeric_strings`: compare a string with a number by reading the string as a number
+/// (ActiveMQ's `convert_string_expressions`, on for STOMP, whose headers are all strings).
+pub(crate) fn truth(node: &Node, message: &Message, numeric_strings: bool) -> Option<bool> {
+    eval(node, message, numeric_strings).truth()
 }
 
-fn eval<'a>(node: &'a Node, message: &'a Message) -> Value<'a> {
+fn eval<'a>(node: &'a Node, message: &'a Message, numeric_strings: bool) -> Value<'a> {
+    let eval = |node: &'a Node, message: &'a Message| eval(node, message, numeric_strings);
+    let compare = |op: CmpOp, left: Value<'a>, right: Value<'a>| {
+        if numeric_strings {
+            let (left, right) = numbers_from_strings(left, right);
+            compare(op, left, right)
+        } else {
+            compare(op, left, right)
+        }
+    };
     match node {
         Node::Literal(literal) => match literal {
             Literal::Bool(b) => Value::Bool(*b),
@@ -130,6 +141,26 @@ fn and(a: Option<bool>, b: Option<bool>) -> Option<bool> {
         (Some(false), _) | (_, Some(false)) => Some(false),
         (Some(true), Some(true)) => Some(true),
         _ => None,
+    }
+}
+
+/// A string compared with a number, read as a number when it is one (else left alone, so
+/// the comparison stays UNKNOWN).
+fn numbers_from_strings<'a>(left: Value<'a>, right: Value<'a>) -> (Value<'a>, Value<'a>) {
+    fn number(v: Value<'_>) -> Option<Value<'static>> {
+        let Value::Str(s) = v else { return None };
+        s.parse::<i64>().map(Value::Long).ok().or_else(|| {
+            s.parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(Value::Double)
+        })
+    }
+    let is_number = |v: Value<'_>| matches!(v, Value::Long(_) | Value::Double(_));
+    match (left, right) {
+        (Value::Str(_), r) if is_number(r) => (number(left).unwrap_or(left), r),
+        (l, Value::Str(_)) if is_number(l) => (l, number(right).unwrap_or(right)),
+        _ => (left, right),
     }
 }
 

@@ -100,6 +100,8 @@ pub struct Selector {
     text: String,
     /// `None` for an empty selector, which selects every message.
     root: Option<ast::Node>,
+    /// Read numeric-looking strings as numbers when compared with numbers.
+    numeric_strings: bool,
 }
 
 /// Why a selector was refused, with where.
@@ -153,7 +155,17 @@ impl Selector {
         Ok(Selector {
             text: text.to_string(),
             root,
+            numeric_strings: false,
         })
+    }
+
+    /// Compare a string with a number by reading the string as a number when it is one,
+    /// as ActiveMQ does for STOMP subscribers (`convert_string_expressions`): STOMP header
+    /// values are all strings, so `n > 2` should select a message sent with `n:3`.
+    #[must_use]
+    pub fn with_numeric_strings(mut self) -> Selector {
+        self.numeric_strings = true;
+        self
     }
 
     /// True only when the selector evaluates to TRUE for this message (not FALSE, not
@@ -166,7 +178,7 @@ impl Selector {
     pub fn evaluate(&self, message: &Message) -> Option<bool> {
         match &self.root {
             None => Some(true),
-            Some(root) => eval::truth(root, message),
+            Some(root) => eval::truth(root, message, self.numeric_strings),
         }
     }
 

@@ -537,3 +537,40 @@ proptest! {
         prop_assert_eq!(compiled.matches(&text), like_reference(&p, &t), "{} LIKE {}", text, pattern);
     }
 }
+
+#[test]
+fn numeric_strings_compare_as_numbers_when_asked() {
+    let mut headers = FieldTable::default();
+    headers.insert("n".into(), AMQPValue::LongString("3".into()));
+    headers.insert("id".into(), AMQPValue::LongString("12".into()));
+    headers.insert("word".into(), AMQPValue::LongString("three".into()));
+    let m = Message::new(
+        "",
+        "q",
+        BasicProperties::default().with_headers(headers),
+        Bytes::new(),
+    );
+    let plain = Selector::parse("n > 2").unwrap();
+    assert_eq!(
+        plain.evaluate(&m),
+        None,
+        "a string is no number by default (JMS)"
+    );
+    let both = Selector::parse("id = '12' AND n > 2")
+        .unwrap()
+        .with_numeric_strings();
+    assert!(
+        both.matches(&m),
+        "string equality and numeric comparison at once"
+    );
+    let word = Selector::parse("word > 2").unwrap().with_numeric_strings();
+    assert_eq!(
+        word.evaluate(&m),
+        None,
+        "a non-numeric string stays UNKNOWN"
+    );
+    let between = Selector::parse("n BETWEEN 1 AND 5")
+        .unwrap()
+        .with_numeric_strings();
+    assert!(between.matches(&m));
+}

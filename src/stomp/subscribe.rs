@@ -27,7 +27,7 @@ use crate::broker::vhost::{QueueOptions, VHost};
 use crate::mapping::destination::{
     durable_subscription_queue, jms_topic_to_amqp, parse_stomp, StompDestination, TOPIC_EXCHANGE,
 };
-use crate::message::{AMQPValue, FieldTable, Message};
+use crate::message::Message;
 use crate::selector::Selector;
 
 fn truthy(frame: &Frame, name: &str) -> bool {
@@ -245,52 +245,9 @@ impl StompSession {
 
 /// A selector as ActiveMQ applies it to STOMP subscribers ("convert_string_expressions"):
 /// STOMP headers are strings, so `n > 2` must compare a header `n:3` as a number.
-///
-/// Our selector has no such mode, so a message that does not match as it is gets a second
-/// evaluation on a view where every string header that reads as a number is that number.
-/// This is sound: JMS's three-valued logic is monotone, and each view only turns some
-/// comparisons ActiveMQ decides into UNKNOWN, so neither view can select a message ActiveMQ
-/// would refuse. It can miss one that needs both readings at once (`id = '12' AND n > 2`
-/// with both headers numeric), and two numeric-string headers compared with each other
-/// compare as numbers in the second view.
 fn stomp_filter(selector: Selector) -> MessageFilter {
-    Arc::new(move |m: &Message| {
-        selector.matches(m) || numeric_view(m).is_some_and(|v| selector.matches(&v))
-    })
-}
-
-/// `m` with its numeric-looking string headers as numbers; `None` if it has none.
-fn numeric_view(m: &Message) -> Option<Message> {
-    let headers = m.properties.headers().as_ref()?;
-    let mut table = FieldTable::default();
-    let mut changed = false;
-    for (name, value) in headers.inner() {
-        let converted = match value {
-            AMQPValue::LongString(s) => std::str::from_utf8(s.as_bytes()).ok().and_then(number),
-            _ => None,
-        };
-        changed |= converted.is_some();
-        table.insert(name.clone(), converted.unwrap_or_else(|| value.clone()));
-    }
-    changed.then(|| Message {
-        properties: m.properties.clone().with_headers(table),
-        ..m.clone()
-    })
-}
-
-/// A header value read as a Java long or double, as ActiveMQ's conversion does.
-fn number(text: &str) -> Option<AMQPValue> {
-    let numeric = !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
-    if !numeric {
-        return None;
-    }
-    if let Ok(n) = text.parse::<i64>() {
-        return Some(AMQPValue::LongLongInt(n));
-    }
-    text.parse::<f64>().ok().map(AMQPValue::Double)
+    let selector = selector.with_numeric_strings();
+    Arc::new(move |m: &Message| selector.matches(m))
 }
 
 /// `prefetch-count` (RabbitMQ) or `activemq.prefetchSize` (ActiveMQ); 0 = unlimited.
