@@ -310,6 +310,18 @@ impl VHost {
         )
     }
 
+    /// The exchange a binding starts from: never the default exchange (its bindings are
+    /// implicit), 404 when missing.
+    fn binding_source(&self, source: &str) -> Result<Arc<Exchange>> {
+        if source.is_empty() {
+            return Err(Error::access_refused(
+                "operation not permitted on the default exchange",
+            ));
+        }
+        self.exchange(source)
+            .ok_or_else(|| self.no_exchange(source))
+    }
+
     fn bind(
         &self,
         source: &str,
@@ -318,14 +330,7 @@ impl VHost {
         routing_key: &str,
         arguments: &FieldTable,
     ) -> Result<()> {
-        if source.is_empty() {
-            return Err(Error::access_refused(
-                "operation not permitted on the default exchange",
-            ));
-        }
-        let exchange = self
-            .exchange(source)
-            .ok_or_else(|| self.no_exchange(source))?;
+        let exchange = self.binding_source(source)?;
         let binding = Binding {
             destination: dest,
             routing_key: routing_key.to_string(),
@@ -346,14 +351,7 @@ impl VHost {
         routing_key: &str,
         arguments: &FieldTable,
     ) -> Result<()> {
-        if source.is_empty() {
-            return Err(Error::access_refused(
-                "operation not permitted on the default exchange",
-            ));
-        }
-        let exchange = self
-            .exchange(source)
-            .ok_or_else(|| self.no_exchange(source))?;
+        let exchange = self.binding_source(source)?;
         let binding = Binding {
             destination: dest,
             routing_key: routing_key.to_string(),
