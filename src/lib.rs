@@ -9,6 +9,7 @@
 //!   knows no wire protocol.
 //! - [`amqp`]: the AMQP 0-9-1 listener, on the amq-protocol codec.
 //! - [`stomp`]: the STOMP 1.0–1.2 listener, on our own codec.
+//! - [`openwire`]: the OpenWire codec (ActiveMQ JMS clients) and its JMS message model.
 //! - [`config`]: the typed YAML configuration, its loading and validation.
 //! - [`auth`]: users and password verification (argon2id, RabbitMQ's SHA-256 scheme).
 //! - [`error`]: the core error, an AMQP reply code with its scope.
@@ -21,6 +22,7 @@ pub mod config;
 pub mod error;
 pub mod mapping;
 pub mod message;
+pub mod openwire;
 pub mod selector;
 pub mod server;
 pub mod stomp;
