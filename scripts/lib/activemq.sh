@@ -169,3 +169,19 @@ activemq_stop() {
   as_root timeout 60 /etc/init.d/activemq stop >/dev/null 2>&1 || true
   ACTIVEMQ_STARTED_BY_US=0
 }
+
+# activemq_restart: stop and start the instance (same ports, same KahaDB data), whoever started
+# it; returns once STOMP answers a CONNECT and the OpenWire port accepts connections. Used as
+# BROKER_RESTART_CMD by the OpenWire failover test.
+activemq_restart() {
+  ACTIVEMQ_STOMP_PORT="${ACTIVEMQ_STOMP_PORT:-61633}"
+  ACTIVEMQ_OPENWIRE_PORT="${ACTIVEMQ_OPENWIRE_PORT:-61626}"
+  info "restarting ActiveMQ (instance $ACTIVEMQ_INSTANCE)"
+  as_root timeout 60 /etc/init.d/activemq stop >/dev/null 2>&1 || true
+  as_root /etc/init.d/activemq start >/dev/null 2>&1 || true
+  _activemq_wait_stomp "$ACTIVEMQ_STOMP_PORT" 90 || {
+    die "ActiveMQ did not come back within 90s"
+    return 1
+  }
+  wait_for_port 127.0.0.1 "$ACTIVEMQ_OPENWIRE_PORT" 30
+}
