@@ -10,7 +10,11 @@
 # RabbitMQ-Java-client suites against mqbridge, the stomp.py suites (STOMP, STOMP<->AMQP)
 # against mqbridge, the differential tests (AMQP and STOMP, mqbridge vs RabbitMQ), the pika
 # and stomp.py suites against RabbitMQ, mqbridge's clean SIGTERM exit, the kill -9 crash
-# test; stop everything it started. Every suite runs even when an
+# test, the OpenWire JMS suites (tests/interop/openwire: stock ActiveMQ 5.18 and 6.1 clients,
+# Spring JMS) in full against ActiveMQ 5.17 (Debian package, OpenWire 127.0.0.1:61626, STOMP
+# 61633, incl. the failover/restart test) and, against mqbridge, only the tests tagged
+# `bridge-ready` (or nothing, said loudly, while mqbridge has no OpenWire listener); stop
+# everything it started. Every suite runs even when an
 # earlier one failed; the exit status is non-zero if any step failed.
 #
 # Environment:
@@ -36,6 +40,8 @@ source scripts/lib/common.sh
 source scripts/lib/rabbitmq.sh
 # shellcheck source=lib/mqbridge.sh
 source scripts/lib/mqbridge.sh
+# shellcheck source=lib/activemq.sh
+source scripts/lib/activemq.sh
 
 SKIP_BRIDGE=0
 if [ "${MQBRIDGE_SKIP_BRIDGE:-0}" = 1 ]; then
@@ -49,6 +55,7 @@ fi
 WORK=$(mktemp -d -t mqbridge-test.XXXXXX)
 FAILED=()
 PASSED=()
+NOTES=()
 START_TS=$(date +%s)
 
 cleanup() {
@@ -58,6 +65,7 @@ cleanup() {
     mqbridge_kill9
   fi
   rabbitmq_stop
+  activemq_stop
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -103,6 +111,7 @@ summary() {
   local s
   for s in "${PASSED[@]}"; do printf '  ok    %s\n' "$s" >&2; done
   for s in "${FAILED[@]}"; do printf '  FAIL  %s\n' "$s" >&2; done
+  for s in "${NOTES[@]}"; do printf '  NOTE  %s\n' "$s" >&2; done
   if [ "$SKIP_BRIDGE" = 1 ]; then
     printf '  NOTE  MQBRIDGE_SKIP_BRIDGE=1: mqbridge was NOT tested (developer mode)\n' >&2
   fi
@@ -156,6 +165,9 @@ install_node() {
 install_java() {
   # Resolve the client, JUnit and plugins now so a network problem shows up here.
   (cd tests/interop/java && mvn -q -B -DskipTests test-compile)
+  # OpenWire suites: activemq-client 5.18 + 6.1, spring-jms, amqp-client (jms6 compiles a
+  # jakarta copy of the jms5 sources here)
+  (cd tests/interop/openwire && mvn -q -B -DskipTests test-compile)
 }
 
 # ---------------------------------------------------------------- suites
@@ -191,6 +203,73 @@ node_suite() { # URL
 
 java_suite() { # URL
   (cd tests/interop/java && AMQP_URL=$1 timeout -k 10 300 mvn -q -B test)
+}
+
+# OpenWire JMS suites (tests/interop/openwire: jms5, jms6, spring-app), all modules.
+# openwire_suite OPENWIRE_URL BROKER_KIND [MAVEN ARGS...]; env STOMP_HOST_PORT, AMQP_URL and
+# BROKER_RESTART_CMD are passed through when set (tests needing them skip otherwise).
+openwire_suite() {
+  local url=$1 kind=$2
+  shift 2
+  (cd tests/interop/openwire && OPENWIRE_URL=$url BROKER_KIND=$kind timeout -k 10 600 \
+    mvn -q -B test "$@")
+}
+
+openwire_vs_activemq() {
+  STOMP_HOST_PORT=$ACTIVEMQ_STOMP_HOST_PORT \
+    BROKER_RESTART_CMD="bash -c 'source \"$ROOT/scripts/lib/activemq.sh\" && activemq_restart'" \
+    openwire_suite "tcp://127.0.0.1:$ACTIVEMQ_OPENWIRE_PORT" activemq
+}
+
+# Tests tagged bridge-ready in the OpenWire suites (the ones that pass against mqbridge).
+openwire_ready_count() {
+  { grep -rhoE '@Tag\((READY|"bridge-ready")\)' tests/interop/openwire/jms5/src \
+    tests/interop/openwire/spring-app/src --include='*.java' || true; } | wc -l
+}
+
+# The OpenWire suites against mqbridge: a bridge of its own with an OpenWire listener; only the
+# tests tagged bridge-ready run (JUnit -Dgroups). While mqbridge has no OpenWire listener (the
+# config is refused, or no `listener=openwire address=` log line) nothing runs: a NOTE says so.
+# Run in this shell, not in a step: it records PASSED/FAILED/NOTES itself.
+openwire_vs_mqbridge() {
+  local ready extra port rc=0
+  ready=$(openwire_ready_count)
+  extra='listeners:
+  amqp: { bind: "127.0.0.1:0" }
+  stomp: { bind: "127.0.0.1:0" }
+  openwire: { bind: "127.0.0.1:0" }'
+  if ! MQBRIDGE_RUN_DIR="$WORK/bridge-openwire" mqbridge_start "$extra" "$WORK/bridge-openwire-data" 15; then
+    info "OPENWIRE SUITES NOT RUN AGAINST MQBRIDGE: it does not start with an openwire listener in its config"
+    NOTES+=("OpenWire suites vs mqbridge NOT RUN: mqbridge refuses a config with an openwire listener (listener not there yet)")
+    return 0
+  fi
+  port=""
+  for _ in $(seq 1 50); do
+    port=$(mqbridge_read_port "$MQBRIDGE_LOG" openwire)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  if [ -z "$port" ] || ! wait_for_port 127.0.0.1 "$port" 10; then
+    info "OPENWIRE SUITES NOT RUN AGAINST MQBRIDGE: no 'listener=openwire address=' line in $MQBRIDGE_LOG"
+    NOTES+=("OpenWire suites vs mqbridge NOT RUN: mqbridge did not report an OpenWire listener")
+    mqbridge_kill9
+    return 0
+  fi
+  if [ "$ready" -eq 0 ]; then
+    info "OPENWIRE SUITES NOT RUN AGAINST MQBRIDGE: listener on $port but no test tagged bridge-ready yet"
+    NOTES+=("OpenWire suites vs mqbridge NOT RUN: no test tagged bridge-ready yet (listener on port $port)")
+    mqbridge_kill9
+    return 0
+  fi
+  section "OpenWire suites vs mqbridge: the $ready tests tagged bridge-ready"
+  STOMP_HOST_PORT=${MQBRIDGE_STOMP_HOST_PORT:-} AMQP_URL=$MQBRIDGE_URL \
+    openwire_suite "tcp://127.0.0.1:$port" mqbridge -Dgroups=bridge-ready || rc=$?
+  mqbridge_kill9
+  if [ "$rc" -eq 0 ]; then
+    PASSED+=("OpenWire suites vs mqbridge ($ready tests tagged bridge-ready)")
+  else
+    FAILED+=("OpenWire suites vs mqbridge (bridge-ready tests, exit $rc)")
+  fi
 }
 
 differential() { # URL REFERENCE_URL
@@ -278,6 +357,22 @@ else
     "$RABBITMQ_URL" rabbitmq
   step "crash test: kill -9 mqbridge, no confirmed message lost" crash_test_mqbridge
 fi
+
+# OpenWire: the full suites against ActiveMQ 5.17 (the reference), then mqbridge (tagged tests)
+section "start ActiveMQ (OpenWire reference)"
+if activemq_start && port_open 127.0.0.1 "$ACTIVEMQ_OPENWIRE_PORT"; then
+  PASSED+=("start ActiveMQ")
+  step "OpenWire JMS suites vs ActiveMQ 5.17 (reference, every test)" openwire_vs_activemq
+else
+  FAILED+=("start ActiveMQ")
+fi
+if [ "$SKIP_BRIDGE" = 1 ]; then
+  NOTES+=("OpenWire suites vs mqbridge NOT RUN: MQBRIDGE_SKIP_BRIDGE=1")
+else
+  section "OpenWire suites vs mqbridge"
+  openwire_vs_mqbridge
+fi
+
 if [ "${CRASH_TEST_RABBITMQ:-0}" = 1 ]; then
   step "crash test: kill -9 RabbitMQ (reference)" crash_test_rabbitmq
 fi
