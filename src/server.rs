@@ -4,7 +4,8 @@
 //! every configured listener (port 0 picks a free port) and logs one line per listener
 //! with `listener=NAME address=IP:PORT` (scripts wait for that line). [`RunningBridge::shutdown`]
 //! stops accepting, closes every AMQP connection with `connection.close` 320
-//! CONNECTION_FORCED and every STOMP connection with an ERROR frame "broker shutdown",
+//! CONNECTION_FORCED, every STOMP connection with an ERROR frame "broker shutdown" and
+//! every OpenWire connection with a ShutdownInfo,
 //! waits briefly for the clients' `close-ok`, and flushes the store.
 //! [`run_until_signal`] is `start` + SIGINT/SIGTERM + `shutdown`, for `mqbridge run`.
 
@@ -21,6 +22,7 @@ use crate::broker::alarm::{spawn_monitor, ResourceLimits};
 use crate::broker::store::{open_store, SyncPolicy};
 use crate::broker::Broker;
 use crate::config::{Config, SyncSetting};
+use crate::openwire;
 use crate::stomp;
 
 /// How long shutdown waits for connections to finish their close handshake.
@@ -37,6 +39,8 @@ pub struct RunningBridge {
     pub amqp_addr: Option<SocketAddr>,
     /// Where the STOMP listener is bound, if it is configured.
     pub stomp_addr: Option<SocketAddr>,
+    /// Where the OpenWire listener is bound, if it is configured.
+    pub openwire_addr: Option<SocketAddr>,
     pub broker: Arc<Broker>,
     shutdown: CancellationToken,
     listeners: Vec<JoinHandle<()>>,
@@ -105,9 +109,32 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         listeners.push(tokio::spawn(stomp::accept_loop(listener, ctx)));
         stomp_addr = Some(addr);
     }
+    let mut openwire_addr = None;
+    if let Some(listener_config) = &config.listeners.openwire {
+        let (listener, addr) = openwire::listener::bind(listener_config)
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot bind the OpenWire listener to {}: {e}",
+                    listener_config.bind
+                )
+            })?;
+        tracing::info!(listener = %"openwire", address = %addr, "Listening.");
+        let ctx = Arc::new(openwire::listener::ListenerContext {
+            session: Arc::new(openwire::session::SessionContext::new(
+                broker.clone(),
+                users.clone(),
+            )),
+            shutdown: shutdown.clone(),
+            url: format!("tcp://{addr}"),
+        });
+        listeners.push(tokio::spawn(openwire::listener::accept_loop(listener, ctx)));
+        openwire_addr = Some(addr);
+    }
     Ok(RunningBridge {
         amqp_addr,
         stomp_addr,
+        openwire_addr,
         broker,
         shutdown,
         listeners,

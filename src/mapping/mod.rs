@@ -17,6 +17,7 @@
 //! Import rule: mapping imports `message` only: no tokio, no front-end, never `broker`.
 
 pub mod destination;
+pub mod openwire;
 pub mod stomp;
 mod typed;
 

@@ -29,7 +29,10 @@ use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::codec::{CodecError, Command, OpenWireCodec, ShutdownInfo, WireFormatInfo};
+use super::codec::{
+    CodecError, Command, ExceptionResponse, Limits, OpenWireCodec, ShutdownInfo, Throwable,
+    WireFormatInfo,
+};
 use super::session::{Next, OpenWireSession, SessionContext};
 use super::writer::{run_writer, Outgoing};
 use crate::config::ListenerConfig;
@@ -42,8 +45,6 @@ pub const MAX_INACTIVITY_MS: i64 = 30_000;
 pub const MAX_FRAME_SIZE: i64 = 100 * 1024 * 1024;
 /// How long we wait for the writer at the end.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
-/// The protocol version we speak (5.x and 6.x clients announce 12).
-pub const VERSION: i32 = 12;
 
 /// What every connection of one listener shares.
 #[derive(Debug)]
@@ -86,6 +87,17 @@ pub async fn accept_loop(listener: TcpListener, ctx: Arc<ListenerContext>) {
     }
     drop(listener);
     while connections.join_next().await.is_some() {}
+}
+
+/// Our WireFormatInfo: loose, no cache, no stack traces (openwire.md §3).
+pub fn server_wire_format() -> WireFormatInfo {
+    WireFormatInfo::server(MAX_INACTIVITY_MS, MAX_FRAME_SIZE, "mqbridge")
+}
+
+fn limits() -> Limits {
+    Limits {
+        max_frame_bytes: usize::try_from(MAX_FRAME_SIZE).unwrap_or(usize::MAX),
+    }
 }
 
 /// Commands off a socket: a read buffer plus the codec. Cancel-safe.
@@ -139,13 +151,13 @@ where
         let mut reader = CommandReader {
             read,
             buf: BytesMut::with_capacity(16 * 1024),
-            codec: OpenWireCodec::new(),
+            codec: OpenWireCodec::new(server_wire_format(), limits()),
             last_read: Instant::now(),
         };
         let (out, rx) = mpsc::unbounded_channel();
         // Our WireFormatInfo is the very first frame (pitfall 2).
         let _ = out.send(Outgoing::Command(Command::WireFormatInfo(
-            WireFormatInfo::server(MAX_INACTIVITY_MS, MAX_FRAME_SIZE, "mqbridge"),
+            server_wire_format(),
         )));
         let mut writer = tokio::spawn(run_writer(write, rx, ctx.session.clone()));
         let mut session = OpenWireSession::new(ctx.session.clone(), peer.ip(), out.clone());
@@ -200,11 +212,11 @@ where
                             tracing::info!(version = info.version, "OpenWire client announced no usable version; closing.");
                             break;
                         }
-                        let version = info.version.min(VERSION);
-                        reader.codec.set_version(version);
+                        // The codec negotiated while decoding it (min version, AND of flags).
+                        let settings = reader.codec.settings();
                         expect = negotiated_inactivity(&info);
                         let keepalive = expect / 3;
-                        let _ = out.send(Outgoing::Negotiated { version, keepalive });
+                        let _ = out.send(Outgoing::Negotiated { settings, keepalive });
                         let _ = out.send(Outgoing::Command(ctx.session.broker_info(&ctx.url)));
                         negotiated = true;
                     }
@@ -220,6 +232,23 @@ where
                     Some(Err(CodecError::Io(e))) => {
                         tracing::debug!(error = %e, "OpenWire read failed.");
                         break;
+                    }
+                    Some(Err(CodecError::UnknownType { type_id, command_id })) => {
+                        // The frame was consumed: answer it (if it may want an answer) and go on.
+                        tracing::info!(connection = session.conn, type_id, "Unknown OpenWire command type; refused.");
+                        if let Some(id) = command_id.filter(|_| negotiated) {
+                            let _ = out.send(Outgoing::Command(Command::ExceptionResponse(ExceptionResponse {
+                                correlation_id: id,
+                                exception: Some(Throwable::new(
+                                    super::session::class::JMS,
+                                    format!("unknown command type {type_id}"),
+                                )),
+                                ..ExceptionResponse::default()
+                            })));
+                        }
+                        if !negotiated {
+                            break;
+                        }
                     }
                     Some(Err(e)) => {
                         tracing::info!(connection = session.conn, error = %e, "Malformed OpenWire frame; closing.");

@@ -14,3 +14,8 @@ pub mod message;
 
 pub use codec::{Command, OpenWireCodec};
 pub use message::{JmsBody, JmsValue};
+pub mod listener;
+pub mod registry;
+pub mod session;
+pub mod subscription;
+pub mod writer;

@@ -58,6 +58,8 @@ use crate::selector::Selector;
 
 /// The virtual host OpenWire connections use (OpenWire has no vhost field).
 pub const VHOST: &str = "/";
+/// Most messages one browser enumeration shows.
+pub const MAX_BROWSE: u64 = 10_000;
 /// The advisory topics' common prefix.
 pub const ADVISORY_PREFIX: &str = "ActiveMQ.Advisory.";
 
@@ -331,8 +333,7 @@ impl OpenWireSession {
             | Command::ConsumerControl(_)
             | Command::FlushCommand(_)
             | Command::ControlCommand(_)
-            | Command::ProducerAck(_)
-            | Command::MessageDispatchNotification(_) => Ok(Reply::Now),
+            | Command::ProducerAck(_) => Ok(Reply::Now),
             Command::Response(_) | Command::ExceptionResponse(_) => Ok(Reply::Later),
             other => Err(refuse(
                 class::JMS,
@@ -463,8 +464,13 @@ impl OpenWireSession {
         });
         let mut result = Ok(());
         for (exchange, key) in targets {
-            let core = crate::mapping::openwire::to_message(message, &exchange, &key)
-                .map_err(|e| refuse(class::JMS, e.to_string()))?;
+            let core = crate::mapping::openwire::to_message(
+                message,
+                &exchange,
+                &key,
+                crate::broker::now_ms(),
+            )
+            .map_err(|e| refuse(class::JMS, e.to_string()))?;
             let cb = barrier.as_ref().map(Barrier::expect);
             if let Err(e) = vhost.publish(core, false, cb) {
                 result = Err(Refusal::from(e));
@@ -726,22 +732,17 @@ impl OpenWireSession {
         }
         let session = Session::new(vhost.clone(), self.conn, Arc::new(NoSink));
         let mut tag = 0u64;
-        loop {
-            match session.get(queue, false)? {
-                Some(got) => {
-                    tag += 1;
-                    let delivery = crate::broker::session::Delivery {
-                        consumer_tag: Arc::from(""),
-                        delivery_tag: tag,
-                        redelivered: got.redelivered,
-                        message: got.message,
-                    };
-                    let _ = self.out.send(Outgoing::Deliver(delivery, state.clone()));
-                    if tag >= 10_000 {
-                        break;
-                    }
-                }
-                None => break,
+        while let Some(got) = session.get(queue, false)? {
+            tag += 1;
+            let delivery = crate::broker::session::Delivery {
+                consumer_tag: Arc::from(""),
+                delivery_tag: tag,
+                redelivered: got.redelivered,
+                message: got.message,
+            };
+            let _ = self.out.send(Outgoing::Deliver(delivery, state.clone()));
+            if tag >= MAX_BROWSE {
+                break;
             }
         }
         session.close();
@@ -1177,6 +1178,9 @@ impl OpenWireSession {
     /// connection's temporary destinations (announcing it) and exclusive queues.
     pub fn close(&mut self) {
         self.close_consumers();
+        if let Some(vhost) = &self.vhost {
+            vhost.connection_closed(self.conn);
+        }
         for (name, temp) in self.ctx.registry.temps_of(self.generation) {
             self.ctx.registry.remove_temp(temp.kind, &name);
             self.announce(&name, &temp, false);
@@ -1184,8 +1188,7 @@ impl OpenWireSession {
         if let Some(id) = &self.connection_id {
             self.ctx.registry.unregister(id, self.generation);
         }
-        if let Some(vhost) = &self.vhost {
-            vhost.connection_closed(self.conn);
+        if self.vhost.is_some() {
             tracing::info!(connection = self.conn, "OpenWire connection closed.");
         }
     }
@@ -1247,12 +1250,25 @@ fn advisory_dispatch(
         operation_type: if add { 0 } else { 1 },
         ..DestinationInfo::default()
     };
-    let message = JmsMessage::advisory(
-        producer,
-        i64::try_from(seq).unwrap_or(i64::MAX),
-        Destination::topic(topic),
-        info,
-    );
+    let message = WireMessage {
+        kind: super::codec::MessageKind::Message,
+        producer_id: Some(producer.clone()),
+        destination: Some(Destination::topic(topic)),
+        message_id: Some(MessageId {
+            text_view: None,
+            producer_id: Some(producer),
+            producer_sequence_id: i64::try_from(seq).unwrap_or(i64::MAX),
+            broker_sequence_id: 0,
+        }),
+        persistent: false,
+        priority: 0,
+        jms_type: Some("Advisory".to_string()),
+        timestamp: i64::try_from(crate::broker::now_ms()).unwrap_or(0),
+        data_structure: Some(super::codec::DataStructure::Command(Box::new(
+            Command::DestinationInfo(info),
+        ))),
+        ..WireMessage::default()
+    };
     Command::MessageDispatch(MessageDispatch {
         consumer_id: Some(state.id.clone()),
         destination: Some(Destination::topic(topic)),
@@ -1262,6 +1278,8 @@ fn advisory_dispatch(
     })
 }
 
+type Done = Box<dyn FnOnce(bool) + Send>;
+
 /// Runs `done(all ok)` once every expected confirm (and the release) has reported.
 struct Barrier {
     inner: Arc<BarrierInner>,
@@ -1270,7 +1288,7 @@ struct Barrier {
 struct BarrierInner {
     remaining: AtomicUsize,
     failed: AtomicBool,
-    done: Mutex<Option<Box<dyn FnOnce(bool) + Send>>>,
+    done: Mutex<Option<Done>>,
 }
 
 impl Barrier {

@@ -21,7 +21,8 @@ use tokio::time::Instant;
 use tokio_util::codec::Encoder;
 
 use super::codec::{
-    Command, Destination, DestinationKind, KeepAliveInfo, MessageDispatch, OpenWireCodec,
+    Command, Destination, DestinationKind, KeepAliveInfo, Limits, MessageDispatch, MessageId,
+    OpenWireCodec, ProducerId, WireFormatInfo, WireSettings,
 };
 use super::registry::{Registry, TempKind};
 use super::subscription::ConsumerState;
@@ -40,7 +41,7 @@ pub enum Outgoing {
     /// From now on: encode with protocol `version`, keep-alive every `keepalive` (zero:
     /// never).
     Negotiated {
-        version: i32,
+        settings: WireSettings,
         keepalive: Duration,
     },
     /// Write what is queued, then close the socket and stop.
@@ -82,16 +83,30 @@ pub fn delivery_destination(
 pub fn dispatch_for(delivery: &Delivery, consumer: &ConsumerState, registry: &Registry) -> Command {
     let destination = delivery_destination(delivery, consumer, registry);
     let tag = i64::try_from(delivery.delivery_tag).unwrap_or(i64::MAX);
-    let mut message = crate::mapping::openwire::from_message(&delivery.message, destination);
+    let mut message = crate::mapping::openwire::from_message(
+        &delivery.message,
+        destination,
+        crate::broker::now_ms(),
+    );
     let redelivery_counter =
         crate::mapping::openwire::redelivery_count(&delivery.message, delivery.redelivered);
     upgrade_temp_reply_to(&mut message, registry);
-    let mut wire = message.to_wire(tag);
-    wire.redelivery_counter = redelivery_counter;
+    // (producerId, producerSequenceId) unique per dispatch (pitfall 20): the consumer's id
+    // and the delivery tag; the original JMSMessageID stays the MessageId's text.
+    let id = message.message_id.get_or_insert_with(MessageId::default);
+    id.producer_id = Some(ProducerId {
+        connection_id: Some(format!("ID:mqbridge-dispatch:{}", consumer.id)),
+        value: 1,
+        session_id: 1,
+    });
+    id.producer_sequence_id = tag;
+    id.broker_sequence_id = tag;
+    message.redelivery_counter = redelivery_counter;
+    message.producer_id = id.producer_id.clone();
     Command::MessageDispatch(MessageDispatch {
         consumer_id: Some(consumer.id.clone()),
         destination: Some(consumer.destination.clone()),
-        message: Some(Box::new(wire)),
+        message: Some(Box::new(message)),
         redelivery_counter,
         ..MessageDispatch::default()
     })
@@ -99,7 +114,7 @@ pub fn dispatch_for(delivery: &Delivery, consumer: &ConsumerState, registry: &Re
 
 /// A reply-to naming a live temporary queue/topic is shown as one (the client then checks
 /// it against the advisories it has seen).
-fn upgrade_temp_reply_to(message: &mut super::message::JmsMessage, registry: &Registry) {
+fn upgrade_temp_reply_to(message: &mut super::codec::Message, registry: &Registry) {
     if let Some(reply) = &mut message.reply_to {
         let kind = match reply.kind {
             DestinationKind::Queue => (TempKind::Queue, DestinationKind::TempQueue),
@@ -118,7 +133,7 @@ pub async fn run_writer<W: AsyncWrite + Unpin>(
     mut rx: UnboundedReceiver<Outgoing>,
     registry: Arc<super::session::SessionContext>,
 ) {
-    let mut codec = OpenWireCodec::new();
+    let mut codec = OpenWireCodec::new(WireFormatInfo::server(0, 0, "mqbridge"), Limits::default());
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let mut written: Vec<(Arc<Session>, usize)> = Vec::new();
     let mut keepalive = Duration::ZERO;
@@ -191,10 +206,10 @@ fn encode(
     let command = match item {
         Outgoing::Close => return true,
         Outgoing::Negotiated {
-            version,
+            settings,
             keepalive: k,
         } => {
-            codec.set_version(version);
+            codec.set_settings(settings);
             *keepalive = k;
             return false;
         }

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod openwire;
 pub mod raw;
 pub mod stomp;
 
@@ -15,6 +16,7 @@ use mqbridge::server::{start, RunningBridge};
 pub struct TestBridge {
     pub amqp_addr: SocketAddr,
     pub stomp_addr: SocketAddr,
+    pub openwire_addr: SocketAddr,
     pub bridge: RunningBridge,
     pub dir: tempfile::TempDir,
 }
@@ -36,7 +38,7 @@ impl TestBridge {
     }
 }
 
-/// Start a bridge with the AMQP and STOMP listeners on 127.0.0.1:0 and a temp data dir.
+/// Start a bridge with the AMQP, STOMP and OpenWire listeners on 127.0.0.1:0 and a temp data dir.
 pub async fn start_bridge() -> TestBridge {
     start_bridge_with(|_| {}).await
 }
@@ -55,14 +57,17 @@ async fn start_bridge_on(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config
     let mut config = Config::default();
     config.listeners.amqp = Some(AmqpListenerConfig::new("127.0.0.1:0"));
     config.listeners.stomp = Some(ListenerConfig::new("127.0.0.1:0"));
+    config.listeners.openwire = Some(ListenerConfig::new("127.0.0.1:0"));
     config.storage.dir = Some(dir.path().to_path_buf());
     adjust(&mut config);
     let bridge = start(config).await.expect("bridge starts");
     let amqp_addr = bridge.amqp_addr.expect("AMQP listener bound");
     let stomp_addr = bridge.stomp_addr.expect("STOMP listener bound");
+    let openwire_addr = bridge.openwire_addr.expect("OpenWire listener bound");
     TestBridge {
         amqp_addr,
         stomp_addr,
+        openwire_addr,
         bridge,
         dir,
     }

@@ -1,0 +1,251 @@
+//! Tests of the JMS ↔ core mapping: JMS → core → JMS keeps every header, property (with
+//! its Java type) and body exactly; the AMQP side sees the documented properties.
+
+use super::*;
+use crate::openwire::codec::ProducerId;
+
+const NOW: u64 = 1_700_000_000_000;
+
+fn producer() -> ProducerId {
+    ProducerId {
+        connection_id: Some("ID:host-1-2-3:1".into()),
+        value: 1,
+        session_id: 1,
+    }
+}
+
+fn all_properties() -> Vec<(String, JmsValue)> {
+    vec![
+        ("pBool".into(), JmsValue::Bool(true)),
+        ("pByte".into(), JmsValue::Byte(-7)),
+        ("pShort".into(), JmsValue::Short(-300)),
+        ("pInt".into(), JmsValue::Int(70_000)),
+        ("pLong".into(), JmsValue::Long(1_234_567_890_123)),
+        ("pFloat".into(), JmsValue::Float(1.5)),
+        ("pDouble".into(), JmsValue::Double(-2.25)),
+        ("pString".into(), JmsValue::String("héllo 😀".into())),
+        ("pChar".into(), JmsValue::Char(u16::from(b'x'))),
+    ]
+}
+
+fn jms(body: &JmsBody) -> JmsMessage {
+    let mut m = JmsMessage {
+        producer_id: Some(producer()),
+        destination: Some(Destination::queue("q")),
+        message_id: Some(synthetic_message_id(producer(), 5)),
+        correlation_id: Some("corr-1".into()),
+        persistent: true,
+        expiration: 1_700_000_060_000,
+        priority: 7,
+        reply_to: Some(Destination::queue("probe.reply")),
+        timestamp: 1_700_000_000_123,
+        jms_type: Some("probe-type".into()),
+        group_id: Some("g".into()),
+        group_sequence: 3,
+        ..JmsMessage::default()
+    };
+    m.set_body(body, false).unwrap();
+    m.set_properties(&all_properties()).unwrap();
+    m
+}
+
+fn round_trip(body: JmsBody) -> (Message, JmsMessage, JmsMessage) {
+    let original = jms(&body);
+    let core = to_message(&original, "", "q", NOW).unwrap();
+    // Delivered 10 s later: JMSExpiration must not move.
+    let back = from_message(&core, Destination::queue("q"), NOW + 10_000);
+    (core, original, back)
+}
+
+fn same_jms(a: &JmsMessage, b: &JmsMessage) {
+    assert_eq!(a.kind, b.kind);
+    // A MapMessage is a Java HashMap: compare without order.
+    let sorted = |b: JmsBody| match b {
+        JmsBody::Map(mut m) => {
+            m.sort_by(|x, y| x.0.cmp(&y.0));
+            JmsBody::Map(m)
+        }
+        other => other,
+    };
+    assert_eq!(sorted(a.body().unwrap()), sorted(b.body().unwrap()));
+    let mut pa = a.properties().unwrap();
+    let mut pb = b.properties().unwrap();
+    pa.sort_by(|x, y| x.0.cmp(&y.0));
+    pb.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(pa, pb);
+    assert_eq!(a.jms_message_id(), b.jms_message_id());
+    assert_eq!(a.correlation_id, b.correlation_id);
+    assert_eq!(a.persistent, b.persistent);
+    assert_eq!(a.expiration, b.expiration);
+    assert_eq!(a.priority, b.priority);
+    assert_eq!(a.reply_to, b.reply_to);
+    assert_eq!(a.timestamp, b.timestamp);
+    assert_eq!(a.jms_type, b.jms_type);
+    assert_eq!(a.group_id, b.group_id);
+    assert_eq!(a.group_sequence, b.group_sequence);
+}
+
+#[test]
+fn text_message_round_trips_and_reads_as_amqp() {
+    let (core, original, back) = round_trip(JmsBody::Text("hello 😀 \0 é".into()));
+    same_jms(&original, &back);
+    let p = &core.properties;
+    assert_eq!(&core.body[..], "hello 😀 \0 é".as_bytes());
+    assert_eq!(
+        p.content_type().as_ref().unwrap().as_str(),
+        TEXT_CONTENT_TYPE
+    );
+    assert_eq!(
+        p.message_id().as_ref().unwrap().as_str(),
+        "ID:host-1-2-3:1:1:1:5"
+    );
+    assert_eq!(p.correlation_id().as_ref().unwrap().as_str(), "corr-1");
+    assert_eq!(p.reply_to().as_ref().unwrap().as_str(), "probe.reply");
+    assert_eq!(p.kind().as_ref().unwrap().as_str(), "probe-type");
+    assert_eq!(*p.priority(), Some(7));
+    assert_eq!(*p.delivery_mode(), Some(2));
+    assert_eq!(p.expiration().as_ref().unwrap().as_str(), "60000");
+    assert_eq!(*p.timestamp(), Some(1_700_000_000));
+    assert_eq!(
+        core.header(JMS_TIMESTAMP),
+        Some(&AMQPValue::LongLongInt(1_700_000_000_123))
+    );
+    assert_eq!(core.header("pInt"), Some(&AMQPValue::LongInt(70_000)));
+    assert_eq!(core.header("pShort"), Some(&AMQPValue::ShortInt(-300)));
+    assert_eq!(core.header("pByte"), Some(&AMQPValue::ShortShortInt(-7)));
+    assert_eq!(
+        core.header("pLong"),
+        Some(&AMQPValue::LongLongInt(1_234_567_890_123))
+    );
+    assert_eq!(core.header("pBool"), Some(&AMQPValue::Boolean(true)));
+    assert_eq!(core.header("pFloat"), Some(&AMQPValue::Float(1.5)));
+    assert_eq!(core.header("pDouble"), Some(&AMQPValue::Double(-2.25)));
+    assert_eq!(core.header("pChar"), Some(&AMQPValue::ShortUInt(120)));
+    assert_eq!(
+        core.header(MSG_TYPE),
+        Some(&AMQPValue::LongString("text".into()))
+    );
+}
+
+#[test]
+fn every_body_kind_round_trips() {
+    let map = vec![
+        ("i".to_string(), JmsValue::Int(42)),
+        ("l".to_string(), JmsValue::Long(42)),
+        ("s".to_string(), JmsValue::Short(42)),
+        ("b".to_string(), JmsValue::Byte(1)),
+        ("f".to_string(), JmsValue::Float(f32::NAN.abs().min(0.5))),
+        ("d".to_string(), JmsValue::Double(f64::INFINITY)),
+        ("t".to_string(), JmsValue::String("x".into())),
+        ("z".to_string(), JmsValue::Bool(false)),
+        ("c".to_string(), JmsValue::Char(0x263A)),
+        (
+            "y".to_string(),
+            JmsValue::Bytes(Bytes::from_static(&[0, 1, 255])),
+        ),
+        ("n".to_string(), JmsValue::Null),
+    ];
+    let stream = vec![
+        JmsValue::String("s".into()),
+        JmsValue::Int(42),
+        JmsValue::Bool(false),
+        JmsValue::Long(7),
+    ];
+    for body in [
+        JmsBody::Bytes(Bytes::from_static(&[1, 2, 3, 0, 255])),
+        JmsBody::Map(map.clone()),
+        JmsBody::Stream(stream),
+        JmsBody::Object(Bytes::from_static(&[0xac, 0xed, 0, 5])),
+        JmsBody::None,
+    ] {
+        let (core, original, back) = round_trip(body.clone());
+        same_jms(&original, &back);
+        if let JmsBody::Map(_) = body {
+            assert_eq!(
+                core.properties.content_type().as_ref().unwrap().as_str(),
+                JSON_CONTENT_TYPE
+            );
+            let json: Json = serde_json::from_slice(&core.body).unwrap();
+            assert_eq!(json["i"], Json::from(42));
+            assert_eq!(json["d"], Json::from("inf"));
+        }
+    }
+}
+
+fn amqp(content_type: Option<&str>, body: &'static [u8]) -> Message {
+    let mut p = BasicProperties::default();
+    if let Some(ct) = content_type {
+        p = p.with_content_type(ct.into());
+    }
+    Message::new("", "q", p, Bytes::from_static(body))
+}
+
+#[test]
+fn amqp_messages_become_text_or_bytes_by_content_type() {
+    for (ct, kind) in [
+        (Some("text/plain"), MessageKind::Text),
+        (Some("application/json"), MessageKind::Text),
+        (Some("application/xml; charset=utf-8"), MessageKind::Text),
+        (Some("application/octet-stream"), MessageKind::Bytes),
+        (None, MessageKind::Bytes),
+    ] {
+        let jms = from_message(&amqp(ct, b"{\"a\":1}"), Destination::queue("q"), NOW);
+        assert_eq!(jms.kind, kind, "{ct:?}");
+    }
+    let jms = from_message(
+        &amqp(Some("text/plain"), b"hi"),
+        Destination::queue("q"),
+        NOW,
+    );
+    assert_eq!(jms.body().unwrap(), JmsBody::Text("hi".into()));
+    // No JMSTimestamp header: the AMQP seconds; no priority: 4.
+    assert_eq!(jms.timestamp, 0);
+    assert_eq!(jms.priority, 4);
+}
+
+#[test]
+fn amqp_header_types_widen_into_java_types_and_reply_to_topics_map_back() {
+    let mut t = FieldTable::default();
+    t.insert("u8".into(), AMQPValue::ShortShortUInt(200));
+    t.insert("u32".into(), AMQPValue::LongUInt(4_000_000_000));
+    t.insert("ts".into(), AMQPValue::Timestamp(1_700_000_000));
+    t.insert(
+        "dec".into(),
+        AMQPValue::DecimalValue(amq_protocol::types::DecimalValue {
+            scale: 2,
+            value: 1234,
+        }),
+    );
+    t.insert(DELIVERY_COUNT.into(), AMQPValue::LongLongInt(2));
+    let p = BasicProperties::default()
+        .with_headers(t)
+        .with_reply_to("/topic/answers".into())
+        .with_expiration("5000".into());
+    let core = Message::new("amq.topic", "a.b", p, Bytes::new());
+    let jms = from_message(&core, Destination::topic("a.b"), NOW);
+    let props = jms.properties().unwrap();
+    let get = |k: &str| props.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(get("u8"), Some(JmsValue::Short(200)));
+    assert_eq!(get("u32"), Some(JmsValue::Long(4_000_000_000)));
+    assert_eq!(get("ts"), Some(JmsValue::Long(1_700_000_000)));
+    assert_eq!(get("dec"), Some(JmsValue::String("12.34".into())));
+    assert_eq!(get(DELIVERY_COUNT), None);
+    assert_eq!(jms.reply_to, Some(Destination::topic("answers")));
+    assert_eq!(jms.expiration, i64::try_from(NOW).unwrap() + 5000);
+    assert_eq!(redelivery_count(&core, true), 2);
+    assert_eq!(redelivery_count(&amqp(None, b""), true), 1);
+    assert_eq!(redelivery_count(&amqp(None, b""), false), 0);
+}
+
+#[test]
+fn topic_reply_to_round_trips() {
+    let mut m = jms(&JmsBody::Text("x".into()));
+    m.reply_to = Some(Destination::topic("t.x"));
+    let core = to_message(&m, "amq.topic", "t", NOW).unwrap();
+    assert_eq!(
+        core.properties.reply_to().as_ref().unwrap().as_str(),
+        "/topic/t.x"
+    );
+    let back = from_message(&core, Destination::topic("t"), NOW);
+    assert_eq!(back.reply_to, Some(Destination::topic("t.x")));
+}
