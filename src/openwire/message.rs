@@ -104,6 +104,16 @@ fn inflate(data: &[u8], max: usize) -> Result<Bytes, BodyError> {
     Ok(Bytes::from(out))
 }
 
+/// Inflates at most `max` bytes (the rest of the stream is not read).
+fn inflate_prefix(data: &[u8], max: usize) -> Result<Bytes, BodyError> {
+    let mut out = Vec::new();
+    ZlibDecoder::new(data)
+        .take(u64::try_from(max).unwrap_or(u64::MAX))
+        .read_to_end(&mut out)
+        .map_err(BodyError::Inflate)?;
+    Ok(Bytes::from(out))
+}
+
 fn deflate(data: &[u8]) -> Result<Vec<u8>, BodyError> {
     let mut enc = ZlibEncoder::new(Vec::new(), Compression::default());
     enc.write_all(data).map_err(BodyError::Inflate)?;
@@ -120,16 +130,26 @@ impl Message {
             return Ok(Some(content.clone()));
         }
         if self.kind == MessageKind::Bytes {
+            // `i32` length, then a zlib stream. The Java client deflates its whole buffer
+            // (`Deflater.setInput(bytes.data)`), so the stream may inflate to more than the
+            // declared length: only the declared bytes are the body.
             let mut r = Reader::new(content.clone(), WireSettings::default());
             let declared = r.i32()?;
-            let data = inflate(&content[4..], max_inflated)?;
-            if usize::try_from(declared).ok() != Some(data.len()) {
+            let declared = usize::try_from(declared).map_err(|_| {
+                CodecError::malformed("compressed bytes", format!("negative length {declared}"))
+            })?;
+            if declared > max_inflated {
+                return Err(BodyError::TooLarge(max_inflated));
+            }
+            let mut data = inflate_prefix(&content[4..], declared)?;
+            if data.len() < declared {
                 return Err(CodecError::malformed(
                     "compressed bytes",
                     format!("declared {declared} bytes, inflated {}", data.len()),
                 )
                 .into());
             }
+            data.truncate(declared);
             return Ok(Some(data));
         }
         inflate(content, max_inflated).map(Some)
