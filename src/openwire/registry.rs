@@ -55,6 +55,8 @@ struct Inner {
     client_ids: HashMap<String, String>,
     temps: HashMap<(TempKind, String), TempDestination>,
     advisories: Vec<AdvisoryConsumer>,
+    /// Queue → its JMS exclusive consumers; the first is the active one.
+    exclusive: HashMap<String, Vec<Arc<ConsumerState>>>,
 }
 
 /// Shared by every connection of one listener.
@@ -171,6 +173,35 @@ impl Registry {
             })
             .cloned()
             .collect()
+    }
+
+    /// A JMS exclusive consumer arrives on `queue`: true when it is the active one.
+    pub fn exclusive_join(&self, queue: &str, state: &Arc<ConsumerState>) -> bool {
+        let mut inner = self.inner.lock();
+        let line = inner.exclusive.entry(queue.to_string()).or_default();
+        line.push(state.clone());
+        line.len() == 1
+    }
+
+    /// A JMS exclusive consumer leaves `queue`: the consumer that becomes active, if any.
+    pub fn exclusive_leave(
+        &self,
+        queue: &str,
+        state: &Arc<ConsumerState>,
+    ) -> Option<Arc<ConsumerState>> {
+        let mut inner = self.inner.lock();
+        let line = inner.exclusive.get_mut(queue)?;
+        let was_active = line.first().is_some_and(|s| Arc::ptr_eq(s, state));
+        line.retain(|s| !Arc::ptr_eq(s, state));
+        let next = line.first().cloned();
+        if line.is_empty() {
+            inner.exclusive.remove(queue);
+        }
+        if was_active {
+            next
+        } else {
+            None
+        }
     }
 
     pub fn add_temp(&self, name: &str, temp: TempDestination) {

@@ -52,12 +52,14 @@ use crate::broker::session::{ConsumeOptions, MessageFilter, Session};
 use crate::broker::vhost::{QueueOptions, VHost};
 use crate::broker::{Broker, ConnectionId};
 use crate::error::ReplyCode;
-use crate::mapping::destination::{durable_subscription_queue, jms_topic_to_amqp, TOPIC_EXCHANGE};
+use crate::mapping::destination::{durable_subscription_queue, TOPIC_EXCHANGE};
 use crate::message::Message;
 use crate::selector::Selector;
 
 /// The virtual host OpenWire connections use (OpenWire has no vhost field).
 pub const VHOST: &str = "/";
+/// The `x-max-priority` of the queues the bridge creates for JMS queues (JMS priorities 0-9).
+pub const JMS_MAX_PRIORITY: u8 = 9;
 /// Most messages one browser enumeration shows.
 pub const MAX_BROWSE: u64 = 10_000;
 /// The advisory topics' common prefix.
@@ -182,8 +184,10 @@ struct Consumer {
     state: Arc<ConsumerState>,
     /// None for advisory consumers (served by the registry, not a queue).
     session: Option<Arc<Session>>,
-    /// The queue consumed and, for browsers, nothing more.
+    /// The durable queue behind a durable topic subscription.
     durable_queue: Option<String>,
+    /// The queue this JMS exclusive consumer holds or waits for.
+    exclusive_queue: Option<String>,
 }
 
 /// The connection's state.
@@ -520,8 +524,15 @@ impl OpenWireSession {
         if vhost.queue(name).is_some() {
             return Ok(());
         }
+        // JMS priorities 0-9 order delivery, as an AMQP priority queue does.
+        let mut arguments = crate::message::FieldTable::default();
+        arguments.insert(
+            "x-max-priority".into(),
+            crate::message::AMQPValue::ShortShortUInt(JMS_MAX_PRIORITY),
+        );
         let opts = QueueOptions {
             durable: true,
+            arguments,
             ..QueueOptions::default()
         };
         vhost.queue_declare(name, opts, self.conn)?;
@@ -612,7 +623,7 @@ impl OpenWireSession {
             }
         };
         if info.browser {
-            return self.browse(id, state, &vhost, &queue);
+            return self.browse(id, state, &vhost, &queue, filter);
         }
         let sink = Arc::new(ConsumerSink {
             state: state.clone(),
@@ -626,19 +637,30 @@ impl OpenWireSession {
         } else {
             session.qos(u16::try_from(prefetch).unwrap_or(u16::MAX), true);
         }
+        // JMS exclusive consumers wait their turn instead of being refused (ActiveMQ): the
+        // first gets everything; the next one starts when it goes.
+        let exclusive_queue = (info.exclusive && !own_queue).then(|| queue.clone());
+        if let Some(q) = &exclusive_queue {
+            if !self.ctx.registry.exclusive_join(q, &state) {
+                session.set_flow(false);
+            }
+        }
         let tag = crate::message::short_string(&id.to_string())
             .map(|_| id.to_string())
             .unwrap_or_default();
         let opts = ConsumeOptions {
             tag,
             no_ack: false,
-            exclusive: info.exclusive,
+            exclusive: false,
             discard_unmatched: own_queue && filter.is_some(),
             filter,
             ..ConsumeOptions::default()
         };
         if let Err(e) = session.consume(&queue, opts) {
             session.close();
+            if let Some(q) = &exclusive_queue {
+                self.ctx.registry.exclusive_leave(q, &state);
+            }
             if own_queue && durable_queue.is_none() {
                 let _ = vhost.queue_delete(&queue, false, false, self.conn);
             }
@@ -650,6 +672,7 @@ impl OpenWireSession {
                 state,
                 session: Some(session),
                 durable_queue,
+                exclusive_queue,
             },
         );
         Ok(Reply::Now)
@@ -696,7 +719,7 @@ impl OpenWireSession {
         };
         let q = vhost.queue_declare(&name, opts, self.conn)?;
         for topic in topics {
-            let key = jms_topic_to_amqp(topic);
+            let key = jms_binding_key(topic);
             if let Err(e) = vhost.queue_bind(
                 &q.name,
                 TOPIC_EXCHANGE,
@@ -722,6 +745,7 @@ impl OpenWireSession {
         state: Arc<ConsumerState>,
         vhost: &Arc<VHost>,
         queue: &str,
+        filter: Option<MessageFilter>,
     ) -> R<Reply> {
         struct NoSink;
         impl crate::broker::session::DeliverySink for NoSink {
@@ -733,6 +757,9 @@ impl OpenWireSession {
         let session = Session::new(vhost.clone(), self.conn, Arc::new(NoSink));
         let mut tag = 0u64;
         while let Some(got) = session.get(queue, false)? {
+            if filter.as_ref().is_some_and(|f| !f(&got.message)) {
+                continue;
+            }
             tag += 1;
             let delivery = crate::broker::session::Delivery {
                 consumer_tag: Arc::from(""),
@@ -753,6 +780,7 @@ impl OpenWireSession {
                 state,
                 session: None,
                 durable_queue: None,
+                exclusive_queue: None,
             },
         );
         Ok(Reply::Now)
@@ -781,6 +809,7 @@ impl OpenWireSession {
                 state: state.clone(),
                 session: None,
                 durable_queue: None,
+                exclusive_queue: None,
             },
         );
         for (name, temp) in existing {
@@ -1131,6 +1160,15 @@ impl OpenWireSession {
                 // Unacked messages go back to the queue and come again with
                 // redeliveryCounter + 1.
                 s.close();
+                if let Some(q) = &c.exclusive_queue {
+                    if let Some(next) = self.ctx.registry.exclusive_leave(q, &c.state) {
+                        if let Some(session) = next.session() {
+                            if next.prefetch != 0 {
+                                session.set_flow(true);
+                            }
+                        }
+                    }
+                }
             } else {
                 self.ctx.registry.remove_advisory(&c.state);
             }
@@ -1206,6 +1244,16 @@ enum Reply {
 /// The delivery tag a dispatched MessageId carries (its brokerSequenceId).
 fn tag_of(id: Option<&MessageId>) -> u64 {
     id.map_or(0, |m| u64::try_from(m.broker_sequence_id).unwrap_or(0))
+}
+
+/// The AMQP binding key of a JMS topic subscription: `*` stays, a `>` becomes `*.#` (one
+/// or more words, as in ActiveMQ: `a.>` does not receive what is sent to `a` itself).
+pub fn jms_binding_key(topic: &str) -> String {
+    topic
+        .split('.')
+        .map(|w| if w == ">" { "*.#" } else { w })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// `a,b,c` → `a`, `b`, `c` (composite destinations), empty names skipped.

@@ -588,3 +588,48 @@ async fn openwire_map_and_bytes_messages_round_trip_between_jms_clients() {
     }
     bridge.shutdown().await;
 }
+
+#[tokio::test]
+async fn openwire_exclusive_consumers_take_turns_and_priorities_order_a_queue() {
+    let bridge = start_bridge().await;
+    let mut c = OwClient::connect(bridge.openwire_addr, "excl").await;
+    let q = Destination::queue("ow.excl");
+    c.producer(Some(q.clone())).await;
+    let (first, r1) = c.consume(q.clone(), 10, |i| i.exclusive = true).await;
+    let (second, r2) = c.consume(q.clone(), 10, |i| i.exclusive = true).await;
+    assert!(matches!(r1, Command::Response(_)), "{r1:?}");
+    assert!(matches!(r2, Command::Response(_)), "{r2:?}");
+    for s in ["a", "b", "c"] {
+        let m = c.message(q.clone(), &text_body(s));
+        c.send_sync(m).await;
+    }
+    for s in ["a", "b", "c"] {
+        let d = c.dispatch().await;
+        assert_eq!(d.consumer_id.as_ref(), Some(&first));
+        assert_eq!(text(&d), s);
+        c.ack(&first, ack_type::STANDARD, Some(&d), &d, 1, None)
+            .await;
+    }
+    c.remove(DataStructure::ConsumerId(first)).await;
+    let m = c.message(q.clone(), &text_body("d"));
+    c.send_sync(m).await;
+    let d = c.dispatch().await;
+    assert_eq!(d.consumer_id.as_ref(), Some(&second));
+    c.ack(&second, ack_type::STANDARD, Some(&d), &d, 1, None)
+        .await;
+    c.remove(DataStructure::ConsumerId(second)).await;
+    // JMS priorities: the bridge's JMS queues are AMQP priority queues (x-max-priority 9).
+    let pq = Destination::queue("ow.prio");
+    for (i, p) in [4i8, 1, 9, 0, 7].iter().enumerate() {
+        let mut m = c.message(pq.clone(), &text_body(&format!("p{p}-{i}")));
+        m.priority = *p;
+        c.send_sync(m).await;
+    }
+    let _ = c.consume(pq, 10, |_| {}).await;
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        got.push(text(&c.dispatch().await));
+    }
+    assert_eq!(got, ["p9-2", "p7-4", "p4-0", "p1-1", "p0-3"]);
+    bridge.shutdown().await;
+}
