@@ -249,3 +249,242 @@ fn topic_reply_to_round_trips() {
     let back = from_message(&core, Destination::topic("t"), NOW);
     assert_eq!(back.reply_to, Some(Destination::topic("t.x")));
 }
+
+// ---- docs/mapping-openwire.yaml: the documented table, checked row by row ----
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Doc {
+    now_ms: u64,
+    rows: Vec<Row>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    jms: String,
+    #[serde(default)]
+    example_jms: Json,
+    amqp: String,
+    #[serde(default)]
+    example_amqp: Json,
+    #[serde(default)]
+    amqp_type: Option<String>,
+    direction: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    note: Option<String>,
+}
+
+fn b64(j: &Json) -> Bytes {
+    Bytes::from(BASE64.decode(j.as_str().unwrap()).unwrap())
+}
+
+fn destination(text: &str) -> Destination {
+    match text.split_once("://") {
+        Some(("queue", n)) => Destination::queue(n),
+        Some(("topic", n)) => Destination::topic(n),
+        _ => panic!("destination {text}"),
+    }
+}
+
+/// The JMS property value of a `property:<type>` row.
+fn property_value(java: &str, j: &Json) -> JmsValue {
+    match java {
+        "boolean" => JmsValue::Bool(j.as_bool().unwrap()),
+        "byte" => JmsValue::Byte(i8::try_from(j.as_i64().unwrap()).unwrap()),
+        "short" => JmsValue::Short(i16::try_from(j.as_i64().unwrap()).unwrap()),
+        "int" => JmsValue::Int(i32::try_from(j.as_i64().unwrap()).unwrap()),
+        "long" => JmsValue::Long(j.as_i64().unwrap()),
+        "float" => JmsValue::Float(j.as_f64().unwrap() as f32),
+        "double" => JmsValue::Double(j.as_f64().unwrap()),
+        "String" => JmsValue::String(j.as_str().unwrap().to_string()),
+        "char" => JmsValue::Char(u16::try_from(j.as_u64().unwrap()).unwrap()),
+        "byte[]" => JmsValue::Bytes(b64(j)),
+        "null" => JmsValue::Null,
+        other => panic!("java type {other}"),
+    }
+}
+
+/// Build the JMS message of a row.
+fn row_message(row: &Row) -> JmsMessage {
+    let mut m = JmsMessage {
+        producer_id: Some(producer()),
+        destination: Some(Destination::queue("q")),
+        ..JmsMessage::default()
+    };
+    let j = &row.example_jms;
+    let (what, arg) = row.jms.split_once(':').unwrap_or((row.jms.as_str(), ""));
+    match what {
+        "JMSCorrelationID" => m.correlation_id = j.as_str().map(str::to_owned),
+        "JMSType" => m.jms_type = j.as_str().map(str::to_owned),
+        "JMSPriority" => m.priority = i8::try_from(j.as_i64().unwrap()).unwrap(),
+        "JMSDeliveryMode" => m.persistent = j.as_i64() == Some(2),
+        "JMSReplyTo" => m.reply_to = Some(destination(j.as_str().unwrap())),
+        "JMSMessageID" => {
+            m.message_id = Some(MessageId {
+                text_view: j.as_str().map(str::to_owned),
+                ..MessageId::default()
+            })
+        }
+        "JMSTimestamp" => m.timestamp = j.as_i64().unwrap(),
+        "JMSExpiration" => m.expiration = j.as_i64().unwrap(),
+        "JMSXGroupID" => m.group_id = j.as_str().map(str::to_owned),
+        "JMSXGroupSeq" => m.group_sequence = i32::try_from(j.as_i64().unwrap()).unwrap(),
+        "JMSXUserID" => m.user_id = j.as_str().map(str::to_owned),
+        "property" => m
+            .set_properties(&[("p".to_string(), property_value(arg, j))])
+            .unwrap(),
+        "body" => {
+            let body = match arg {
+                "text" => JmsBody::Text(j.as_str().unwrap().to_string()),
+                "bytes" => JmsBody::Bytes(b64(j)),
+                "object" => JmsBody::Object(b64(j)),
+                other => panic!("body kind {other}"),
+            };
+            m.set_body(&body, false).unwrap();
+        }
+        "kind" => {
+            let body = match arg {
+                "message" => JmsBody::None,
+                "map" => JmsBody::Map(Vec::new()),
+                "stream" => JmsBody::Stream(Vec::new()),
+                other => panic!("kind {other}"),
+            };
+            m.kind = kind_from_name(arg).unwrap();
+            m.set_body(&body, false).unwrap();
+        }
+        other => panic!("jms field {other}"),
+    }
+    m
+}
+
+/// The row's field of a JMS message, as JSON (the inverse of `row_message`).
+fn jms_field(row: &Row, m: &JmsMessage) -> Json {
+    let (what, arg) = row.jms.split_once(':').unwrap_or((row.jms.as_str(), ""));
+    let s = |v: &Option<String>| v.clone().map_or(Json::Null, Json::String);
+    match what {
+        "JMSCorrelationID" => s(&m.correlation_id),
+        "JMSType" => s(&m.jms_type),
+        "JMSPriority" => Json::from(m.priority),
+        "JMSDeliveryMode" => Json::from(if m.persistent { 2 } else { 1 }),
+        "JMSReplyTo" => m.reply_to.as_ref().map_or(Json::Null, |d| {
+            Json::String(format!("{}{}", d.kind.scheme(), d.name()))
+        }),
+        "JMSMessageID" => m.jms_message_id().map_or(Json::Null, Json::String),
+        "JMSTimestamp" => Json::from(m.timestamp),
+        "JMSExpiration" => Json::from(m.expiration),
+        "JMSXGroupID" => s(&m.group_id),
+        "JMSXGroupSeq" => Json::from(m.group_sequence),
+        "JMSXUserID" => s(&m.user_id),
+        "property" => {
+            let v = m.property("p").unwrap().expect("property p");
+            assert_eq!(v, property_value(arg, &row.example_jms), "{}", row.jms);
+            row.example_jms.clone()
+        }
+        "body" => match m.body().unwrap() {
+            JmsBody::Text(t) => Json::String(t),
+            JmsBody::Bytes(b) | JmsBody::Object(b) => Json::String(BASE64.encode(b)),
+            other => panic!("{other:?}"),
+        },
+        "kind" => {
+            assert_eq!(kind_name(m.kind), arg);
+            Json::Null
+        }
+        other => panic!("jms field {other}"),
+    }
+}
+
+/// The AMQP value a row names, as JSON.
+fn amqp_field(row: &Row, m: &Message) -> Json {
+    let p = &m.properties;
+    let s = |v: Option<&crate::message::ShortString>| {
+        v.map_or(Json::Null, |x| Json::String(x.as_str().to_owned()))
+    };
+    match row.amqp.split_once(':') {
+        Some(("property", name)) => match name {
+            "correlation_id" => s(p.correlation_id().as_ref()),
+            "type" => s(p.kind().as_ref()),
+            "reply_to" => s(p.reply_to().as_ref()),
+            "message_id" => s(p.message_id().as_ref()),
+            "content_type" => s(p.content_type().as_ref()),
+            "expiration" => s(p.expiration().as_ref()),
+            "priority" => p.priority().map_or(Json::Null, Json::from),
+            "delivery_mode" => p.delivery_mode().map_or(Json::Null, Json::from),
+            "timestamp" => p.timestamp().map_or(Json::Null, Json::from),
+            other => panic!("property {other}"),
+        },
+        Some(("header", name)) => {
+            let v = m.header(name).unwrap_or_else(|| panic!("header {name}"));
+            let expected = match row.amqp_type.as_deref().unwrap_or("longstr") {
+                "i8" => AMQPValue::ShortShortInt(
+                    i8::try_from(row.example_amqp.as_i64().unwrap()).unwrap(),
+                ),
+                "i16" => {
+                    AMQPValue::ShortInt(i16::try_from(row.example_amqp.as_i64().unwrap()).unwrap())
+                }
+                "i32" => {
+                    AMQPValue::LongInt(i32::try_from(row.example_amqp.as_i64().unwrap()).unwrap())
+                }
+                "i64" => AMQPValue::LongLongInt(row.example_amqp.as_i64().unwrap()),
+                "u16" => {
+                    AMQPValue::ShortUInt(u16::try_from(row.example_amqp.as_u64().unwrap()).unwrap())
+                }
+                "f32" => AMQPValue::Float(row.example_amqp.as_f64().unwrap() as f32),
+                "f64" => AMQPValue::Double(row.example_amqp.as_f64().unwrap()),
+                "bool" => AMQPValue::Boolean(row.example_amqp.as_bool().unwrap()),
+                "longstr" => AMQPValue::LongString(row.example_amqp.as_str().unwrap().into()),
+                "bytes" => AMQPValue::ByteArray(b64(&row.example_amqp).to_vec().into()),
+                "void" => AMQPValue::Void,
+                other => panic!("amqp type {other}"),
+            };
+            assert_eq!(v, &expected, "{} {}", row.jms, row.amqp);
+            row.example_amqp.clone()
+        }
+        None if row.amqp == "body" => {
+            if row.amqp_type.as_deref() == Some("bytes") {
+                Json::String(BASE64.encode(&m.body))
+            } else {
+                Json::String(String::from_utf8(m.body.to_vec()).unwrap())
+            }
+        }
+        _ => panic!("amqp field {}", row.amqp),
+    }
+}
+
+#[test]
+fn docs_mapping_openwire_yaml_matches_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/mapping-openwire.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc: Doc = serde_saphyr::from_str(&text).unwrap();
+    assert!(doc.rows.len() > 30, "the table lost rows");
+    let md =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/mapping.md")).unwrap();
+    for row in &doc.rows {
+        let name = format!("row jms={} amqp={}", row.jms, row.amqp);
+        assert!(
+            matches!(row.direction.as_str(), "both" | "to-amqp"),
+            "{name}: direction"
+        );
+        let field = row.jms.split_once(':').map_or(row.jms.as_str(), |(_, b)| b);
+        assert!(md.contains(field), "docs/mapping.md §6 lacks {field}");
+        let jms = row_message(row);
+        let core = to_message(&jms, "", "q", doc.now_ms).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(amqp_field(row, &core), row.example_amqp, "{name}: to AMQP");
+        if row.direction == "both" {
+            let back = from_message(&core, Destination::queue("q"), doc.now_ms);
+            let expected = if row.jms.starts_with("kind:") {
+                Json::Null
+            } else {
+                row.example_jms.clone()
+            };
+            assert_eq!(jms_field(row, &back), expected, "{name}: back to JMS");
+        }
+    }
+    for header in RESERVED_HEADERS {
+        assert!(
+            md.contains(&format!("`{header}`")),
+            "docs/mapping.md lacks `{header}`"
+        );
+    }
+}
