@@ -27,7 +27,7 @@
 //! the durable queue `C:S`; a temporary queue is an exclusive queue named by the client's
 //! temporary name (usable as AMQP `reply_to`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -205,7 +205,8 @@ pub struct OpenWireSession {
     connection_id: Option<String>,
     client_id: String,
     consumers: HashMap<ConsumerId, Consumer>,
-    producers: HashSet<ProducerId>,
+    /// Open producers and their flow-control window (bytes; 0: none).
+    producers: HashMap<ProducerId, i32>,
     transactions: HashMap<TransactionId, Vec<TxOp>>,
     /// Synchronous sends waiting for their confirm.
     pub pending: Arc<AtomicUsize>,
@@ -241,7 +242,7 @@ impl OpenWireSession {
             connection_id: None,
             client_id: String::new(),
             consumers: HashMap::new(),
-            producers: HashSet::new(),
+            producers: HashMap::new(),
             transactions: HashMap::new(),
             pending: Arc::new(AtomicUsize::new(0)),
             publisher: false,
@@ -408,12 +409,31 @@ impl OpenWireSession {
             }
         }
         if let Some(id) = info.producer_id {
-            self.producers.insert(id);
+            self.producers.insert(id, info.window_size);
         }
         Ok(Reply::Now)
     }
 
     fn on_message(&mut self, message: Box<WireMessage>, correlation: Option<i32>) -> R<Reply> {
+        // A producer with a window (producerWindowSize) waits for ProducerAcks of its
+        // asynchronous sends: the size is the client's own `Message.getSize()`.
+        if correlation.is_none() {
+            if let Some(id) = &message.producer_id {
+                if self.producers.get(id).is_some_and(|w| *w > 0) {
+                    let size = 1024
+                        + message
+                            .marshalled_properties
+                            .as_ref()
+                            .map_or(0, |p| p.len())
+                        + message.content.as_ref().map_or(0, |c| c.len());
+                    self.send(Command::ProducerAck(super::codec::ProducerAck {
+                        producer_id: Some(id.clone()),
+                        size: i32::try_from(size).unwrap_or(i32::MAX),
+                        ..Default::default()
+                    }));
+                }
+            }
+        }
         if let Some(tx) = message.transaction_id.clone() {
             self.transactions
                 .entry(tx)
@@ -1142,8 +1162,9 @@ impl OpenWireSession {
                 for c in ids {
                     self.close_consumer(&c);
                 }
-                self.producers
-                    .retain(|p| !(p.session_id == id.value && p.connection_id == id.connection_id));
+                self.producers.retain(|p, _| {
+                    !(p.session_id == id.value && p.connection_id == id.connection_id)
+                });
             }
             Some(DataStructure::ConnectionId(_)) => {
                 self.close_consumers();

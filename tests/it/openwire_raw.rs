@@ -633,3 +633,42 @@ async fn openwire_exclusive_consumers_take_turns_and_priorities_order_a_queue() 
     assert_eq!(got, ["p9-2", "p7-4", "p4-0", "p1-1", "p0-3"]);
     bridge.shutdown().await;
 }
+
+#[tokio::test]
+async fn openwire_producer_window_gets_producer_acks_and_unknown_commands_get_exceptions() {
+    let bridge = start_bridge().await;
+    let mut c = OwClient::connect(bridge.openwire_addr, "window").await;
+    let q = Destination::queue("ow.pwin");
+    let info = mqbridge::openwire::codec::ProducerInfo {
+        base: base(0, true),
+        producer_id: Some(c.producer_id()),
+        destination: Some(q.clone()),
+        window_size: 4096,
+        ..Default::default()
+    };
+    let reply = c.request(Command::ProducerInfo(info)).await;
+    assert!(matches!(reply, Command::Response(_)), "{reply:?}");
+    let m = c.message(q.clone(), &text_body("windowed"));
+    let expected = 1024
+        + m.marshalled_properties.as_ref().map_or(0, |p| p.len())
+        + m.content.as_ref().map_or(0, |b| b.len());
+    c.send_async(m).await;
+    match c.read().await {
+        Command::ProducerAck(ack) => {
+            assert_eq!(ack.producer_id, Some(c.producer_id()));
+            assert_eq!(usize::try_from(ack.size).unwrap(), expected);
+        }
+        other => panic!("expected a ProducerAck, got {other:?}"),
+    }
+    // A command type the bridge does not know (50, a journal type): ExceptionResponse for
+    // its command id, and the connection goes on.
+    c.write_raw(&[0, 0, 0, 6, 50, 0, 0, 0, 77, 1]).await;
+    match c.read().await {
+        Command::ExceptionResponse(e) => assert_eq!(e.correlation_id, 77),
+        other => panic!("expected an ExceptionResponse, got {other:?}"),
+    }
+    let (_, reply) = c.consume(q, 10, |_| {}).await;
+    assert!(matches!(reply, Command::Response(_)), "{reply:?}");
+    assert_eq!(text(&c.dispatch().await), "windowed");
+    bridge.shutdown().await;
+}

@@ -103,6 +103,11 @@ impl OwClient {
         self.stream.write_all(&out).await.expect("write");
     }
 
+    /// Raw bytes onto the socket (hand-made frames).
+    pub async fn write_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).await.expect("write");
+    }
+
     /// The next command from the server (KeepAliveInfo skipped), within 5 s.
     pub async fn read(&mut self) -> Command {
         if let Some(c) = self.pending.pop_front() {
