@@ -672,3 +672,34 @@ async fn openwire_producer_window_gets_producer_acks_and_unknown_commands_get_ex
     assert_eq!(text(&c.dispatch().await), "windowed");
     bridge.shutdown().await;
 }
+
+#[tokio::test]
+async fn openwire_keep_alive_both_ways_and_a_silent_client_is_dropped() {
+    let bridge = start_bridge().await;
+    // The client announces 1 s: the bridge writes a KeepAliveInfo every third of it when
+    // idle, answers KeepAliveInfo(rr) and drops a client silent for twice the period.
+    let mut c = OwClient::open_with_inactivity(bridge.openwire_addr, 1_000).await;
+    let reply = c.connection_info("keepalive").await;
+    assert!(matches!(reply, Command::Response(_)), "{reply:?}");
+    let got = c.read_any_within(Duration::from_millis(800)).await;
+    assert!(matches!(got, Some(Command::KeepAliveInfo(_))), "{got:?}");
+    c.write(Command::KeepAliveInfo(
+        mqbridge::openwire::codec::KeepAliveInfo {
+            base: base(99, true),
+        },
+    ))
+    .await;
+    let mut answered = false;
+    for _ in 0..5 {
+        match c.read_any_within(Duration::from_millis(800)).await {
+            Some(Command::KeepAliveInfo(k)) if !k.base.response_required => answered = true,
+            other => panic!("{other:?}"),
+        }
+        if answered {
+            break;
+        }
+    }
+    assert!(answered);
+    assert!(c.closed_within(Duration::from_secs(4)).await);
+    bridge.shutdown().await;
+}

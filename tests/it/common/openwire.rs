@@ -38,8 +38,13 @@ pub fn base(id: i32, rr: bool) -> BaseCommand {
 impl OwClient {
     /// TCP connect and exchange WireFormatInfo (reads the server's WFI and BrokerInfo).
     pub async fn open(addr: SocketAddr) -> OwClient {
+        OwClient::open_with_inactivity(addr, 30_000).await
+    }
+
+    /// [`OwClient::open`] announcing `MaxInactivityDuration` = `inactivity_ms`.
+    pub async fn open_with_inactivity(addr: SocketAddr, inactivity_ms: i64) -> OwClient {
         let stream = TcpStream::connect(addr).await.expect("connect");
-        let local = WireFormatInfo::server(30_000, 1 << 20, "it-client");
+        let local = WireFormatInfo::server(inactivity_ms, 1 << 20, "it-client");
         let mut c = OwClient {
             stream,
             codec: OpenWireCodec::new(local.clone(), Limits::default()),
@@ -124,6 +129,20 @@ impl OwClient {
             return Some(c);
         }
         self.read_raw(wait).await
+    }
+
+    /// The next command within `wait`, KeepAliveInfo included.
+    pub async fn read_any_within(&mut self, wait: Duration) -> Option<Command> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(c) = self.codec.decode(&mut self.buf).expect("decode") {
+                return Some(c);
+            }
+            match tokio::time::timeout_at(deadline, self.stream.read_buf(&mut self.buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return None,
+                Ok(Ok(_)) => {}
+            }
+        }
     }
 
     async fn read_raw(&mut self, wait: Duration) -> Option<Command> {
