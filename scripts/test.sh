@@ -12,9 +12,8 @@
 # and stomp.py suites against RabbitMQ, mqbridge's clean SIGTERM exit, the kill -9 crash
 # test, the OpenWire JMS suites (tests/interop/openwire: stock ActiveMQ 5.18 and 6.1 clients,
 # Spring JMS) in full against ActiveMQ 5.17 (Debian package, OpenWire 127.0.0.1:61626, STOMP
-# 61633, incl. the failover/restart test) and, against mqbridge, only the tests tagged
-# `bridge-ready` (or nothing, said loudly, while mqbridge has no OpenWire listener); stop
-# everything it started. Every suite runs even when an
+# 61633, incl. the failover/restart test) and in full against mqbridge (failover included:
+# the bridge is restarted with kill -9 on pinned ports); stop everything it started. Every suite runs even when an
 # earlier one failed; the exit status is non-zero if any step failed.
 #
 # Environment:
@@ -221,54 +220,31 @@ openwire_vs_activemq() {
     openwire_suite "tcp://127.0.0.1:$ACTIVEMQ_OPENWIRE_PORT" activemq
 }
 
-# Tests tagged bridge-ready in the OpenWire suites (the ones that pass against mqbridge).
-openwire_ready_count() {
-  { grep -rhoE '@Tag\((READY|"bridge-ready")\)' tests/interop/openwire/jms5/src \
-    tests/interop/openwire/spring-app/src --include='*.java' || true; } | wc -l
-}
-
-# The OpenWire suites against mqbridge: a bridge of its own with an OpenWire listener; only the
-# tests tagged bridge-ready run (JUnit -Dgroups). While mqbridge has no OpenWire listener (the
-# config is refused, or no `listener=openwire address=` log line) nothing runs: a NOTE says so.
-# Run in this shell, not in a step: it records PASSED/FAILED/NOTES itself.
+# The OpenWire suites against mqbridge: a bridge of its own with AMQP, STOMP and OpenWire
+# listeners on ports pinned after a first start, so the failover test can restart it (kill -9,
+# same ports and data) through BROKER_RESTART_CMD. Every test runs, as against ActiveMQ.
+# Run in this shell, not in a step: it records PASSED/FAILED itself.
 openwire_vs_mqbridge() {
-  local ready extra port rc=0
-  ready=$(openwire_ready_count)
+  local extra port rc=0 dir="$WORK/bridge-openwire"
   extra='listeners:
   amqp: { bind: "127.0.0.1:0" }
   stomp: { bind: "127.0.0.1:0" }
   openwire: { bind: "127.0.0.1:0" }'
-  if ! MQBRIDGE_RUN_DIR="$WORK/bridge-openwire" mqbridge_start "$extra" "$WORK/bridge-openwire-data" 15; then
-    info "OPENWIRE SUITES NOT RUN AGAINST MQBRIDGE: it does not start with an openwire listener in its config"
-    NOTES+=("OpenWire suites vs mqbridge NOT RUN: mqbridge refuses a config with an openwire listener (listener not there yet)")
+  if ! MQBRIDGE_RUN_DIR="$dir" mqbridge_start_pinned "$extra" "$WORK/bridge-openwire-data"; then
+    FAILED+=("OpenWire suites vs mqbridge (the bridge did not start with an OpenWire listener)")
     return 0
   fi
-  port=""
-  for _ in $(seq 1 50); do
-    port=$(mqbridge_read_port "$MQBRIDGE_LOG" openwire)
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
-  if [ -z "$port" ] || ! wait_for_port 127.0.0.1 "$port" 10; then
-    info "OPENWIRE SUITES NOT RUN AGAINST MQBRIDGE: no 'listener=openwire address=' line in $MQBRIDGE_LOG"
-    NOTES+=("OpenWire suites vs mqbridge NOT RUN: mqbridge did not report an OpenWire listener")
-    mqbridge_kill9
-    return 0
-  fi
-  if [ "$ready" -eq 0 ]; then
-    info "OPENWIRE SUITES NOT RUN AGAINST MQBRIDGE: listener on $port but no test tagged bridge-ready yet"
-    NOTES+=("OpenWire suites vs mqbridge NOT RUN: no test tagged bridge-ready yet (listener on port $port)")
-    mqbridge_kill9
-    return 0
-  fi
-  section "OpenWire suites vs mqbridge: the $ready tests tagged bridge-ready"
+  port=$(mqbridge_read_port "$MQBRIDGE_LOG" openwire)
+  section "OpenWire suites vs mqbridge"
   STOMP_HOST_PORT=${MQBRIDGE_STOMP_HOST_PORT:-} AMQP_URL=$MQBRIDGE_URL \
-    openwire_suite "tcp://127.0.0.1:$port" mqbridge -Dgroups=bridge-ready || rc=$?
+    BROKER_RESTART_CMD="bash -c 'source \"$ROOT/scripts/lib/mqbridge.sh\" && mqbridge_restart_in \"$dir\"'" \
+    openwire_suite "tcp://127.0.0.1:$port" mqbridge || rc=$?
+  MQBRIDGE_PID=$(cat "$dir/pid" 2>/dev/null || echo "${MQBRIDGE_PID:-}")
   mqbridge_kill9
   if [ "$rc" -eq 0 ]; then
-    PASSED+=("OpenWire suites vs mqbridge ($ready tests tagged bridge-ready)")
+    PASSED+=("OpenWire suites vs mqbridge")
   else
-    FAILED+=("OpenWire suites vs mqbridge (bridge-ready tests, exit $rc)")
+    FAILED+=("OpenWire suites vs mqbridge (exit $rc)")
   fi
 }
 

@@ -180,3 +180,54 @@ mqbridge_kill9() {
   unset MQBRIDGE_PID
   info "mqbridge (pid $pid) killed with SIGKILL"
 }
+
+# mqbridge_restart_in RUN_DIR: kill -9 the bridge whose pid is in RUN_DIR/pid and start it again
+# on the same config (RUN_DIR/mqbridge.yaml, whose ports must be fixed: see
+# mqbridge_start_pinned) and data; returns once its AMQP port accepts connections. Used as the
+# failover tests' BROKER_RESTART_CMD, from another process, so everything goes through RUN_DIR.
+mqbridge_restart_in() {
+  local dir=${1:?mqbridge_restart_in needs the run dir} pid port i
+  pid=$(cat "$dir/pid" 2>/dev/null || true)
+  if [ -n "$pid" ]; then
+    kill -9 "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
+  cat "$dir/mqbridge.log" >>"$dir/mqbridge.log.previous" 2>/dev/null || true
+  : >"$dir/mqbridge.log"
+  env -u MQBRIDGE_CONFIG NO_COLOR=1 MQBRIDGE_LOG="${MQBRIDGE_LOG_FILTER:-info}" \
+    setsid "$MQBRIDGE_BIN" run --config "$dir/mqbridge.yaml" </dev/null >>"$dir/mqbridge.log" 2>&1 &
+  echo $! >"$dir/pid"
+  for ((i = 0; i < 300; i++)); do
+    port=$(mqbridge_read_port "$dir/mqbridge.log" amqp)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { die "mqbridge did not come back after a restart (log: $dir/mqbridge.log)"; return 1; }
+  wait_for_port 127.0.0.1 "$port" 30
+}
+
+# mqbridge_start_pinned "<listeners yaml with port 0>" DATADIR: start once to learn the ports
+# the listeners get, then restart with those ports written into the config, so a later
+# mqbridge_restart_in comes back on the same ports (what a failover client reconnects to).
+# Exports what mqbridge_start exports; MQBRIDGE_RUN_DIR/pid holds the current pid.
+mqbridge_start_pinned() {
+  local extra=$1 datadir=$2 name port pinned
+  mqbridge_start "$extra" "$datadir" 30 || return 1
+  pinned=$extra
+  for name in amqp stomp openwire; do
+    port=""
+    for _ in $(seq 1 50); do
+      port=$(mqbridge_read_port "$MQBRIDGE_LOG" "$name")
+      [ -n "$port" ] && break
+      grep -qE "^[[:space:]]+$name:" "$MQBRIDGE_CONFIG" || break
+      sleep 0.1
+    done
+    [ -n "$port" ] && pinned=$(sed -E "s/^([[:space:]]+$name: \{ bind: \"127\.0\.0\.1):0\"/\1:$port\"/" <<<"$pinned")
+  done
+  mqbridge_stop || return 1
+  mqbridge_start "$pinned" "$datadir" 30 || return 1
+  echo "$MQBRIDGE_PID" >"$MQBRIDGE_RUN_DIR/pid"
+}

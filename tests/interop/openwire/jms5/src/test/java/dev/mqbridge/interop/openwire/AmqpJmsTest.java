@@ -228,6 +228,10 @@ class AmqpJmsTest {
     assertEquals("to amq.topic", new String(r.getBody(), StandardCharsets.UTF_8));
     assertEquals("amq.topic", r.getEnvelope().getExchange());
     assertEquals(key, r.getEnvelope().getRoutingKey());
+    // AMQP's `#` matches zero or more words, so `key.#` also takes the message sent to `key`.
+    GetResponse w0 = get(wq);
+    assertNotNull(w0);
+    assertEquals("to amq.topic", new String(w0.getBody(), StandardCharsets.UTF_8));
     GetResponse w = get(wq);
     assertNotNull(w);
     assertEquals("deeper", new String(w.getBody(), StandardCharsets.UTF_8));

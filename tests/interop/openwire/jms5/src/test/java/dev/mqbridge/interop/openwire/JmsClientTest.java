@@ -57,12 +57,10 @@ import org.junit.jupiter.api.Timeout;
  * The stock ActiveMQ JMS client against OPENWIRE_URL: every JMS feature a legacy application
  * uses. Runs unchanged against ActiveMQ 5.17 (BROKER_KIND=activemq, the reference) and mqbridge;
  * the few broker-specific assertions branch on {@link Env#isActiveMq()} and are listed in
- * tests/interop/README.md. Tests tagged {@value #READY} already pass against mqbridge; CI runs
- * only those against it (scripts/test.sh) and the whole class against ActiveMQ.
+ * tests/interop/README.md. CI (scripts/test.sh) runs the whole class against both.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class JmsClientTest {
-  static final String READY = "bridge-ready";
   static final long WAIT = 5_000;
 
   private final List<Connection> connections = new ArrayList<>();
