@@ -9,12 +9,16 @@ use super::connection_info::ConnectionInfo;
 use super::consumer_control::ConsumerControl;
 use super::consumer_info::ConsumerInfo;
 use super::control_command::ControlCommand;
+use super::data_array_response::DataArrayResponse;
+use super::data_response::DataResponse;
 use super::destination::Destination;
 use super::destination_info::DestinationInfo;
+use super::exception_response::ExceptionResponse;
 use super::flush_command::FlushCommand;
 use super::ids::{
     BrokerId, ConnectionId, ConsumerId, MessageId, ProducerId, SessionId, TransactionId,
 };
+use super::integer_response::IntegerResponse;
 use super::keep_alive_info::KeepAliveInfo;
 use super::loose::{BaseCommand, Marshal, Reader, Writer};
 use super::message::Message;
@@ -25,9 +29,7 @@ use super::producer_ack::ProducerAck;
 use super::producer_info::ProducerInfo;
 use super::remove_info::RemoveInfo;
 use super::remove_subscription_info::RemoveSubscriptionInfo;
-use super::response::{
-    DataArrayResponse, DataResponse, ExceptionResponse, IntegerResponse, Response,
-};
+use super::response::Response;
 use super::session_info::SessionInfo;
 use super::shutdown_info::ShutdownInfo;
 use super::transaction_info::TransactionInfo;

@@ -30,8 +30,7 @@
 //!
 //! # Modules
 //!
-//! One module per command (`broker_info` … `wire_format_info`, `response` holds the five
-//! reply types), `ids` and `destination` for the identifiers, `loose` for the primitives,
+//! One module per command (`broker_info` … `wire_format_info`), `ids` and `destination` for the identifiers, `loose` for the primitives,
 //! `mutf8` for Java's modified UTF-8, `primitive_map` for typed maps, `throwable`.
 
 pub mod broker_info;
@@ -42,10 +41,14 @@ pub mod connection_info;
 pub mod consumer_control;
 pub mod consumer_info;
 pub mod control_command;
+pub mod data_array_response;
+pub mod data_response;
 pub mod destination;
 pub mod destination_info;
+pub mod exception_response;
 pub mod flush_command;
 pub mod ids;
+pub mod integer_response;
 pub mod keep_alive_info;
 pub mod loose;
 pub mod message;
@@ -79,13 +82,17 @@ pub use connection_info::ConnectionInfo;
 pub use consumer_control::ConsumerControl;
 pub use consumer_info::ConsumerInfo;
 pub use control_command::ControlCommand;
+pub use data_array_response::DataArrayResponse;
+pub use data_response::DataResponse;
 pub use destination::{Destination, DestinationKind};
 pub use destination_info::DestinationInfo;
+pub use exception_response::ExceptionResponse;
 pub use flush_command::FlushCommand;
 pub use ids::{
     BrokerId, ConnectionId, ConsumerId, LocalTransactionId, MessageId, ProducerId, SessionId,
     TransactionId, XaTransactionId,
 };
+pub use integer_response::IntegerResponse;
 pub use keep_alive_info::KeepAliveInfo;
 pub use loose::{BaseCommand, Marshal, Reader, Writer};
 pub use message::{Message, MessageKind};
@@ -96,7 +103,7 @@ pub use producer_ack::ProducerAck;
 pub use producer_info::ProducerInfo;
 pub use remove_info::RemoveInfo;
 pub use remove_subscription_info::RemoveSubscriptionInfo;
-pub use response::{DataArrayResponse, DataResponse, ExceptionResponse, IntegerResponse, Response};
+pub use response::Response;
 pub use session_info::SessionInfo;
 pub use shutdown_info::ShutdownInfo;
 pub use throwable::{StackFrame, Throwable};
