@@ -628,11 +628,23 @@ impl OpenWireSession {
                 };
                 if dest.kind == DestinationKind::Queue {
                     self.declare_queue(&vhost, name)?;
-                } else if vhost.queue(name).is_none() {
-                    return Err(refuse(
-                        class::INVALID_DESTINATION,
-                        format!("temp-queue://{name} does not exist"),
-                    ));
+                } else {
+                    let mine = self.connection_id.as_deref();
+                    match self.ctx.registry.temp(TempKind::Queue, name) {
+                        Some(t) if Some(t.owner.as_str()) == mine && vhost.queue(name).is_some() => {}
+                        Some(_) => {
+                            return Err(refuse(
+                                class::INVALID_DESTINATION,
+                                format!("Cannot consume from temp-queue://{name}: it belongs to another connection"),
+                            ))
+                        }
+                        None => {
+                            return Err(refuse(
+                                class::INVALID_DESTINATION,
+                                format!("temp-queue://{name} does not exist"),
+                            ))
+                        }
+                    }
                 }
                 (name.clone(), false, None)
             }
@@ -1091,12 +1103,11 @@ impl OpenWireSession {
         };
         match info.operation_type {
             0 => {
+                // Not an AMQP-exclusive queue: its owner is the registry's (a failover
+                // reconnect replaying this ADD takes the queue over from the evicted
+                // connection, whose cleanup then leaves it alone).
                 if kind == TempKind::Queue && vhost.queue(&name).is_none() {
-                    let opts = QueueOptions {
-                        exclusive: true,
-                        ..QueueOptions::default()
-                    };
-                    vhost.queue_declare(&name, opts, self.conn)?;
+                    vhost.queue_declare(&name, QueueOptions::default(), self.conn)?;
                 }
                 let temp = TempDestination {
                     kind,
@@ -1107,6 +1118,15 @@ impl OpenWireSession {
                 self.announce(&name, &temp, true);
             }
             1 => {
+                let mine = self.connection_id.as_deref();
+                if let Some(t) = self.ctx.registry.temp(kind, &name) {
+                    if Some(t.owner.as_str()) != mine {
+                        return Err(refuse(
+                            class::INVALID_DESTINATION,
+                            format!("{name} is a temporary destination of another connection"),
+                        ));
+                    }
+                }
                 if kind == TempKind::Queue {
                     if self.consumers.values().any(|c| {
                         c.state.destination.kind == DestinationKind::TempQueue
@@ -1242,6 +1262,11 @@ impl OpenWireSession {
         }
         for (name, temp) in self.ctx.registry.temps_of(self.generation) {
             self.ctx.registry.remove_temp(temp.kind, &name);
+            if let (TempKind::Queue, Some(vhost)) = (temp.kind, &self.vhost) {
+                if let Err(e) = vhost.queue_delete(&name, false, false, self.conn) {
+                    tracing::warn!(queue = %name, error = %e, "Deleting a temporary queue failed.");
+                }
+            }
             self.announce(&name, &temp, false);
         }
         if let Some(id) = &self.connection_id {

@@ -703,3 +703,50 @@ async fn openwire_keep_alive_both_ways_and_a_silent_client_is_dropped() {
     assert!(c.closed_within(Duration::from_secs(4)).await);
     bridge.shutdown().await;
 }
+
+#[tokio::test]
+async fn openwire_failover_reconnect_takes_over_its_temp_queue() {
+    let bridge = start_bridge().await;
+    let mut old = OwClient::connect(bridge.openwire_addr, "fo-temp").await;
+    let temp = Destination::new(
+        DestinationKind::TempQueue,
+        format!("{}:1:1", old.connection_id),
+    );
+    let add = |c: &OwClient| {
+        let _ = c;
+        Command::DestinationInfo(DestinationInfo {
+            base: base(0, true),
+            connection_id: None,
+            destination: Some(temp.clone()),
+            operation_type: 0,
+            ..Default::default()
+        })
+    };
+    let r = old.request(add(&old)).await;
+    assert!(matches!(r, Command::Response(_)), "{r:?}");
+    let (_, r) = old.consume(temp.clone(), 10, |_| {}).await;
+    assert!(matches!(r, Command::Response(_)), "{r:?}");
+    // Another connection may not consume it.
+    let mut other = OwClient::connect(bridge.openwire_addr, "fo-other").await;
+    let (_, r) = other.consume(temp.clone(), 10, |_| {}).await;
+    assert_eq!(exception_class(&r), "javax.jms.InvalidDestinationException");
+    // The failover client replays ConnectionInfo (same ConnectionId), the ADD, the consumer.
+    let mut new = OwClient::open(bridge.openwire_addr).await;
+    new.connection_id = old.connection_id.clone();
+    let r = new.connection_info("fo-temp").await;
+    assert!(matches!(r, Command::Response(_)), "{r:?}");
+    let r = new.request(add(&new)).await;
+    assert!(matches!(r, Command::Response(_)), "{r:?}");
+    assert!(old.closed_within(Duration::from_secs(5)).await);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (cid, r) = new.consume(temp.clone(), 10, |_| {}).await;
+    assert!(matches!(r, Command::Response(_)), "{r:?}");
+    other.producer(None).await;
+    let m = other.message(temp, &text_body("after failover"));
+    let r = other.send_sync(m).await;
+    assert!(matches!(r, Command::Response(_)), "{r:?}");
+    let d = new.dispatch().await;
+    assert_eq!(d.consumer_id, Some(cid));
+    assert_eq!(text(&d), "after failover");
+    bridge.shutdown().await;
+}
