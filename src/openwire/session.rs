@@ -24,8 +24,8 @@
 //! Destinations follow DESIGN.md §4: queue `X` → durable queue `X` via the default
 //! exchange; topic `T` → `amq.topic` with key `T` (`*`/`>` wildcards → `*`/`#`), each
 //! subscriber on its own exclusive queue; a durable subscriber (client id `C`, name `S`) on
-//! the durable queue `C:S`; a temporary queue is an exclusive queue named by the client's
-//! temporary name (usable as AMQP `reply_to`).
+//! the durable queue `C:S`; a temporary queue is a queue named by the client's temporary
+//! name (usable as AMQP `reply_to`), owned by its connection through the registry.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
