@@ -848,13 +848,14 @@ fn synchronous_calls_from_a_callback_fail_instead_of_deadlocking() {
     s.submit(
         vec![enq("q", 1)],
         Some(Box::new(move |_| {
-            tx.send((
+            let refused = (
                 inner.flush().is_err(),
                 inner.save_queue(&queue("q")).is_err(),
-            ))
-            .unwrap();
-            // Submitting from a callback is fine: it only queues.
+            );
+            // Submitting from a callback is fine: it only queues. It goes before the answer,
+            // so the test's flush below is queued after it.
             inner.submit(vec![rem("q", 1)], None);
+            tx.send(refused).unwrap();
         })),
     );
     assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok((true, true)));
