@@ -58,8 +58,6 @@ use crate::selector::Selector;
 
 /// The virtual host OpenWire connections use (OpenWire has no vhost field).
 pub const VHOST: &str = "/";
-/// The `x-max-priority` of the queues the bridge creates for JMS queues (JMS priorities 0-9).
-pub const JMS_MAX_PRIORITY: u8 = 9;
 /// Most messages one browser enumeration shows.
 pub const MAX_BROWSE: u64 = 10_000;
 /// The advisory topics' common prefix.
@@ -540,19 +538,17 @@ impl OpenWireSession {
     }
 
     /// The durable queue behind JMS queue `name` (ActiveMQ creates destinations on use).
+    ///
+    /// A plain durable queue, FIFO like ActiveMQ's default policy (`prioritizedMessages=false`):
+    /// no `x-max-priority`, so an AMQP application that declares the same queue (durable, no
+    /// arguments) shares it instead of getting 406 PRECONDITION_FAILED. A queue declared
+    /// beforehand with `x-max-priority` (config topology, an AMQP client) orders by priority.
     fn declare_queue(&self, vhost: &Arc<VHost>, name: &str) -> R {
         if vhost.queue(name).is_some() {
             return Ok(());
         }
-        // JMS priorities 0-9 order delivery, as an AMQP priority queue does.
-        let mut arguments = crate::message::FieldTable::default();
-        arguments.insert(
-            "x-max-priority".into(),
-            crate::message::AMQPValue::ShortShortUInt(JMS_MAX_PRIORITY),
-        );
         let opts = QueueOptions {
             durable: true,
-            arguments,
             ..QueueOptions::default()
         };
         vhost.queue_declare(name, opts, self.conn)?;

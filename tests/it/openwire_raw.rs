@@ -618,7 +618,23 @@ async fn openwire_exclusive_consumers_take_turns_and_priorities_order_a_queue() 
     c.ack(&second, ack_type::STANDARD, Some(&d), &d, 1, None)
         .await;
     c.remove(DataStructure::ConsumerId(second)).await;
-    // JMS priorities: the bridge's JMS queues are AMQP priority queues (x-max-priority 9).
+    // JMS queues the bridge creates are FIFO (as ActiveMQ's default policy); a queue declared
+    // with x-max-priority (here as the config topology or an AMQP client would) orders by
+    // JMSPriority.
+    let mut arguments = mqbridge::message::FieldTable::default();
+    arguments.insert(
+        "x-max-priority".into(),
+        mqbridge::message::AMQPValue::ShortShortUInt(9),
+    );
+    let opts = mqbridge::broker::QueueOptions {
+        durable: true,
+        arguments,
+        ..Default::default()
+    };
+    let vhost = bridge.bridge.broker.vhost("/").expect("default vhost");
+    vhost
+        .queue_declare("ow.prio", opts, 0)
+        .expect("declare a priority queue");
     let pq = Destination::queue("ow.prio");
     for (i, p) in [4i8, 1, 9, 0, 7].iter().enumerate() {
         let mut m = c.message(pq.clone(), &text_body(&format!("p{p}-{i}")));
