@@ -803,3 +803,33 @@ fn a_subscriber_queue_discards_what_its_filter_refuses() {
     assert_eq!(sink.bodies(), vec!["yes"]);
     assert_eq!(v.queue("sub").unwrap().counts().ready, 0);
 }
+
+#[test]
+fn browsing_leaves_messages_in_place() {
+    let (_b, v) = broker();
+    declare(
+        &v,
+        "q",
+        args(&[("x-max-priority", AMQPValue::ShortShortUInt(5))]),
+    );
+    for (body, prio) in [("a", 0u8), ("b", 5), ("c", 0)] {
+        let mut m = msg("", "q", body);
+        m.properties = m.properties.with_priority(prio);
+        v.publish(m, false, None).unwrap();
+    }
+    let q = v.queue("q").unwrap();
+    let seen: Vec<String> = q
+        .browse(10)
+        .iter()
+        .map(|(m, redelivered)| {
+            assert!(!redelivered);
+            String::from_utf8_lossy(&m.body).into_owned()
+        })
+        .collect();
+    assert_eq!(seen, vec!["b", "a", "c"]);
+    assert_eq!(q.browse(1).len(), 1);
+    assert_eq!(q.counts().ready, 3);
+    let sink = Arc::new(Sink::default());
+    let got = session(&v, &sink).get("q", true).unwrap().unwrap();
+    assert!(!got.redelivered, "browsing is not a delivery");
+}

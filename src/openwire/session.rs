@@ -764,9 +764,8 @@ impl OpenWireSession {
         Ok((q.name, durable))
     }
 
-    /// A queue browser: dispatch copies of what the queue holds now, then the null-message
-    /// dispatch (end of browse). The broker has no peek, so the messages are fetched and
-    /// put back (they keep their place; their delivery count grows by one).
+    /// A queue browser: dispatch copies of what the queue holds now (left in place, not
+    /// delivered), then the null-message dispatch (end of browse).
     fn browse(
         &mut self,
         id: ConsumerId,
@@ -775,32 +774,31 @@ impl OpenWireSession {
         queue: &str,
         filter: Option<MessageFilter>,
     ) -> R<Reply> {
-        struct NoSink;
-        impl crate::broker::session::DeliverySink for NoSink {
-            fn deliver(&self, _: crate::broker::session::Delivery) -> bool {
-                false
-            }
-            fn consumer_cancelled(&self, _: &str) {}
-        }
-        let session = Session::new(vhost.clone(), self.conn, Arc::new(NoSink));
+        let q = vhost.queue_for(queue, self.conn)?;
         let mut tag = 0u64;
-        while let Some(got) = session.get(queue, false)? {
-            if filter.as_ref().is_some_and(|f| !f(&got.message)) {
+        // With a selector, look further than MAX_BROWSE messages, but not without bound
+        // (the snapshot is taken under the queue lock).
+        let scan = if filter.is_some() {
+            10 * MAX_BROWSE
+        } else {
+            MAX_BROWSE
+        };
+        for (message, redelivered) in q.browse(scan as usize) {
+            if filter.as_ref().is_some_and(|f| !f(&message)) {
                 continue;
             }
             tag += 1;
             let delivery = crate::broker::session::Delivery {
                 consumer_tag: Arc::from(""),
                 delivery_tag: tag,
-                redelivered: got.redelivered,
-                message: got.message,
+                redelivered,
+                message,
             };
             let _ = self.out.send(Outgoing::Deliver(delivery, state.clone()));
             if tag >= MAX_BROWSE {
                 break;
             }
         }
-        session.close();
         self.send(null_dispatch(&state));
         self.consumers.insert(
             id,

@@ -549,6 +549,20 @@ impl Queue {
         self.auto_delete && st.had_consumer && st.consumers.is_empty() && !st.deleted
     }
 
+    /// A snapshot of up to `limit` ready messages in delivery order, left in place (a JMS
+    /// queue browser): each with whether it was delivered before.
+    pub fn browse(&self, limit: usize) -> Vec<(Arc<Message>, bool)> {
+        let st = self.state.lock();
+        st.ready
+            .levels
+            .iter()
+            .rev()
+            .flat_map(|level| level.iter())
+            .take(limit)
+            .map(|m| (m.message.clone(), m.deliveries > 0))
+            .collect()
+    }
+
     /// basic.get: the next ready message, with the count left behind it.
     pub(crate) fn get(self: &Arc<Self>) -> Option<(QueuedMessage, u32)> {
         let mut dead = Vec::new();
