@@ -4,10 +4,13 @@
 Usage: python3 bench/report.py results.jsonl
 
 Rows are grouped per configuration (label "<config>|<broker>"), one table per protocol set
-(AMQP->AMQP, STOMP->AMQP, STOMP->STOMP: configurations named stomp-amqp/... and
-stomp-stomp/...). When mqbridge and another broker ran a configuration, ratio rows
-mqbridge/RabbitMQ and mqbridge/ActiveMQ follow (throughput, latencies, CPU/msg). A summary
-of the throughput ratios against the STOMP aims closes the output.
+(AMQP->AMQP, STOMP->AMQP, STOMP->STOMP, JMS->JMS, JMS->AMQP: configurations named
+stomp-amqp/..., stomp-stomp/..., jms-jms/... and jms-amqp/...; the jms-* lines come from
+bench/jms-loadgen, same schema). When mqbridge and another broker ran a configuration, ratio
+rows mqbridge/RabbitMQ and mqbridge/ActiveMQ follow (throughput, latencies, CPU/msg). ActiveMQ
+has no AMQP 0-9-1, so a jms-amqp/X row of mqbridge is compared with ActiveMQ's jms-jms/X run
+(the same JMS producers; ActiveMQ's consumers are JMS). Summaries of the throughput ratios
+against the STOMP and OpenWire aims close the output.
 Python 3 standard library only.
 """
 
@@ -20,12 +23,14 @@ SETS = [
     ("amqp", "AMQP -> AMQP"),
     ("stomp-amqp", "STOMP -> AMQP (STOMP producers, AMQP consumers)"),
     ("stomp-stomp", "STOMP -> STOMP"),
+    ("jms-jms", "OpenWire: JMS -> JMS"),
+    ("jms-amqp", "OpenWire: JMS -> AMQP (JMS producers, AMQP consumers; ActiveMQ reference: its JMS -> JMS run)"),
 ]
 
 
 def set_of(config):
     head = config.split("/", 1)[0]
-    return head if head in ("stomp-amqp", "stomp-stomp") else "amqp"
+    return head if head in ("stomp-amqp", "stomp-stomp", "jms-jms", "jms-amqp") else "amqp"
 
 
 def fmt_rate(v):
@@ -73,10 +78,49 @@ def main(path):
             print(f"\n### {title}\n")
         table(runs, [c for c in order if set_of(c) == set_name])
     summary(runs, order)
+    openwire_summary(runs, order)
 
 
 def ok(r):
     return r is not None and "error" not in r
+
+
+def peer_run(runs, config, peer):
+    """The peer's run to compare mqbridge's `config` with: the same configuration, or for
+    jms-amqp/X (ActiveMQ has no AMQP 0-9-1) ActiveMQ's jms-jms/X."""
+    r = runs.get(config, {}).get(peer)
+    if r is None and peer == "activemq" and config.startswith("jms-amqp/"):
+        r = runs.get("jms-jms/" + config[len("jms-amqp/"):], {}).get(peer)
+    return r
+
+
+def openwire_summary(runs, order):
+    """Throughput ratios against the OpenWire aims: >= 1.5x ActiveMQ, >= 3x for persistent
+    messages with sync sends (printed, never enforced)."""
+    lines = []
+    for prefix, must, aim, what in [
+        ("jms-jms/", None, 1.5, "JMS->JMS vs ActiveMQ"),
+        ("jms-amqp/", None, 1.5, "JMS->AMQP vs ActiveMQ JMS->JMS"),
+        ("jms-", "sync/persistent", 3.0, "persistent with sync sends vs ActiveMQ"),
+    ]:
+        ratios = []
+        for c in order:
+            if not c.startswith(prefix) or (must and must not in c):
+                continue
+            a, b = runs[c].get("mqbridge"), peer_run(runs, c, "activemq")
+            if ok(a) and ok(b) and b["msgs_per_s"] > 0:
+                ratios.append((a["msgs_per_s"] / b["msgs_per_s"], c))
+        if not ratios:
+            continue
+        lo, hi = min(ratios), max(ratios)
+        met = sum(1 for r, _ in ratios if r >= aim)
+        lines.append(
+            f"- {what}: mqbridge/ActiveMQ {lo[0]:.2f}x ({lo[1]}) .. {hi[0]:.2f}x ({hi[1]}); "
+            f"aim >= {aim}x met in {met}/{len(ratios)}"
+        )
+    if lines:
+        print("\nOpenWire ratios (msg/s):\n")
+        print("\n".join(lines))
 
 
 def summary(runs, order):
@@ -132,7 +176,7 @@ def table(runs, configs):
             )
         a = brokers.get("mqbridge")
         for peer, peer_name in PEERS:
-            b = brokers.get(peer)
+            b = peer_run(runs, config, peer)
             if ok(a) and ok(b):
                 print(
                     f"| {config} | **mqbridge/{peer_name}** "
