@@ -236,7 +236,7 @@ openwire_vs_mqbridge() {
   fi
   port=$(mqbridge_read_port "$MQBRIDGE_LOG" openwire)
   section "OpenWire suites vs mqbridge"
-  STOMP_HOST_PORT=${MQBRIDGE_STOMP_HOST_PORT:-} AMQP_URL=$MQBRIDGE_URL \
+  STOMP_HOST_PORT=${MQBRIDGE_STOMP_HOST_PORT:-} AMQP_URL=$MQBRIDGE_URL PIKA_PYTHON="$ROOT/.venv/bin/python" \
     BROKER_RESTART_CMD="bash -c 'source \"$ROOT/scripts/lib/mqbridge.sh\" && mqbridge_restart_in \"$dir\"'" \
     openwire_suite "tcp://127.0.0.1:$port" mqbridge || rc=$?
   MQBRIDGE_PID=$(cat "$dir/pid" 2>/dev/null || echo "${MQBRIDGE_PID:-}")
