@@ -747,7 +747,8 @@ impl OpenWireSession {
         };
         let q = vhost.queue_declare(&name, opts, self.conn)?;
         for topic in topics {
-            let key = jms_binding_key(topic);
+            // `>` matches zero or more words, as ActiveMQ's (`a.>` also gets what is sent to `a`).
+            let key = crate::mapping::destination::jms_topic_to_amqp(topic);
             if let Err(e) = vhost.queue_bind(
                 &q.name,
                 TOPIC_EXCHANGE,
@@ -1284,16 +1285,6 @@ enum Reply {
 /// The delivery tag a dispatched MessageId carries (its brokerSequenceId).
 fn tag_of(id: Option<&MessageId>) -> u64 {
     id.map_or(0, |m| u64::try_from(m.broker_sequence_id).unwrap_or(0))
-}
-
-/// The AMQP binding key of a JMS topic subscription: `*` stays, a `>` becomes `*.#` (one
-/// or more words, as in ActiveMQ: `a.>` does not receive what is sent to `a` itself).
-pub fn jms_binding_key(topic: &str) -> String {
-    topic
-        .split('.')
-        .map(|w| if w == ">" { "*.#" } else { w })
-        .collect::<Vec<_>>()
-        .join(".")
 }
 
 /// `a,b,c` → `a`, `b`, `c` (composite destinations), empty names skipped.
