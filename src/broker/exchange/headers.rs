@@ -4,6 +4,7 @@
 //! A binding argument with a void value matches on presence alone; any other value must
 //! be equal. Arguments starting with `x-` are ignored unless the `-with-x` form is used.
 
+use crate::broker::queue::args::{integer, text};
 use crate::message::{AMQPValue, FieldTable};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +20,7 @@ pub enum MatchMode {
 pub fn match_mode(arguments: &FieldTable) -> Result<MatchMode, String> {
     match arguments.inner().get("x-match") {
         None => Ok(MatchMode::All),
-        Some(v) => match value_text(v).as_deref() {
+        Some(v) => match text(v).as_deref() {
             Some("all") => Ok(MatchMode::All),
             Some("any") => Ok(MatchMode::Any),
             Some("all-with-x") => Ok(MatchMode::AllWithX),
@@ -31,27 +32,17 @@ pub fn match_mode(arguments: &FieldTable) -> Result<MatchMode, String> {
     }
 }
 
-fn value_text(v: &AMQPValue) -> Option<String> {
-    match v {
-        AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
-        AMQPValue::ShortString(s) => Some(s.as_str().to_string()),
-        _ => None,
-    }
-}
-
 /// Whether a message with `headers` matches a binding with `arguments`.
 pub fn matches(arguments: &FieldTable, mode: MatchMode, headers: Option<&FieldTable>) -> bool {
     let with_x = matches!(mode, MatchMode::AllWithX | MatchMode::AnyWithX);
     let any = matches!(mode, MatchMode::Any | MatchMode::AnyWithX);
     let empty = FieldTable::default();
     let headers = headers.unwrap_or(&empty).inner();
-    let mut considered = 0usize;
     for (key, expected) in arguments.inner() {
         let key = key.as_str();
         if key == "x-match" || (!with_x && key.starts_with("x-")) {
             continue;
         }
-        considered += 1;
         let hit = match headers.get(key) {
             None => false,
             Some(actual) => matches!(expected, AMQPValue::Void) || values_equal(expected, actual),
@@ -65,30 +56,15 @@ pub fn matches(arguments: &FieldTable, mode: MatchMode, headers: Option<&FieldTa
     }
     // Every pair matched (all), or none did (any). `all` with nothing to compare matches
     // every message; `any` with nothing to compare matches none.
-    let _ = considered;
     !any
 }
 
 /// Equality across the string encodings, since clients send text as short or long strings.
 fn values_equal(a: &AMQPValue, b: &AMQPValue) -> bool {
-    match (value_text(a), value_text(b)) {
+    match (text(a), text(b)) {
         (Some(x), Some(y)) => x == y,
         _ => integer(a).zip(integer(b)).map_or(a == b, |(x, y)| x == y),
     }
-}
-
-fn integer(v: &AMQPValue) -> Option<i128> {
-    Some(match v {
-        AMQPValue::ShortShortInt(n) => *n as i128,
-        AMQPValue::ShortShortUInt(n) => *n as i128,
-        AMQPValue::ShortInt(n) => *n as i128,
-        AMQPValue::ShortUInt(n) => *n as i128,
-        AMQPValue::LongInt(n) => *n as i128,
-        AMQPValue::LongUInt(n) => *n as i128,
-        AMQPValue::LongLongInt(n) => *n as i128,
-        AMQPValue::Timestamp(n) => *n as i128,
-        _ => return None,
-    })
 }
 
 #[cfg(test)]
