@@ -1,4 +1,4 @@
-//! JMS message (OpenWire) ↔ core message (DESIGN.md §5), a symmetric pair:
+//! JMS message ↔ core message (DESIGN.md §5), a symmetric pair:
 //! [`to_message`] for a message a JMS producer sent, [`from_message`] for a delivery to a
 //! JMS consumer. The table, with every edge case, is `docs/mapping.md` §6.
 //!
@@ -27,6 +27,9 @@
 //! u32→long, timestamp→long, decimal→String, short string→String, a non-UTF-8 long
 //! string→byte[].
 //!
+//! The JMS side is the protocol-neutral [`JmsMessage`] of `message::jms`: the OpenWire
+//! front-end (and later the JNI shim) converts its wire form to and from it.
+//!
 //! Pure: the clock comes in as `now_ms`.
 
 use std::collections::BTreeMap;
@@ -37,13 +40,12 @@ use base64::Engine as _;
 use bytes::Bytes;
 use serde_json::{Map, Number, Value as Json};
 
+use crate::message::jms::{JmsBody, JmsDestination, JmsKind, JmsValue};
 use crate::message::{
     short_string, AMQPValue, BasicProperties, FieldArray, FieldTable, LongString, Message,
 };
-use crate::openwire::codec::{Destination, MessageId, MessageKind, ProducerId};
-use crate::openwire::message::{JmsBody, JmsValue};
 
-pub use crate::openwire::codec::Message as JmsMessage;
+pub use crate::message::jms::JmsMessage;
 
 /// Header naming the JMS message kind.
 pub const MSG_TYPE: &str = "x-jms-msg-type";
@@ -84,7 +86,7 @@ pub struct MappingError {
 }
 
 impl MappingError {
-    fn new(field: &str, message: impl Into<String>) -> Self {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
         MappingError {
             field: field.chars().take(64).collect(),
             message: message.into(),
@@ -104,47 +106,47 @@ fn short(field: &str, v: &str) -> Result<crate::message::ShortString, MappingErr
     short_string(v).map_err(|e| MappingError::new(field, e))
 }
 
-fn kind_name(kind: MessageKind) -> &'static str {
+fn kind_name(kind: JmsKind) -> &'static str {
     match kind {
-        MessageKind::Message => "message",
-        MessageKind::Text => "text",
-        MessageKind::Bytes => "bytes",
-        MessageKind::Map => "map",
-        MessageKind::Stream => "stream",
-        MessageKind::Object => "object",
+        JmsKind::Message => "message",
+        JmsKind::Text => "text",
+        JmsKind::Bytes => "bytes",
+        JmsKind::Map => "map",
+        JmsKind::Stream => "stream",
+        JmsKind::Object => "object",
     }
 }
 
-fn kind_from_name(name: &str) -> Option<MessageKind> {
+fn kind_from_name(name: &str) -> Option<JmsKind> {
     Some(match name {
-        "message" => MessageKind::Message,
-        "text" => MessageKind::Text,
-        "bytes" => MessageKind::Bytes,
-        "map" => MessageKind::Map,
-        "stream" => MessageKind::Stream,
-        "object" => MessageKind::Object,
+        "message" => JmsKind::Message,
+        "text" => JmsKind::Text,
+        "bytes" => JmsKind::Bytes,
+        "map" => JmsKind::Map,
+        "stream" => JmsKind::Stream,
+        "object" => JmsKind::Object,
         _ => return None,
     })
 }
 
 /// The `reply_to` string of a JMS destination.
-pub fn reply_to_string(d: &Destination) -> String {
+pub fn reply_to_string(d: &JmsDestination) -> String {
     if d.kind.is_topic() {
-        format!("/topic/{}", d.name())
+        format!("/topic/{}", d.name)
     } else {
-        d.name().to_string()
+        d.name.clone()
     }
 }
 
 /// The JMS destination of a `reply_to` string (`/topic/T` → topic, `/queue/X` → queue,
 /// anything else → the queue of that name, as an AMQP reply queue).
-pub fn reply_to_destination(text: &str) -> Destination {
+pub fn reply_to_destination(text: &str) -> JmsDestination {
     if let Some(t) = text.strip_prefix("/topic/") {
-        Destination::topic(t)
+        JmsDestination::topic(t)
     } else if let Some(q) = text.strip_prefix("/queue/") {
-        Destination::queue(q)
+        JmsDestination::queue(q)
     } else {
-        Destination::queue(text)
+        JmsDestination::queue(text)
     }
 }
 
@@ -157,23 +159,23 @@ pub fn to_message(
 ) -> Result<Message, MappingError> {
     let mut props = BasicProperties::default();
     let mut table: BTreeMap<crate::message::ShortString, AMQPValue> = BTreeMap::new();
-    let body = jms
-        .body()
-        .map_err(|e| MappingError::new("body", e.to_string()))?;
     let kind = jms.kind;
     table.insert(
         short(MSG_TYPE, MSG_TYPE)?,
         AMQPValue::LongString(LongString::from(kind_name(kind))),
     );
-    let (bytes, content_type) = match body {
+    let (bytes, content_type) = match &jms.body {
         JmsBody::None => (Bytes::new(), None),
-        JmsBody::Text(text) => (Bytes::from(text.into_bytes()), Some(TEXT_CONTENT_TYPE)),
-        JmsBody::Bytes(b) => (b, Some(BYTES_CONTENT_TYPE)),
-        JmsBody::Object(b) => (b, Some(OBJECT_CONTENT_TYPE)),
+        JmsBody::Text(text) => (
+            Bytes::copy_from_slice(text.as_bytes()),
+            Some(TEXT_CONTENT_TYPE),
+        ),
+        JmsBody::Bytes(b) => (b.clone(), Some(BYTES_CONTENT_TYPE)),
+        JmsBody::Object(b) => (b.clone(), Some(OBJECT_CONTENT_TYPE)),
         JmsBody::Map(entries) => {
             let mut obj = Map::new();
             let mut types = Map::new();
-            for (k, v) in &entries {
+            for (k, v) in entries {
                 let (j, t) = value_json(v);
                 obj.insert(k.clone(), j);
                 types.insert(k.clone(), t);
@@ -202,8 +204,8 @@ pub fn to_message(
     if let Some(ct) = content_type {
         props = props.with_content_type(short("content_type", ct)?);
     }
-    if let Some(id) = jms.jms_message_id() {
-        props = props.with_message_id(short("JMSMessageID", &id)?);
+    if let Some(id) = &jms.message_id {
+        props = props.with_message_id(short("JMSMessageID", id)?);
     }
     if let Some(c) = &jms.correlation_id {
         props = props.with_correlation_id(short("JMSCorrelationID", c)?);
@@ -252,10 +254,7 @@ pub fn to_message(
             AMQPValue::LongString(LongString::from(u.as_str())),
         );
     }
-    let properties = jms
-        .properties()
-        .map_err(|e| MappingError::new("properties", e.to_string()))?;
-    for (name, value) in &properties {
+    for (name, value) in &jms.properties {
         if RESERVED_HEADERS.contains(&name.as_str()) {
             continue;
         }
@@ -294,9 +293,10 @@ fn amqp_int(v: &AMQPValue) -> Option<i64> {
     })
 }
 
-/// A core message → the JMS message a consumer of `destination` receives. The MessageId
-/// keeps the original JMSMessageID as its text (the session sets `brokerSequenceId`).
-pub fn from_message(message: &Message, destination: Destination, now_ms: u64) -> JmsMessage {
+/// A core message → the JMS message a consumer of `destination` receives. Its
+/// `message_id` is the original JMSMessageID (the front-end adds its own wire ids); the
+/// redelivery counter is left 0 (see [`redelivery_count`]).
+pub fn from_message(message: &Message, destination: JmsDestination, now_ms: u64) -> JmsMessage {
     let p = &message.properties;
     let mut jms = JmsMessage {
         destination: Some(destination),
@@ -322,28 +322,28 @@ pub fn from_message(message: &Message, destination: Destination, now_ms: u64) ->
             let mime = ct.split(';').next().unwrap_or("").trim();
             if mime.starts_with("text/") || mime == "application/json" || mime == "application/xml"
             {
-                MessageKind::Text
+                JmsKind::Text
             } else {
-                MessageKind::Bytes
+                JmsKind::Bytes
             }
         });
     let body = &message.body;
     let jms_body = match kind {
-        MessageKind::Message => JmsBody::None,
-        MessageKind::Text => JmsBody::Text(String::from_utf8_lossy(body).into_owned()),
-        MessageKind::Bytes => JmsBody::Bytes(body.clone()),
-        MessageKind::Object => JmsBody::Object(body.clone()),
-        MessageKind::Map | MessageKind::Stream => {
+        JmsKind::Message => JmsBody::None,
+        JmsKind::Text => JmsBody::Text(String::from_utf8_lossy(body).into_owned()),
+        JmsKind::Bytes => JmsBody::Bytes(body.clone()),
+        JmsKind::Object => JmsBody::Object(body.clone()),
+        JmsKind::Map | JmsKind::Stream => {
             let types: Json = header_str(BODY_TYPES)
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or(Json::Null);
             match serde_json::from_slice::<Json>(body) {
-                Ok(Json::Object(obj)) if kind == MessageKind::Map => JmsBody::Map(
+                Ok(Json::Object(obj)) if kind == JmsKind::Map => JmsBody::Map(
                     obj.iter()
                         .map(|(k, v)| (k.clone(), json_value(v, types.get(k))))
                         .collect(),
                 ),
-                Ok(Json::Array(arr)) if kind == MessageKind::Stream => JmsBody::Stream(
+                Ok(Json::Array(arr)) if kind == JmsKind::Stream => JmsBody::Stream(
                     arr.iter()
                         .enumerate()
                         .map(|(i, v)| json_value(v, types.get(i)))
@@ -354,15 +354,10 @@ pub fn from_message(message: &Message, destination: Destination, now_ms: u64) ->
             }
         }
     };
-    jms.kind = kind;
-    if let Err(e) = jms.set_body(&jms_body, false) {
-        tracing::debug!(error = %e, "JMS body could not be encoded; sent as bytes.");
-        let _ = jms.set_body(&JmsBody::Bytes(body.clone()), false);
-    }
-    jms.message_id = Some(MessageId {
-        text_view: p.message_id().as_ref().map(|m| m.as_str().to_owned()),
-        ..MessageId::default()
-    });
+    // A body of another kind (Map/Stream JSON that did not parse) sets the kind.
+    jms.kind = jms_body.kind().unwrap_or(kind);
+    jms.body = jms_body;
+    jms.message_id = p.message_id().as_ref().map(|m| m.as_str().to_owned());
     jms.correlation_id = p.correlation_id().as_ref().map(|c| c.as_str().to_owned());
     jms.reply_to = p
         .reply_to()
@@ -396,15 +391,11 @@ pub fn from_message(message: &Message, destination: Destination, now_ms: u64) ->
         .and_then(|n| i32::try_from(n).ok())
         .unwrap_or(0);
     jms.user_id = header_str(JMSX_USER_ID);
-    let properties: Vec<(String, JmsValue)> = headers
+    jms.properties = headers
         .iter()
         .filter(|(k, _)| !RESERVED_HEADERS.contains(&k.as_str()))
         .map(|(k, v)| (k.as_str().to_owned(), amqp_value(v)))
         .collect();
-    if let Err(e) = jms.set_properties(&properties) {
-        tracing::debug!(error = %e, "JMS properties could not be encoded; dropped.");
-        let _ = jms.set_properties(&[]);
-    }
     jms
 }
 
@@ -620,16 +611,6 @@ fn json_value(j: &Json, descriptor: Option<&Json>) -> JmsValue {
                 .map(|(k, v)| (k.clone(), json_value(v, None)))
                 .collect(),
         ),
-    }
-}
-
-/// The synthetic MessageId of a message the bridge makes itself (advisories).
-pub fn synthetic_message_id(producer: ProducerId, seq: i64) -> MessageId {
-    MessageId {
-        text_view: None,
-        producer_id: Some(producer),
-        producer_sequence_id: seq,
-        broker_sequence_id: 0,
     }
 }
 

@@ -7,8 +7,14 @@
 //! The property and table types are amq-protocol's: the core's model *is* AMQP 0-9-1, and
 //! reusing them means the AMQP front-end never converts and the store can serialise with
 //! the spec's own encoding.
+//!
+//! [`jms`] is the protocol-neutral JMS view (headers, typed properties, decoded body) that
+//! `mapping::openwire` translates to and from [`Message`]; JMS front-ends convert their wire
+//! form to it.
 
 use bytes::Bytes;
+
+pub mod jms;
 
 pub use amq_protocol::protocol::BasicProperties;
 pub use amq_protocol::types::{AMQPValue, FieldArray, FieldTable, LongString, ShortString};

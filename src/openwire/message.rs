@@ -1,5 +1,6 @@
-//! The JMS message model on top of the wire [`Message`]: typed property values
-//! ([`JmsValue`]), bodies ([`JmsBody`]) and the JMS header view.
+//! The JMS view of a wire [`Message`]: its typed property values ([`JmsValue`]), bodies
+//! ([`JmsBody`]) and JMS headers. The value and body types are the neutral ones of
+//! [`crate::message::jms`], re-exported here.
 //!
 //! The wire message keeps `content` and `marshalled_properties` as the raw bytes the peer
 //! sent, so a message passed through unchanged re-encodes byte for byte; these functions
@@ -31,51 +32,7 @@ use super::codec::message::{Message, MessageKind};
 use super::codec::primitive_map::{marshal_map, marshal_stream, parse_map, parse_stream};
 use super::codec::{mutf8, CodecError, WireSettings};
 
-/// A typed JMS value: a property, a MapMessage entry or a StreamMessage item.
-#[derive(Debug, Clone, PartialEq)]
-pub enum JmsValue {
-    Null,
-    Bool(bool),
-    Byte(i8),
-    Short(i16),
-    Int(i32),
-    Long(i64),
-    Float(f32),
-    Double(f64),
-    /// A Java `char` (one UTF-16 unit).
-    Char(u16),
-    String(String),
-    Bytes(Bytes),
-    Map(Vec<(String, JmsValue)>),
-    List(Vec<JmsValue>),
-}
-
-/// A decoded message body.
-#[derive(Debug, Clone, PartialEq)]
-pub enum JmsBody {
-    /// No content (plain Message, or a null body of any kind).
-    None,
-    Text(String),
-    Bytes(Bytes),
-    Map(Vec<(String, JmsValue)>),
-    Stream(Vec<JmsValue>),
-    /// A serialized Java object, never deserialized by the bridge.
-    Object(Bytes),
-}
-
-impl JmsBody {
-    /// The message kind this body is sent as (`None` keeps the message's kind).
-    pub fn kind(&self) -> Option<MessageKind> {
-        Some(match self {
-            JmsBody::None => return None,
-            JmsBody::Text(_) => MessageKind::Text,
-            JmsBody::Bytes(_) => MessageKind::Bytes,
-            JmsBody::Map(_) => MessageKind::Map,
-            JmsBody::Stream(_) => MessageKind::Stream,
-            JmsBody::Object(_) => MessageKind::Object,
-        })
-    }
-}
+pub use crate::message::jms::{JmsBody, JmsValue};
 
 /// Why a body or properties could not be read or built.
 #[derive(Debug, thiserror::Error)]

@@ -485,14 +485,18 @@ impl OpenWireSession {
             }))
         });
         let mut result = Ok(());
+        // Decoded once, at the first target (as before, no targets decode nothing).
+        let mut jms = None;
         for (exchange, key) in targets {
-            let core = crate::mapping::openwire::to_message(
-                message,
-                &exchange,
-                &key,
-                crate::broker::now_ms(),
-            )
-            .map_err(|e| refuse(class::JMS, e.to_string()))?;
+            let jms = match &mut jms {
+                Some(j) => j,
+                None => jms.insert(
+                    super::jms::to_jms(message).map_err(|e| refuse(class::JMS, e.to_string()))?,
+                ),
+            };
+            let core =
+                crate::mapping::openwire::to_message(jms, &exchange, &key, crate::broker::now_ms())
+                    .map_err(|e| refuse(class::JMS, e.to_string()))?;
             let cb = barrier.as_ref().map(Barrier::expect);
             if let Err(e) = vhost.publish(core, false, cb) {
                 result = Err(Refusal::from(e));

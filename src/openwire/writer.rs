@@ -5,7 +5,8 @@
 //! advisories from other connections all arrive as [`Outgoing`] items on one unbounded
 //! mpsc (bounded in practice by the client's requests and the broker's prefetch and write
 //! window, reopened here with [`Session::written`] once a batch is on the socket).
-//! Deliveries are turned into JMS messages here (`mapping::openwire::from_message`), once.
+//! Deliveries are turned into JMS messages here (`mapping::openwire::from_message`, then
+//! `jms::from_jms` for the wire form), once.
 //!
 //! Keep-alive: when nothing was written for the interval, a KeepAliveInfo is sent
 //! (openwire.md pitfall 4: a client that hears nothing for its inactivity period drops the
@@ -83,11 +84,14 @@ pub fn delivery_destination(
 pub fn dispatch_for(delivery: &Delivery, consumer: &ConsumerState, registry: &Registry) -> Command {
     let destination = delivery_destination(delivery, consumer, registry);
     let tag = i64::try_from(delivery.delivery_tag).unwrap_or(i64::MAX);
-    let mut message = crate::mapping::openwire::from_message(
+    let jms = crate::mapping::openwire::from_message(
         &delivery.message,
-        destination,
+        super::jms::destination_to_jms(&destination),
         crate::broker::now_ms(),
     );
+    let mut message = super::jms::from_jms(jms, &delivery.message.body);
+    // The wire destination as it is (the neutral one only carries kind and name).
+    message.destination = Some(destination);
     let redelivery_counter =
         crate::mapping::openwire::redelivery_count(&delivery.message, delivery.redelivered);
     upgrade_temp_reply_to(&mut message, registry);

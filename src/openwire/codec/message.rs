@@ -11,18 +11,9 @@ use super::ids::{BrokerId, ConsumerId, MessageId, ProducerId, TransactionId};
 use super::loose::{BaseCommand, Marshal, Reader, Writer};
 use super::CodecError;
 
-/// The JMS message class, from the type id.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub enum MessageKind {
-    /// `ActiveMQMessage` (23): no body.
-    #[default]
-    Message,
-    Bytes,
-    Map,
-    Object,
-    Stream,
-    Text,
-}
+/// The JMS message class (the neutral [`crate::message::jms::JmsKind`]); the wire type id
+/// is below.
+pub use crate::message::jms::JmsKind as MessageKind;
 
 impl MessageKind {
     pub fn type_id(self) -> u8 {
