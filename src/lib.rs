@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //!
+//! - [`net`]: TCP binding and the accept loop every listener shares.
 //! - [`message`]: the one internal message model (AMQP 0-9-1 properties, headers, body).
 //! - [`mapping`]: pure, table-driven protocol ↔ core message mapping (STOMP headers,
 //!   destinations); documented in `docs/mapping.md`.
@@ -22,6 +23,7 @@ pub mod config;
 pub mod error;
 pub mod mapping;
 pub mod message;
+pub mod net;
 pub mod openwire;
 pub mod selector;
 pub mod server;

@@ -41,7 +41,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 
 pub use connection::ListenerContext;
 pub use handshake::{Authenticator, Tuning};
@@ -70,34 +69,14 @@ impl Tuning {
 /// Accept connections on `listener` until `ctx.shutdown` is cancelled, then wait for the
 /// open connections to close (each sends `connection.close` 320 on the same token).
 pub async fn accept_loop(listener: TcpListener, ctx: Arc<ListenerContext>) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = ctx.shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((socket, peer)) => {
-                    let _ = socket.set_nodelay(true);
-                    connections.spawn(connection::serve(ctx.clone(), socket, peer));
-                }
-                Err(e) => {
-                    // EMFILE and friends: wait a little instead of spinning.
-                    tracing::warn!(error = %e, "AMQP accept failed.");
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    drop(listener);
-    while connections.join_next().await.is_some() {}
+    let shutdown = ctx.shutdown.clone();
+    crate::net::accept_loop(listener, shutdown, "amqp", move |socket, peer| {
+        connection::serve(ctx.clone(), socket, peer)
+    })
+    .await;
 }
 
 /// Bind the AMQP listener (port 0 picks a free port).
 pub async fn bind(config: &AmqpListenerConfig) -> std::io::Result<(TcpListener, SocketAddr)> {
-    let addr = config
-        .bind_addr()
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    Ok((listener, local))
+    crate::net::bind(config.bind_addr()).await
 }

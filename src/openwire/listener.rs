@@ -23,7 +23,6 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 use tokio_util::sync::CancellationToken;
@@ -58,35 +57,16 @@ pub struct ListenerContext {
 
 /// Bind the OpenWire listener (port 0 picks a free port).
 pub async fn bind(config: &ListenerConfig) -> std::io::Result<(TcpListener, SocketAddr)> {
-    let addr = config
-        .bind_addr()
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    Ok((listener, local))
+    crate::net::bind(config.bind_addr()).await
 }
 
 /// Accept connections until `ctx.shutdown` is cancelled, then wait for them to close.
 pub async fn accept_loop(listener: TcpListener, ctx: Arc<ListenerContext>) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = ctx.shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((socket, peer)) => {
-                    let _ = socket.set_nodelay(true);
-                    connections.spawn(serve(ctx.clone(), socket, peer));
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "OpenWire accept failed.");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    drop(listener);
-    while connections.join_next().await.is_some() {}
+    let shutdown = ctx.shutdown.clone();
+    crate::net::accept_loop(listener, shutdown, "openwire", move |socket, peer| {
+        serve(ctx.clone(), socket, peer)
+    })
+    .await;
 }
 
 /// Our WireFormatInfo: loose, no cache, no stack traces (openwire.md §3).
