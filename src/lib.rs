@@ -11,6 +11,8 @@
 //! - [`amqp`]: the AMQP 0-9-1 listener, on the amq-protocol codec.
 //! - [`stomp`]: the STOMP 1.0–1.2 listener, on our own codec.
 //! - [`openwire`]: the OpenWire codec (ActiveMQ JMS clients) and its JMS message model.
+//! - [`client`]: what the outbound clients (AMQP connector, STOMP and OpenWire clients, SMTP
+//!   outlet) share with routes: error kinds, pipelined confirms, received messages.
 //! - [`config`]: the typed YAML configuration, its loading and validation.
 //! - [`auth`]: users and password verification (argon2id, RabbitMQ's SHA-256 scheme).
 //! - [`error`]: the core error, an AMQP reply code with its scope.
@@ -19,6 +21,7 @@
 pub mod amqp;
 pub mod auth;
 pub mod broker;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod mapping;
