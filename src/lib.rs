@@ -11,6 +11,7 @@
 //! - [`amqp`]: the AMQP 0-9-1 listener, on the amq-protocol codec.
 //! - [`stomp`]: the STOMP 1.0–1.2 listener, on our own codec.
 //! - [`openwire`]: the OpenWire codec (ActiveMQ JMS clients) and its JMS message model.
+//! - [`outlet`]: destinations that are not brokers (the SMTP outlet).
 //! - [`client`]: what the outbound clients (AMQP connector, STOMP and OpenWire clients, SMTP
 //!   outlet) share with routes: error kinds, pipelined confirms, received messages.
 //! - [`config`]: the typed YAML configuration, its loading and validation.
@@ -28,6 +29,7 @@ pub mod mapping;
 pub mod message;
 pub mod net;
 pub mod openwire;
+pub mod outlet;
 pub mod selector;
 pub mod server;
 pub mod stomp;

@@ -31,6 +31,7 @@
 pub mod channel;
 pub mod codec;
 pub mod confirm;
+pub mod connector;
 pub mod connection;
 pub mod handshake;
 pub mod reply;

@@ -16,6 +16,7 @@ pub mod message;
 
 pub use codec::{Command, OpenWireCodec};
 pub use message::{JmsBody, JmsValue};
+pub mod client;
 pub mod listener;
 pub mod registry;
 pub mod session;

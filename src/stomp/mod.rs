@@ -18,6 +18,7 @@
 //! The front-end meets the core only through `broker`, `mapping` (headers, destinations)
 //! and `selector`; it never imports another front-end.
 
+pub mod client;
 pub mod codec;
 pub mod frame;
 pub mod listener;

@@ -1,9 +1,13 @@
 //! The one integration-test binary: every suite is a module, sharing `common`.
 
+mod amqp_connector;
 mod amqp_errors;
 mod amqp_lapin;
 mod amqp_raw;
 mod common;
+mod openwire_client;
 mod openwire_raw;
+mod smtp_outlet;
+mod stomp_client;
 mod stomp_amqp;
 mod stomp_raw;

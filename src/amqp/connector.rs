@@ -1,0 +1,1 @@
+//! The AMQP 0-9-1 connector: lapin to an external broker or cluster (routes).

@@ -1,0 +1,1 @@
+//! The OpenWire client: consume from and produce to an existing ActiveMQ (routes).

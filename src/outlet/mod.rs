@@ -1,0 +1,3 @@
+//! Outlets: destinations that are not message brokers.
+
+pub mod smtp;

@@ -1,0 +1,1 @@
+//! The SMTP outlet: a message becomes a mail (lettre).

@@ -1,0 +1,1 @@
+//! The STOMP client: consume from and send to an existing STOMP broker (routes).

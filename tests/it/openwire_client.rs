@@ -1,0 +1,1 @@
+//! Integration tests: openwire_client.
