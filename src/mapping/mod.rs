@@ -11,6 +11,7 @@
 //! - [`destination`]: STOMP destination strings (`/queue/`, `/topic/`, `/exchange/`,
 //!   `/amq/queue/`, `/temp-queue/`, `/reply-queue/`), where a publish to them goes, JMS
 //!   topic wildcards and durable-subscription queue names.
+//! - [`smtp`]: core message → mail parts and `X-` headers (the SMTP outlet sends them).
 //! - `typed` (private): the JSON encoding that carries typed AMQP header values (ints,
 //!   tables, arrays such as `x-death`, bytes…) through text-only protocols.
 //!
@@ -18,6 +19,7 @@
 
 pub mod destination;
 pub mod openwire;
+pub mod smtp;
 pub mod stomp;
 mod typed;
 
