@@ -32,7 +32,7 @@ use tokio::sync::watch;
 use crate::error::{Error, Result};
 
 pub use self::exchange::ExchangeKind;
-pub use self::session::{ConsumeOptions, Delivery, DeliverySink, GetOk, Session};
+pub use self::session::{ConsumeOptions, Delivery, DeliverySink, GetOk, MessageFilter, Session};
 pub use self::store::Store;
 pub use self::vhost::{ExchangeOptions, PublishOutcome, QueueInfo, QueueOptions, VHost};
 

@@ -197,6 +197,10 @@ pub(super) struct RawConfig {
     pub users: Option<Vec<RawUser>>,
     #[serde(default)]
     pub topology: Option<RawTopology>,
+    #[serde(default)]
+    pub connections: Option<BTreeMap<String, Spanned<super::routes::RawConnection>>>,
+    #[serde(default)]
+    pub routes: Option<Vec<super::routes::RawRoute>>,
 }
 
 #[derive(Debug, Deserialize)]

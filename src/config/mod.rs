@@ -25,6 +25,7 @@
 //! ```
 
 mod load;
+mod routes;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,11 @@ use serde::Deserialize;
 use crate::message::{AMQPValue, FieldArray, FieldTable, LongString};
 
 pub use load::{load, parse, ConfigError, Position};
+pub use routes::{
+    parse_backoff, parse_duration, ConnectionConfig, ConnectionKind, HeaderMapping, MailTemplate,
+    RetryPolicy, RouteConfig, Secret, SourceAddress, SourceConfig, TargetAddress, TargetConfig,
+    DEFAULT_ATTEMPTS, DEFAULT_BACKOFF, DEFAULT_IN_FLIGHT,
+};
 
 /// The default AMQP heartbeat the server proposes, in seconds (RabbitMQ's default).
 pub const DEFAULT_HEARTBEAT: u16 = 60;
@@ -59,6 +65,17 @@ pub struct Config {
     /// Users from the file. The built-in `guest` is not in here; [`crate::auth::Users`] adds it.
     pub users: Vec<UserConfig>,
     pub topology: Topology,
+    /// External brokers and mail servers, by name.
+    pub connections: Vec<ConnectionConfig>,
+    /// Routes between the core and the connections.
+    pub routes: Vec<RouteConfig>,
+}
+
+impl Config {
+    /// The connection with this name.
+    pub fn connection(&self, name: &str) -> Option<&ConnectionConfig> {
+        self.connections.iter().find(|c| c.name == name)
+    }
 }
 
 impl Default for Config {
@@ -72,6 +89,8 @@ impl Default for Config {
             vhosts: vec!["/".to_string()],
             users: Vec::new(),
             topology: Topology::default(),
+            connections: Vec::new(),
+            routes: Vec::new(),
         }
     }
 }
@@ -421,5 +440,7 @@ fn map_to_field_table(map: &BTreeMap<String, ArgValue>) -> FieldTable {
     table
 }
 
+#[cfg(test)]
+mod routes_tests;
 #[cfg(test)]
 mod tests;

@@ -67,6 +67,8 @@ pub(super) fn validate(raw: RawConfig, err: ErrorAt<'_>) -> Result<Config> {
         .map(|t| topology(t, &vhosts, err))
         .transpose()?
         .unwrap_or_default();
+    let connections = super::routes::connections(raw.connections.unwrap_or_default(), err)?;
+    let routes = super::routes::routes(raw.routes.unwrap_or_default(), &connections, &vhosts, err)?;
     Ok(Config {
         listeners,
         storage,
@@ -74,6 +76,8 @@ pub(super) fn validate(raw: RawConfig, err: ErrorAt<'_>) -> Result<Config> {
         vhosts,
         users,
         topology,
+        connections,
+        routes,
     })
 }
 
