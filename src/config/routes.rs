@@ -1121,7 +1121,7 @@ fn target(
             }
             let subject = match &raw.subject {
                 Some(s) => template(s, &format!("{key}.subject"), err)?,
-                None => Template::parse("{header.subject|Message from route {route}}")
+                None => Template::parse("{header.subject|Message from mqbridge}")
                     .map_err(|e| err(at, e.to_string()))?,
             };
             let body = raw
