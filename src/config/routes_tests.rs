@@ -234,7 +234,7 @@ fn bad_routes_point_at_the_value() {
     );
     assert_err(
         &with("  - name: r\n    from: { connection: amq-stomp, topic: t, subscription: s }\n    to: { queue: x }\n    dead_letter: { connection: mail, to: a@b }\n"),
-        12,
+        11,
         18,
         "routes.r.dead_letter: dead letters cannot go to mail",
     );
