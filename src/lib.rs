@@ -12,6 +12,7 @@
 //! - [`stomp`]: the STOMP 1.0–1.2 listener, on our own codec.
 //! - [`openwire`]: the OpenWire codec (ActiveMQ JMS clients) and its JMS message model.
 //! - [`routes`]: YAML routes between the core and external brokers or mail, at least once.
+//! - [`reload`]: hot reload of the config file (SIGHUP, file changes).
 //! - [`outlet`]: destinations that are not brokers (the SMTP outlet).
 //! - [`client`]: what the outbound clients (AMQP connector, STOMP and OpenWire clients, SMTP
 //!   outlet) share with routes: error kinds, pipelined confirms, received messages.
@@ -31,6 +32,7 @@ pub mod message;
 pub mod net;
 pub mod openwire;
 pub mod outlet;
+pub mod reload;
 pub mod routes;
 pub mod selector;
 pub mod server;

@@ -72,7 +72,10 @@ fn run(path: &std::path::Path) -> ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
-    match runtime.block_on(mqbridge::server::run_until_signal(config)) {
+    match runtime.block_on(mqbridge::server::run_until_signal(
+        config,
+        Some(path.to_path_buf()),
+    )) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }

@@ -10,6 +10,7 @@
 //! [`run_until_signal`] is `start` + SIGINT/SIGTERM + `shutdown`, for `mqbridge run`.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +24,8 @@ use crate::broker::store::{open_store, SyncPolicy};
 use crate::broker::Broker;
 use crate::config::{Config, SyncSetting};
 use crate::openwire;
+use crate::reload::{spawn_watcher, Reloader};
+use crate::routes::Routes;
 use crate::stomp;
 
 /// How long shutdown waits for connections to finish their close handshake.
@@ -42,6 +45,10 @@ pub struct RunningBridge {
     /// Where the OpenWire listener is bound, if it is configured.
     pub openwire_addr: Option<SocketAddr>,
     pub broker: Arc<Broker>,
+    /// The running routes.
+    pub routes: Arc<Routes>,
+    /// Applies a new config (hot reload).
+    pub reloader: Arc<Reloader>,
     shutdown: CancellationToken,
     listeners: Vec<JoinHandle<()>>,
 }
@@ -131,11 +138,19 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         listeners.push(tokio::spawn(openwire::listener::accept_loop(listener, ctx)));
         openwire_addr = Some(addr);
     }
+    let routes = Arc::new(Routes::new(broker.clone()));
+    let summary = routes.apply(&config).await;
+    if !summary.started.is_empty() {
+        tracing::info!(routes = ?summary.started, "routes started");
+    }
+    let reloader = Arc::new(Reloader::new(broker.clone(), routes.clone(), config));
     Ok(RunningBridge {
         amqp_addr,
         stomp_addr,
         openwire_addr,
         broker,
+        routes,
+        reloader,
         shutdown,
         listeners,
     })
@@ -146,6 +161,8 @@ impl RunningBridge {
     /// "broker shutdown"), flush the store.
     pub async fn shutdown(self) {
         tracing::info!("Shutting down.");
+        // Routes first: they settle their in-flight messages while the core still runs.
+        self.routes.stop_all().await;
         self.shutdown.cancel();
         for listener in self.listeners {
             let abort = listener.abort_handle();
@@ -166,14 +183,18 @@ impl RunningBridge {
     }
 }
 
-/// Run the bridge until SIGINT/SIGTERM, then shut down cleanly.
-pub async fn run_until_signal(config: Config) -> Result<(), String> {
+/// Run the bridge until SIGINT/SIGTERM, then shut down cleanly. With the config file's
+/// path, SIGHUP and changes to the file reload it (see [`crate::reload`]).
+pub async fn run_until_signal(config: Config, path: Option<PathBuf>) -> Result<(), String> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut sigterm =
         signal(SignalKind::terminate()).map_err(|e| format!("cannot watch SIGTERM: {e}"))?;
     let mut sigint =
         signal(SignalKind::interrupt()).map_err(|e| format!("cannot watch SIGINT: {e}"))?;
     let bridge = start(config).await?;
+    if let Some(path) = path {
+        spawn_watcher(bridge.reloader.clone(), path, bridge.shutdown.clone())?;
+    }
     tokio::select! {
         _ = sigterm.recv() => tracing::info!(signal = "SIGTERM", "Signal received."),
         _ = sigint.recv() => tracing::info!(signal = "SIGINT", "Signal received."),
