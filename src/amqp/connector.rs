@@ -101,7 +101,11 @@ impl AmqpConnector {
     /// The queue must exist (checked with a passive declare; never created here).
     pub async fn consumer(&self, queue: &str, prefetch: u16) -> Result<AmqpConsumer, ClientError> {
         let queue_name = short_string(queue).map_err(ClientError::rejected)?;
-        let channel = self.connection.create_channel().await.map_err(lapin_error)?;
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(lapin_error)?;
         channel
             .queue_declare(
                 queue_name.clone(),

@@ -111,7 +111,11 @@ pub struct MailContent {
 /// Decide the mail's parts and `X-` headers for `message` (see the module doc).
 pub fn mail_content(spec: &MailSpec, message: &Message) -> MailContent {
     let headers = mail_headers(message);
-    let content_type = message.properties.content_type().as_ref().map(|c| c.as_str());
+    let content_type = message
+        .properties
+        .content_type()
+        .as_ref()
+        .map(|c| c.as_str());
     let text_body = body_as_text(content_type, &message.body);
     match (&spec.body, text_body) {
         (Some(rendered), Some(_)) => MailContent {
@@ -216,11 +220,7 @@ fn filename(message: &Message) -> String {
         _ => return DEFAULT_FILENAME.to_owned(),
     };
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let clean: String = base
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(100)
-        .collect();
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(100).collect();
     let clean = clean.trim();
     if clean.is_empty() || clean == "." || clean == ".." {
         DEFAULT_FILENAME.to_owned()
@@ -513,7 +513,10 @@ mod tests {
                 format!("X-Mqbridge-Header-{ok}"),
             ]
         );
-        assert_eq!(header(&c, "X-Mqbridge-Header-inject"), Some("a  Bcc: evil@x"));
+        assert_eq!(
+            header(&c, "X-Mqbridge-Header-inject"),
+            Some("a  Bcc: evil@x")
+        );
         for (n, v) in &c.headers {
             assert!(is_valid_header_name(n), "{n}");
             assert!(!v.chars().any(char::is_control), "{v:?}");

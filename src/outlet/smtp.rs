@@ -32,7 +32,7 @@ use std::error::Error as _;
 use std::str::FromStr;
 use std::time::Duration;
 
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue, MIME_VERSION_1_0};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::PoolConfig;
@@ -151,7 +151,10 @@ impl SmtpOutlet {
             }
         }
         let built = match body_parts(content) {
-            Body::Single(part) => builder.singlepart(part),
+            Body::Single(content_type, body) => builder
+                .header(MIME_VERSION_1_0)
+                .header(content_type)
+                .body(body),
             Body::Multi(parts) => builder.multipart(parts),
         };
         built.map_err(|e| ClientError::rejected(format!("cannot build the mail: {e}")))
@@ -159,18 +162,37 @@ impl SmtpOutlet {
 }
 
 enum Body {
-    Single(SinglePart),
+    /// A mail that is one text part: its content type and encoded body.
+    Single(ContentType, lettre::message::Body),
     Multi(MultiPart),
 }
 
 fn body_parts(content: MailContent) -> Body {
-    let text = match content.text_kind {
-        TextKind::Plain => SinglePart::plain(content.text),
-        TextKind::Html => SinglePart::html(content.text),
+    let content_type = match content.text_kind {
+        TextKind::Plain => ContentType::TEXT_PLAIN,
+        TextKind::Html => ContentType::TEXT_HTML,
     };
     match content.attachment {
-        None => Body::Single(text),
+        None => {
+            // lettre ends a single-part mail with an extra CRLF and the SMTP terminator adds
+            // another, so the reader would see the text with blank lines appended. Sent as a
+            // raw body without its final CRLF (the terminator's CRLF ends the last line),
+            // the text arrives exactly. Only the bytes lettre itself encoded are sent.
+            let body = lettre::message::Body::new(content.text);
+            let encoding = body.encoding();
+            let mut bytes = body.into_vec();
+            if bytes.ends_with(b"\r\n") {
+                bytes.truncate(bytes.len() - 2);
+            }
+            Body::Single(
+                content_type,
+                lettre::message::Body::dangerous_pre_encoded(bytes, encoding),
+            )
+        }
         Some(a) => {
+            let text = SinglePart::builder()
+                .content_type(content_type)
+                .body(content.text);
             let content_type = ContentType::parse(&a.content_type).unwrap_or_else(|_| {
                 ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN)
             });

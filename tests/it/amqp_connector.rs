@@ -93,7 +93,9 @@ fn closed_port() -> u16 {
     port
 }
 
-async fn recv(consumer: &mut mqbridge::amqp::connector::AmqpConsumer) -> mqbridge::client::Received {
+async fn recv(
+    consumer: &mut mqbridge::amqp::connector::AmqpConsumer,
+) -> mqbridge::client::Received {
     tokio::time::timeout(Duration::from_secs(10), consumer.recv())
         .await
         .expect("a delivery within 10 s")
@@ -122,10 +124,7 @@ async fn confirms_1000_pipelined_then_consume_and_ack(url: &str) {
     for c in confirms {
         c.wait().await.expect("confirmed");
     }
-    eprintln!(
-        "{url}: 1000 publishes confirmed in {:?}",
-        started.elapsed()
-    );
+    eprintln!("{url}: 1000 publishes confirmed in {:?}", started.elapsed());
 
     let mut consumer = conn.consumer(&queue, 100).await.expect("consumer");
     for i in 0..1000 {
@@ -210,7 +209,10 @@ async fn nack_requeue_redelivers(url: &str) {
     assert!(!first.redelivered);
     consumer.nack(first.tag, true).await.expect("nack");
     let second = recv(&mut consumer).await;
-    assert!(second.redelivered, "requeued message is flagged redelivered");
+    assert!(
+        second.redelivered,
+        "requeued message is flagged redelivered"
+    );
     assert_eq!(&second.message.body[..], b"again");
     consumer.ack(second.tag).await.expect("ack");
     // nack without requeue: dropped (no DLX here), nothing comes back.
@@ -248,13 +250,20 @@ async fn missing_exchange_is_refused_and_the_publisher_recovers(url: &str) {
     };
     assert_eq!(err.kind, ErrorKind::Refused, "{err:?}");
     assert!(err.message.starts_with("404"), "{}", err.message);
-    assert!(err.message.contains("mqb-no-such-exchange"), "{}", err.message);
+    assert!(
+        err.message.contains("mqb-no-such-exchange"),
+        "{}",
+        err.message
+    );
     assert!(conn.is_connected(), "a channel error keeps the connection");
 
     // The next publish reopens the channel and works.
     let mut ok = false;
     for _ in 0..20 {
-        match publisher.publish("", &queue, &message("after"), false).await {
+        match publisher
+            .publish("", &queue, &message("after"), false)
+            .await
+        {
             Ok(c) => match c.wait().await {
                 Ok(()) => {
                     ok = true;
@@ -278,7 +287,11 @@ async fn missing_exchange_is_refused_and_the_publisher_recovers(url: &str) {
         .await
         .expect_err("unroutable");
     assert_eq!(err.kind, ErrorKind::Refused);
-    assert!(err.message.starts_with("unroutable: 312"), "{}", err.message);
+    assert!(
+        err.message.starts_with("unroutable: 312"),
+        "{}",
+        err.message
+    );
     // Not mandatory: silently dropped, confirmed.
     publisher
         .publish("amq.direct", "mqb-no-binding", &message("r"), false)
@@ -344,8 +357,16 @@ async fn only_closed_ports_is_a_connection_error_naming_every_url() {
         .await
         .expect_err("nothing listens");
     assert_eq!(err.kind, ErrorKind::Connection);
-    assert!(err.message.contains(&format!("127.0.0.1:{a}")), "{}", err.message);
-    assert!(err.message.contains(&format!("127.0.0.1:{b}")), "{}", err.message);
+    assert!(
+        err.message.contains(&format!("127.0.0.1:{a}")),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains(&format!("127.0.0.1:{b}")),
+        "{}",
+        err.message
+    );
     assert!(err.message.contains("guest:***@"), "{}", err.message);
     assert!(!err.message.contains("s3cret"), "{}", err.message);
     assert!(started.elapsed() < Duration::from_secs(5), "refused fast");
@@ -354,7 +375,9 @@ async fn only_closed_ports_is_a_connection_error_naming_every_url() {
 #[tokio::test]
 async fn a_silent_peer_times_out() {
     // Accepts TCP but never speaks AMQP: the connect timeout applies.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let hold = tokio::spawn(async move {
         let mut held = Vec::new();
@@ -367,7 +390,11 @@ async fn a_silent_peer_times_out() {
     let started = std::time::Instant::now();
     let err = AmqpConnector::connect(&cfg).await.expect_err("times out");
     assert_eq!(err.kind, ErrorKind::Connection);
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
     hold.abort();
 }
 
