@@ -317,7 +317,9 @@ async fn bridge_login_refused_closed_port_and_address_failover() {
     assert_eq!(err.kind, ErrorKind::Connection, "{err}");
 
     // A silent peer: the connect timeout, not a hang.
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let mut cfg = config(&silent.local_addr().expect("addr").to_string());
     cfg.connect_timeout = Duration::from_millis(300);
     let err = StompClient::connect(&cfg).await.err().expect("timeout");
@@ -361,7 +363,9 @@ async fn bridge_pipelined_sends_and_heartbeats() {
 }
 
 async fn closed_port() -> String {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = l.local_addr().expect("addr").to_string();
     drop(l);
     addr
@@ -414,7 +418,10 @@ async fn pipelined_1000(addr: &str) {
             .expect("confirm in time")
             .expect("confirmed");
     }
-    eprintln!("{addr}: 1000 pipelined persistent sends confirmed in {:?}", started.elapsed());
+    eprintln!(
+        "{addr}: 1000 pipelined persistent sends confirmed in {:?}",
+        started.elapsed()
+    );
     let mut sub = client.subscribe(&q, opts(200)).await.expect("subscribe");
     for i in 0..1000 {
         let r = recv(&mut sub).await;
@@ -472,6 +479,26 @@ async fn ack_and_redelivery(addr: &str, nack_redelivers_in_place: bool) {
     client.close().await;
 }
 
+async fn heartbeats_keep_an_idle_connection(addr: &str) {
+    let mut cfg = config(addr);
+    cfg.heartbeat = Duration::from_millis(500);
+    let client = StompClient::connect(&cfg).await.expect("connect");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(client.failed().is_none(), "{:?}", client.failed());
+    let q = format!("/queue/{}", unique("sc-hb"));
+    client
+        .send(&q, &text_message("alive", "EU"))
+        .await
+        .expect("send")
+        .wait()
+        .await
+        .expect("receipt after idling");
+    let mut sub = client.subscribe(&q, opts(10)).await.expect("subscribe");
+    let r = recv(&mut sub).await;
+    sub.ack(r.tag).await.expect("ack");
+    client.close().await;
+}
+
 async fn closed_port_is_a_connection_error() {
     let err = StompClient::connect(&config(&closed_port().await))
         .await
@@ -488,13 +515,14 @@ async fn activemq_round_trip_pipelining_redelivery_and_errors() {
     round_trip_with_headers(&addr).await;
     pipelined_1000(&addr).await;
     ack_and_redelivery(&addr, false).await;
+    heartbeats_keep_an_idle_connection(&addr).await;
     closed_port_is_a_connection_error().await;
     // The test instance has no authentication plugin (scripts/lib/activemq.sh): any login
     // is accepted there, so a bad login is checked against RabbitMQ and mqbridge.
 }
 
 #[tokio::test]
-async fn activemq_text_bodies_arrive_without_content_length() {
+async fn activemq_text_and_binary_bodies_survive() {
     let Some(addr) = peer("MQB_ACTIVEMQ_STOMP") else {
         return;
     };
@@ -508,7 +536,13 @@ async fn activemq_text_bodies_arrive_without_content_length() {
         Bytes::from_static(b"a\0b"),
     );
     for m in [text_message("héllo", "EU"), bin] {
-        client.send(&q, &m).await.expect("send").wait().await.expect("receipt");
+        client
+            .send(&q, &m)
+            .await
+            .expect("send")
+            .wait()
+            .await
+            .expect("receipt");
     }
     let mut sub = client.subscribe(&q, opts(10)).await.expect("subscribe");
     let t = recv(&mut sub).await;
@@ -558,7 +592,11 @@ async fn activemq_durable_topic_subscription_gets_what_was_sent_offline() {
 
     // Without a client id ActiveMQ cannot keep the subscription: refused up front.
     let client = StompClient::connect(&config(&addr)).await.expect("connect");
-    let err = client.subscribe(&topic, durable()).await.err().expect("refused");
+    let err = client
+        .subscribe(&topic, durable())
+        .await
+        .err()
+        .expect("refused");
     assert_eq!(err.kind, ErrorKind::Rejected);
     client.close().await;
 }
@@ -608,6 +646,7 @@ async fn rabbitmq_round_trip_pipelining_redelivery_and_errors() {
     round_trip_with_headers(&addr).await;
     pipelined_1000(&addr).await;
     ack_and_redelivery(&addr, true).await;
+    heartbeats_keep_an_idle_connection(&addr).await;
     closed_port_is_a_connection_error().await;
 
     let mut bad = config(&addr);
