@@ -29,10 +29,32 @@ enum Command {
         /// The config file.
         file: PathBuf,
     },
+    /// Print the JSON Schema of the config file (config/mqbridge.schema.json is a copy).
+    Schema,
+    /// Work with the routes of a config file.
+    Route {
+        #[command(subcommand)]
+        command: RouteCommand,
+    },
     /// Read a password from stdin and print its hash for a `users:` entry.
     HashPassword {
         #[arg(long, value_enum, default_value_t = Algorithm::Argon2id)]
         algorithm: Algorithm,
+    },
+}
+
+#[derive(Subcommand)]
+enum RouteCommand {
+    /// Run one sample message through a route and print what each hop makes of it.
+    /// Nothing is connected to and nothing is sent.
+    Test {
+        /// The config file.
+        file: PathBuf,
+        /// The route's name.
+        route: String,
+        /// The sample message (YAML or JSON: routing_key, properties, headers, body).
+        #[arg(long)]
+        message: PathBuf,
     },
 }
 
@@ -54,6 +76,18 @@ fn main() -> ExitCode {
             }
             Err(e) => fail(e),
         },
+        Command::Schema => {
+            print!("{}", mqbridge::config::schema_json());
+            ExitCode::SUCCESS
+        }
+        Command::Route {
+            command:
+                RouteCommand::Test {
+                    file,
+                    route,
+                    message,
+                },
+        } => route_test(&file, &route, &message),
         Command::HashPassword { algorithm } => hash_password(algorithm),
     }
 }
@@ -77,6 +111,29 @@ fn run(path: &std::path::Path) -> ExitCode {
         Some(path.to_path_buf()),
     )) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn route_test(file: &std::path::Path, route: &str, message: &std::path::Path) -> ExitCode {
+    let config = match mqbridge::config::load(file) {
+        Ok(config) => config,
+        Err(e) => return fail(e),
+    };
+    let text = match std::fs::read_to_string(message) {
+        Ok(text) => text,
+        Err(e) => return fail(format!("{}: cannot read the file: {e}", message.display())),
+    };
+    let sample =
+        match mqbridge::routes::explain::parse_sample(&text, &message.display().to_string()) {
+            Ok(sample) => sample,
+            Err(e) => return fail(e),
+        };
+    match mqbridge::routes::explain::explain(&config, route, &sample) {
+        Ok(report) => {
+            print!("{report}");
+            ExitCode::SUCCESS
+        }
         Err(e) => fail(e),
     }
 }

@@ -9,6 +9,7 @@
 //! | `core.rs` | the embedded core as a source (a queue consumer) and a sink (publish with confirms) |
 //! | `worker.rs` | one route's task: the in-flight window, acks after confirms, retries, dead letters, reconnects |
 //! | `backoff.rs` | exponential backoff with jitter |
+//! | `explain.rs` | `mqbridge route test`: one sample message through a route, hop by hop, no side effects |
 //!
 //! [`Routes`] owns the running routes. [`Routes::apply`] takes a new config and restarts
 //! only the routes whose definition (or the connections they use) changed, so a reload
@@ -17,6 +18,7 @@
 pub mod backoff;
 pub mod core;
 pub mod endpoint;
+pub mod explain;
 pub mod template;
 pub mod translate;
 pub mod worker;
