@@ -81,6 +81,8 @@ pub enum ConnectionKind {
         /// The CONNECT frame's `host` header (RabbitMQ reads it as the vhost).
         host: Option<String>,
         heartbeat: Duration,
+        /// The CONNECT `client-id` header (ActiveMQ keys durable subscriptions by it).
+        client_id: Option<String>,
     },
     OpenWire {
         /// `host:port`, tried in turn (from `tcp://` or `failover:(...)`).
@@ -266,7 +268,7 @@ pub(super) struct RawConnection {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub password_env: Option<Spanned<String>>,
-    /// OpenWire: the JMS client id (needed by durable subscriptions).
+    /// OpenWire and STOMP: the client id (ActiveMQ keys durable subscriptions by it).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub client_id: Option<Spanned<String>>,
@@ -443,7 +445,7 @@ fn connection(
         }
     };
     let kind = if let Some(urls) = raw.amqp {
-        only(&raw.client_id, "client_id", "openwire")?;
+        only(&raw.client_id, "client_id", "openwire and stomp")?;
         only(&raw.host, "host", "stomp")?;
         only(&raw.from, "from", "smtp")?;
         let at = urls.referenced;
@@ -462,7 +464,6 @@ fn connection(
             heartbeat: raw.heartbeat.map_or(60, |h| h.value),
         }
     } else if let Some(addresses) = raw.stomp {
-        only(&raw.client_id, "client_id", "openwire")?;
         only(&raw.from, "from", "smtp")?;
         let at = addresses.referenced;
         let addresses = addresses
@@ -481,6 +482,7 @@ fn connection(
             password,
             host: raw.host.map(|h| h.value),
             heartbeat: Duration::from_secs(raw.heartbeat.map_or(10, |h| u64::from(h.value))),
+            client_id: raw.client_id.map(|c| c.value),
         }
     } else if let Some(url) = raw.openwire {
         only(&raw.host, "host", "stomp")?;
@@ -500,7 +502,7 @@ fn connection(
             client_id: raw.client_id.map(|c| c.value),
         }
     } else if let Some(url) = raw.smtp {
-        only(&raw.client_id, "client_id", "openwire")?;
+        only(&raw.client_id, "client_id", "openwire and stomp")?;
         only(&raw.host, "host", "stomp")?;
         let scheme_ok = ["smtp://", "smtps://"]
             .iter()
