@@ -13,7 +13,9 @@
 # test, the OpenWire JMS suites (tests/interop/openwire: stock ActiveMQ 5.18 and 6.1 clients,
 # Spring JMS) in full against ActiveMQ 5.17 (Debian package, OpenWire 127.0.0.1:61626, STOMP
 # 61633, incl. the failover/restart test) and in full against mqbridge (failover included:
-# the bridge is restarted with kill -9 on pinned ports); stop everything it started. Every suite runs even when an
+# the bridge is restarted with kill -9 on pinned ports), the route interop tests
+# (tests/interop/routes: ActiveMQ <-> RabbitMQ through mqbridge routes, faults included);
+# stop everything it started. Every suite runs even when an
 # earlier one failed; the exit status is non-zero if any step failed.
 #
 # Environment:
@@ -267,6 +269,16 @@ crash_test_rabbitmq() {
     -n "${CRASH_MESSAGES:-20000}"
 }
 
+# Routes between ActiveMQ and RabbitMQ through the release binary (tests/interop/routes):
+# 10,000-message flows both ways, selectors, dead letters, and faults (it restarts RabbitMQ
+# and ActiveMQ, which must both be up, and kill -9s the bridges it starts itself).
+routes_interop() {
+  (cd tests/interop/routes/jms-tool && mvn -q -B package -DskipTests)
+  RABBITMQ_URL=$RABBITMQ_URL ACTIVEMQ_OPENWIRE_PORT=$ACTIVEMQ_OPENWIRE_PORT \
+    ACTIVEMQ_STOMP_PORT=$ACTIVEMQ_STOMP_PORT ROUTES_TEST_TIMEOUT=240 timeout -k 10 540 \
+    .venv/bin/python -m pytest -p no:cacheprovider -q -rfE -s tests/interop/routes
+}
+
 start_bridge() {
   # exports MQBRIDGE_STOMP_HOST_PORT too, or leaves it unset (and the STOMP steps fail)
   MQBRIDGE_RUN_DIR="$WORK/bridge" mqbridge_start "$MQBRIDGE_LISTENERS_AMQP_STOMP" "$WORK/bridge-data"
@@ -347,6 +359,7 @@ if [ "$SKIP_BRIDGE" = 1 ]; then
 else
   section "OpenWire suites vs mqbridge"
   openwire_vs_mqbridge
+  step "routes: ActiveMQ <-> RabbitMQ" routes_interop
 fi
 
 if [ "${CRASH_TEST_RABBITMQ:-0}" = 1 ]; then

@@ -1,0 +1,216 @@
+"""Routes between the real ActiveMQ 5.17 and the real RabbitMQ through mqbridge.
+
+- ActiveMQ -> RabbitMQ over an OpenWire source and over a STOMP source: ROUTES_N (default
+  10,000) persistent JMS messages arrive at a pika consumer, each once, with the mapped
+  headers (JMS properties as AMQP headers, JMSCorrelationID -> correlation_id, JMSType ->
+  type, PERSISTENT -> delivery_mode 2) and the headers the route sets.
+- RabbitMQ -> ActiveMQ (AMQP source; OpenWire target with ROUTES_N messages, STOMP target
+  with ROUTES_STOMP_TARGET_N) read by a JMS consumer.
+- A selector on an OpenWire source (the others stay in ActiveMQ) and on an AMQP source; an
+  untranslatable message (routing key `{header.region}`, header missing) dead-lettered on
+  RabbitMQ with x-mqbridge-reason / x-mqbridge-error.
+
+Messages are produced before the bridge starts, so the rate printed is the route's own.
+"""
+
+import os
+import time
+
+import routes_lib as rl
+
+N = int(os.environ.get("ROUTES_N", "10000"))
+STOMP_TARGET_N = int(os.environ.get("ROUTES_STOMP_TARGET_N", "2000"))
+
+HEADERS = '{ set: { x-route: "{route}", x-tag: "via-{header.mid}" } }'
+
+
+def amq_to_rabbit(bridges, names, rabbit, jms_tool, connection, route, check_headers):
+    src, dst = names("amq-src"), rabbit.declare(names("rabbit-dst"))
+    produced = rl.jms_produce(src, N, prefix="a-")
+    ids = [f"a-{i}" for i in range(N)]
+    body = rl.CONNECTIONS_YAML + "routes:\n" + rl.route_yaml(
+        route,
+        f'{{ connection: {connection}, queue: "{src}" }}',
+        f'{{ connection: rabbit, queue: "{dst}" }}',
+        headers=HEADERS,
+    )
+    t0 = time.monotonic()
+    bridge = bridges(body).start(routes=[route])
+    got = rabbit.drain(dst, expect=N, idle=30, timeout=180)
+    last = got[-1][2] if got else time.monotonic()
+    rate = len(got) / max(last - t0, 1e-9)
+    bad = []
+    for props, body_, _ in got:
+        bad += check_headers(props, body_.decode(), route)
+    status = bridge.stop()
+    left = [m["body"] for m in rl.jms_consume(src, idle=2, timeout=60)] if len(got) < N else []
+    rl.Tally(f"activemq({connection})->rabbitmq", ids, [b.decode() for _, b, _ in got]).check(
+        f"route {rate:.0f} msg/s (JMS producer {produced['rate']:.0f} msg/s)"
+        + (f" left_in_activemq={len(left)}" if left else "")
+    )
+    assert not bad, f"{len(bad)} header problems, e.g. {bad[:8]}"
+    assert status == 0, f"mqbridge exited {status} on SIGTERM:\n{bridge.tail()}"
+
+
+def _common_checks(props, mid, route) -> list[str]:
+    h = props.headers or {}
+    bad = []
+    if h.get("mid") != mid:
+        bad.append(f"{mid}: header mid={h.get('mid')!r}")
+    if h.get("x-route") != route or h.get("x-tag") != f"via-{mid}":
+        bad.append(f"{mid}: route headers x-route={h.get('x-route')!r} x-tag={h.get('x-tag')!r}")
+    if props.correlation_id != f"corr-{mid}":
+        bad.append(f"{mid}: correlation_id={props.correlation_id!r}")
+    if props.type != "route-test":
+        bad.append(f"{mid}: type={props.type!r}")
+    if props.delivery_mode != 2:
+        bad.append(f"{mid}: delivery_mode={props.delivery_mode!r}")
+    return bad
+
+
+def openwire_headers(props, mid, route) -> list[str]:
+    """JMS typed properties keep their AMQP field types (docs/mapping.md §6.2)."""
+    bad = _common_checks(props, mid, route)
+    h = props.headers or {}
+    i = int(mid.rsplit("-", 1)[1])
+    want = {"seq": i, "weight": i * 1000003, "ratio": i / 4.0, "even": i % 2 == 0}
+    for k, v in want.items():
+        if h.get(k) != v or type(h.get(k)) is not type(v):
+            bad.append(f"{mid}: header {k}={h.get(k)!r}, want {v!r}")
+    return bad
+
+
+def stomp_headers(props, mid, route) -> list[str]:
+    """ActiveMQ's STOMP MESSAGE frames carry JMS properties as text."""
+    bad = _common_checks(props, mid, route)
+    h = props.headers or {}
+    i = int(mid.rsplit("-", 1)[1])
+    if str(h.get("seq")) != str(i):
+        bad.append(f"{mid}: header seq={h.get('seq')!r}")
+    return bad
+
+
+def test_activemq_openwire_to_rabbitmq(bridges, names, rabbit, jms_tool):
+    amq_to_rabbit(bridges, names, rabbit, jms_tool, "amq", "amq-ow-to-rabbit", openwire_headers)
+
+
+def test_activemq_stomp_to_rabbitmq(bridges, names, rabbit, jms_tool):
+    amq_to_rabbit(bridges, names, rabbit, jms_tool, "amq-stomp", "amq-stomp-to-rabbit", stomp_headers)
+
+
+def rabbit_to_amq(bridges, names, rabbit, connection, route, n):
+    src, dst = rabbit.declare(names("rabbit-src")), names("amq-dst")
+    ids = [f"r-{i}" for i in range(n)]
+    pub_rate = rabbit.publish(src, ids, headers=lambda i, mid: {"region": "EU"})
+    rl.wait_until(f"{n} messages in RabbitMQ queue {src}", lambda: rabbit.depth(src) >= n, 30)
+    body = rl.CONNECTIONS_YAML + "routes:\n" + rl.route_yaml(
+        route,
+        f'{{ connection: rabbit, queue: "{src}" }}',
+        f'{{ connection: {connection}, queue: "{dst}" }}',
+        headers=HEADERS,
+    )
+    t0 = time.monotonic()
+    bridge = bridges(body).start(routes=[route])
+    got = rl.jms_consume(dst, expect=n, idle=30, timeout=180)
+    elapsed = time.monotonic() - t0
+    status = bridge.stop()
+    left = rabbit.depth(src)
+    bad = []
+    for m in got:
+        mid = m["body"]
+        p = m["props"]
+        if (p.get("mid") or {}).get("v") != mid:
+            bad.append(f"{mid}: property mid={p.get('mid')}")
+        if (p.get("x-route") or {}).get("v") != route or (p.get("x-tag") or {}).get("v") != f"via-{mid}":
+            bad.append(f"{mid}: route properties {p.get('x-route')} {p.get('x-tag')}")
+        if (p.get("region") or {}).get("v") != "EU":
+            bad.append(f"{mid}: property region={p.get('region')}")
+        if m["correlation_id"] != f"corr-{mid}" or m["type"] != "route-test" or not m["persistent"]:
+            bad.append(
+                f"{mid}: JMSCorrelationID={m['correlation_id']!r} JMSType={m['type']!r} persistent={m['persistent']}"
+            )
+        if connection == "amq" and (p.get("seq") or {}).get("t") != "Integer":
+            bad.append(f"{mid}: property seq={p.get('seq')} (want an Integer)")
+    rl.Tally(f"rabbitmq->activemq({connection})", ids, [m["body"] for m in got]).check(
+        f"route {len(got) / max(elapsed, 1e-9):.0f} msg/s incl. JMS consumer "
+        f"(pika producer {pub_rate:.0f} msg/s) left_in_rabbitmq={left}"
+    )
+    assert not bad, f"{len(bad)} header problems, e.g. {bad[:8]}"
+    assert status == 0, f"mqbridge exited {status} on SIGTERM:\n{bridge.tail()}"
+
+
+def test_rabbitmq_to_activemq_openwire(bridges, names, rabbit, jms_tool):
+    rabbit_to_amq(bridges, names, rabbit, "amq", "rabbit-to-amq-ow", N)
+
+
+def test_rabbitmq_to_activemq_stomp(bridges, names, rabbit, jms_tool):
+    rabbit_to_amq(bridges, names, rabbit, "amq-stomp", "rabbit-to-amq-stomp", STOMP_TARGET_N)
+
+
+def test_selector_on_activemq_source_leaves_the_others(bridges, names, rabbit, jms_tool):
+    # 100 messages: ActiveMQ pages 200 messages per destination for selector matching, so a
+    # larger backlog of unselected ones would hide the later matches (a broker trait).
+    src, dst = names("sel-src"), rabbit.declare(names("sel-dst"))
+    rl.jms_produce(src, 100, prefix="s-", extra=["--cycle", "region=EU|US"])
+    ids = [f"s-{i}" for i in range(100)]
+    body = rl.CONNECTIONS_YAML + "routes:\n" + rl.route_yaml(
+        "amq-select",
+        f"{{ connection: amq, queue: \"{src}\", selector: \"region = 'EU'\" }}",
+        f'{{ connection: rabbit, queue: "{dst}" }}',
+    )
+    bridge = bridges(body).start(routes=["amq-select"])
+    moved = rabbit.drain(dst, expect=50, idle=10, timeout=60)
+    # Nothing else may follow once the bridge has had time to see the rest.
+    moved += rabbit.drain(dst, idle=2, timeout=10)
+    assert bridge.stop() == 0, bridge.tail()
+    left = rl.jms_consume(src, idle=3, timeout=60)
+    rl.Tally("activemq selector (EU moved)", ids[0::2], [b.decode() for _, b, _ in moved]).check()
+    rl.Tally("activemq selector (US left in ActiveMQ)", ids[1::2], [m["body"] for m in left]).check()
+
+
+def test_selector_on_rabbitmq_source(bridges, names, rabbit, jms_tool):
+    # AMQP cannot select: the bridge evaluates the selector, and what it does not select is
+    # acked at the source (counted as filtered) and must not reach the target.
+    src, dst = rabbit.declare(names("sel-src")), names("sel-dst")
+    ids = [f"q-{i}" for i in range(100)]
+    rabbit.publish(src, ids, headers=lambda i, mid: {"region": "EU" if i % 2 == 0 else "US"})
+    body = rl.CONNECTIONS_YAML + "routes:\n" + rl.route_yaml(
+        "rabbit-select",
+        f"{{ connection: rabbit, queue: \"{src}\", selector: \"region = 'EU'\" }}",
+        f'{{ connection: amq, queue: "{dst}" }}',
+    )
+    bridge = bridges(body).start(routes=["rabbit-select"])
+    got = rl.jms_consume(dst, expect=50, idle=10, timeout=60)
+    got += rl.jms_consume(dst, idle=2, timeout=10)
+    assert bridge.stop() == 0, bridge.tail()
+    rl.Tally("rabbitmq selector (EU moved)", ids[0::2], [m["body"] for m in got]).check(
+        f"left_in_rabbitmq={rabbit.depth(src)}"
+    )
+
+
+def test_untranslatable_message_is_dead_lettered(bridges, names, rabbit, jms_tool):
+    src = names("dl-src")
+    eu = rabbit.declare(names("byregion.EU"))
+    dlq = rabbit.declare(names("dead"))
+    prefix = eu.rsplit(".", 1)[0]
+    # Even ids carry region=EU, odd ones no region at all.
+    rl.jms_produce(src, 20, prefix="d-", extra=["--cycle", "region=EU|"])
+    ids = [f"d-{i}" for i in range(20)]
+    body = rl.CONNECTIONS_YAML + "routes:\n" + rl.route_yaml(
+        "amq-by-region",
+        f'{{ connection: amq, queue: "{src}" }}',
+        f'{{ connection: rabbit, exchange: "", routing_key: "{prefix}.{{header.region}}" }}',
+        dead_letter=f'{{ connection: rabbit, queue: "{dlq}" }}',
+    )
+    bridge = bridges(body).start(routes=["amq-by-region"])
+    routed = rabbit.drain(eu, expect=10, idle=10, timeout=60)
+    dead = rabbit.drain(dlq, expect=10, idle=10, timeout=60)
+    assert bridge.stop() == 0, bridge.tail()
+    rl.Tally("routed by {header.region}", ids[0::2], [b.decode() for _, b, _ in routed]).check()
+    rl.Tally("dead-lettered (no region)", ids[1::2], [b.decode() for _, b, _ in dead]).check()
+    for props, body_, _ in dead:
+        h = props.headers or {}
+        assert h.get("x-mqbridge-reason") == "untranslatable", h
+        assert "region" in str(h.get("x-mqbridge-error")), h
+        assert h.get("x-mqbridge-route") == "amq-by-region", h
+        assert h.get("mid") == body_.decode() and props.correlation_id == f"corr-{body_.decode()}", (h, props)

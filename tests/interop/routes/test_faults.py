@@ -1,0 +1,121 @@
+"""Faults in the middle of an ActiveMQ -> mqbridge -> RabbitMQ stream: restart RabbitMQ,
+restart ActiveMQ, kill -9 the bridge (and start it again on the same config). Each run
+prints sent / received / lost / duplicates and asserts that nothing is lost; duplicates are
+what at-least-once allows (a message confirmed by RabbitMQ whose ack to ActiveMQ did not
+happen comes again) and are only printed.
+
+A JMS producer sends ROUTES_FAULT_N (default 3000) persistent messages at ROUTES_FAULT_RATE
+msg/s (default 500) through the failover transport (so an ActiveMQ restart only pauses it);
+the fault is injected once a third of them reached RabbitMQ. When the producer is done and
+the RabbitMQ queue stops growing, the queue is drained and every id counted; what the route
+left in ActiveMQ is counted too.
+"""
+
+import os
+import time
+
+import routes_lib as rl
+
+N = int(os.environ.get("ROUTES_FAULT_N", "3000"))
+RATE = float(os.environ.get("ROUTES_FAULT_RATE", "500"))
+
+
+def settle(rabbit, queue, producer, n, timeout=150):
+    """Wait until the producer is done and the queue depth is steady: 3 s once it holds at
+    least n messages, 20 s otherwise (then messages are missing; the tally shows which)."""
+    deadline = time.monotonic() + timeout
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            depth = rabbit.depth(queue)
+        except Exception:
+            time.sleep(0.5)
+            continue
+        now = time.monotonic()
+        if depth != last:
+            last, since = depth, now
+        if producer.poll() is not None:
+            steady = now - since
+            if (depth >= n and steady >= 3) or steady >= 20:
+                return depth
+        time.sleep(0.25)
+    return last
+
+
+def fault_run(label, fault, bridges, names, rabbit, tmp_path):
+    src, dst = names("fault-src"), rabbit.declare(names("fault-dst"))
+    route = f"fault-{label}"
+    body = rl.CONNECTIONS_YAML + "routes:\n" + rl.route_yaml(
+        route, f'{{ connection: amq, queue: "{src}" }}', f'{{ connection: rabbit, queue: "{dst}" }}'
+    )
+    bridge = bridges(body).start(routes=[route])
+    ids = [f"f-{i}" for i in range(N)]
+    producer_log = tmp_path / "producer.log"
+    producer = rl.jms_produce_background(
+        src,
+        N,
+        "f-",
+        url=f"failover:({rl.AMQ_OPENWIRE_URL})?initialReconnectDelay=100&maxReconnectDelay=1000",
+        extra=["--batch", "0", "--rate", str(RATE)],
+        log=producer_log,
+    )
+    try:
+        rl.wait_until(
+            f"{N // 3} messages through the route before the fault",
+            lambda: rabbit.depth(dst) >= N // 3,
+            90,
+        )
+        t_fault = time.monotonic()
+        fault(bridge, route)
+        fault_s = time.monotonic() - t_fault
+        try:
+            producer.wait(timeout=180)
+        except Exception:
+            producer.kill()
+            raise AssertionError(f"the JMS producer did not finish:\n{producer_log.read_text()[-3000:]}")
+        assert producer.returncode == 0, f"JMS producer failed:\n{producer_log.read_text()[-3000:]}"
+        depth = settle(rabbit, dst, producer, N)
+        got = rabbit.drain(dst, expect=depth, idle=5, timeout=120)
+    finally:
+        if producer.poll() is None:
+            producer.kill()
+    restarts = bridge.route_running_count(route) - 1
+    status = bridge.stop()
+    left = rl.jms_consume(src, idle=2, timeout=60)
+    tally = rl.Tally(f"fault {label}", ids, [b.decode() for _, b, _ in got])
+    tally.check(
+        f"left_in_activemq={len(left)} route_reconnects={restarts} fault_took={fault_s:.1f}s",
+        duplicates_allowed=True,
+    )
+    assert status == 0, f"mqbridge exited {status} on SIGTERM:\n{bridge.tail()}"
+
+
+def test_restart_rabbitmq_mid_stream(bridges, names, rabbit, jms_tool, tmp_path):
+    def fault(bridge, route):
+        try:
+            rl.restart_rabbitmq()
+        finally:
+            rl.ensure_rabbitmq_up()
+        # The route must come back by itself.
+        bridge.wait_route_running(route, timeout=60, times=2)
+
+    fault_run("rabbitmq-restart", fault, bridges, names, rabbit, tmp_path)
+
+
+def test_restart_activemq_mid_stream(bridges, names, rabbit, jms_tool, tmp_path):
+    def fault(bridge, route):
+        try:
+            rl.restart_activemq()
+        finally:
+            rl.ensure_activemq_up()
+        bridge.wait_route_running(route, timeout=60, times=2)
+
+    fault_run("activemq-restart", fault, bridges, names, rabbit, tmp_path)
+
+
+def test_kill9_bridge_mid_stream(bridges, names, rabbit, jms_tool, tmp_path):
+    def fault(bridge, route):
+        bridge.kill9()
+        bridge.start(routes=[route])
+
+    fault_run("bridge-kill9", fault, bridges, names, rabbit, tmp_path)
