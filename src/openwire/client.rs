@@ -54,6 +54,9 @@
 //!   over 255 bytes) is acknowledged as POISON (type 1: ActiveMQ moves it to its DLQ) and
 //!   `recv` returns [`ErrorKind::Rejected`] for it; the next `recv` goes on.
 //! - Prefetch 0 (pull consumers) is not used: it is raised to 1.
+//! - A durable subscription needs a topic and a configured `client_id` (a generated one
+//!   would orphan the subscription on the broker); [`OpenWireClient::unsubscribe`]
+//!   deletes one.
 //!
 //! # Producers
 //!
@@ -62,13 +65,19 @@
 //! with `responseRequired=true` (a synchronous send, persistent or not) and a unique
 //! `MessageId{producerId, sequence}`; the original message id stays its text view (the
 //! JMSMessageID consumers see). The returned [`Confirm`] resolves on the broker's Response
-//! (Ok) or ExceptionResponse ([`ErrorKind::Refused`], `class: message`).
+//! (Ok) or ExceptionResponse ([`ErrorKind::Refused`], `class: message`). `send` returns
+//! once the frame is queued for the writer (an unbounded queue): the caller bounds what is
+//! in flight by the confirms it holds, as routes do with their window.
 //!
 //! # Close
 //!
 //! [`OpenWireClient::close`]: `RemoveInfo(ConnectionId)` (rr, waited for at most
 //! [`CLOSE_TIMEOUT`]), `ShutdownInfo`, then the socket is closed. Dropping a consumer or a
 //! producer sends its `RemoveInfo` (the broker requeues the consumer's unacked messages).
+//!
+//! [`ErrorKind::Connection`]: crate::client::ErrorKind::Connection
+//! [`ErrorKind::Refused`]: crate::client::ErrorKind::Refused
+//! [`ErrorKind::Rejected`]: crate::client::ErrorKind::Rejected
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
@@ -90,8 +99,9 @@ use super::codec::remove_info::LAST_DELIVERED_UNKNOWN;
 use super::codec::{
     ack_type, encode_frame, BaseCommand, CodecError, Command, ConnectionId, ConnectionInfo,
     ConsumerId, ConsumerInfo, DataStructure, Destination, KeepAliveInfo, Limits, MessageAck,
-    MessageDispatch, MessageId, OpenWireCodec, ProducerId, ProducerInfo, RemoveInfo, SessionId,
-    SessionInfo, ShutdownInfo, Throwable, WireFormatInfo, WireSettings,
+    MessageDispatch, MessageId, OpenWireCodec, ProducerId, ProducerInfo, RemoveInfo,
+    RemoveSubscriptionInfo, SessionId, SessionInfo, ShutdownInfo, Throwable, WireFormatInfo,
+    WireSettings,
 };
 use crate::client::{ClientError, Confirm, ConfirmSender, Received};
 use crate::mapping::destination::TOPIC_EXCHANGE;
@@ -178,6 +188,8 @@ struct State {
 struct Shared {
     connection_id: String,
     client_id: String,
+    /// The client id came from the config (a generated one changes at every connect).
+    client_id_configured: bool,
     session_id: SessionId,
     settings: WireSettings,
     limits: Limits,
@@ -574,6 +586,7 @@ impl OpenWireClient {
             },
             connection_id,
             client_id,
+            client_id_configured: config.client_id.is_some(),
             settings,
             limits: write_limits(broker_wf.max_frame_size()),
             request_timeout: timeout,
@@ -653,11 +666,20 @@ impl OpenWireClient {
         destination: &JmsDestination,
         options: ConsumerOptions,
     ) -> Result<OpenWireConsumer, ClientError> {
-        if options.durable_subscription.is_some() && !destination.kind.is_topic() {
-            return Err(ClientError::rejected(format!(
-                "a durable subscription needs a topic, not queue '{}'",
-                destination.name
-            )));
+        if options.durable_subscription.is_some() {
+            if !destination.kind.is_topic() {
+                return Err(ClientError::rejected(format!(
+                    "a durable subscription needs a topic, not queue '{}'",
+                    destination.name
+                )));
+            }
+            // A generated client id changes at every connect: the subscription would be
+            // orphaned on the broker, keeping every message for nobody.
+            if !self.shared.client_id_configured {
+                return Err(ClientError::rejected(
+                    "a durable subscription needs a configured client_id",
+                ));
+            }
         }
         let shared = &self.shared;
         let value = shared.next_consumer.fetch_add(1, Ordering::Relaxed);
@@ -701,6 +723,23 @@ impl OpenWireClient {
             book: Mutex::new(Book::default()),
             last_delivered: AtomicI64::new(-1),
         })
+    }
+
+    /// Delete the durable subscription `name` of this connection's client id
+    /// (`RemoveSubscriptionInfo`); the broker refuses while a consumer uses it.
+    pub async fn unsubscribe(&self, name: &str) -> Result<(), ClientError> {
+        let shared = &self.shared;
+        let info = RemoveSubscriptionInfo {
+            connection_id: Some(ConnectionId::new(shared.connection_id.clone())),
+            subscription_name: Some(name.to_string()),
+            client_id: Some(shared.client_id.clone()),
+            ..RemoveSubscriptionInfo::default()
+        };
+        shared
+            .request(move |base| {
+                Command::RemoveSubscriptionInfo(RemoveSubscriptionInfo { base, ..info })
+            })
+            .await
     }
 
     /// An anonymous producer (the destination is given per message).
@@ -1358,6 +1397,7 @@ mod tests {
         Shared {
             connection_id: "c".into(),
             client_id: "c".into(),
+            client_id_configured: false,
             session_id: SessionId::default(),
             settings: WireSettings::default(),
             limits: Limits::default(),

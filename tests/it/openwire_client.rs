@@ -274,6 +274,27 @@ async fn selector_is_honoured(address: &str, queue: &str) {
     client.close().await;
 }
 
+/// A selector the broker cannot parse is refused with its exception.
+async fn invalid_selector_is_refused(address: &str, queue: &str) {
+    let client = connect(address).await;
+    let err = client
+        .consumer(
+            &JmsDestination::queue(queue),
+            ConsumerOptions {
+                selector: Some("region = ".into()),
+                ..ConsumerOptions::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Refused, "{err}");
+    assert!(err.message.contains("InvalidSelectorException"), "{err}");
+    // The connection is still usable.
+    assert!(client.error().is_none());
+    client.producer().await.expect("producer");
+    client.close().await;
+}
+
 /// Many sends in flight at once, all confirmed; then drained with a small prefetch (acks
 /// must free the window).
 async fn pipelined_sends(address: &str, queue: &str, n: usize) {
@@ -322,6 +343,7 @@ async fn refused_send(address: &str, queue: &str) {
         .await
         .expect_err("a send to a deleted temporary queue is refused");
     assert_eq!(err.kind, ErrorKind::Refused, "{err}");
+    eprintln!("refused send: {err}");
     assert!(err.message.contains("Exception"), "{err}");
     assert!(client.error().is_none());
     let dest = JmsDestination::queue(queue);
@@ -426,6 +448,44 @@ async fn bridge_unacked_and_released_messages_are_redelivered() {
 async fn bridge_selector_is_honoured() {
     let bridge = start_bridge().await;
     selector_is_honoured(&bridge.openwire_addr.to_string(), "owc.selector").await;
+}
+
+#[tokio::test]
+async fn bridge_invalid_selector_is_refused() {
+    let bridge = start_bridge().await;
+    invalid_selector_is_refused(&bridge.openwire_addr.to_string(), "owc.badselector").await;
+}
+
+#[tokio::test]
+async fn a_durable_subscription_needs_a_topic_and_a_configured_client_id() {
+    let bridge = start_bridge().await;
+    let address = bridge.openwire_addr.to_string();
+    let durable = || ConsumerOptions {
+        durable_subscription: Some("s".into()),
+        ..ConsumerOptions::default()
+    };
+    let client = connect(&address).await;
+    let err = client
+        .consumer(&JmsDestination::topic("owc.t"), durable())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Rejected, "{err}");
+    assert!(err.message.contains("client_id"), "{err}");
+    client.close().await;
+    let mut cfg = config(&address);
+    cfg.client_id = Some("owc-durable".into());
+    let client = OpenWireClient::connect(&cfg).await.expect("connects");
+    let err = client
+        .consumer(&JmsDestination::queue("owc.q"), durable())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Rejected, "{err}");
+    let consumer = client
+        .consumer(&JmsDestination::topic("owc.t"), durable())
+        .await
+        .expect("a durable subscription on a topic");
+    drop(consumer);
+    client.close().await;
 }
 
 #[tokio::test]
@@ -656,6 +716,41 @@ async fn activemq_selector_is_honoured() {
 }
 
 #[tokio::test]
+async fn activemq_invalid_selector_is_refused() {
+    let Some(address) = activemq("activemq_invalid_selector_is_refused") else {
+        return;
+    };
+    invalid_selector_is_refused(&address, &unique("owc.badselector")).await;
+}
+
+/// Idle for longer than ActiveMQ lets a silent client live (30 s inactivity; measured: the
+/// broker closed the connection at ~70 s with our keep-alives turned off, and `recv` failed
+/// with a connection error): our KeepAliveInfo keeps the connection up, and the broker's
+/// keep our own read check quiet. Takes 75 s.
+#[tokio::test]
+async fn activemq_an_idle_connection_survives_the_inactivity_period() {
+    let Some(address) = activemq("activemq_an_idle_connection_survives_the_inactivity_period")
+    else {
+        return;
+    };
+    let queue = JmsDestination::queue(unique("owc.idle"));
+    let client = connect(&address).await;
+    let mut consumer = client
+        .consumer(&queue, ConsumerOptions::default())
+        .await
+        .expect("consumer");
+    assert!(recv_within(&mut consumer, Duration::from_secs(75))
+        .await
+        .is_none());
+    assert!(client.error().is_none(), "{:?}", client.error());
+    send_ok(&client, &queue, &core_message("still here", false, &[])).await;
+    let got = recv(&mut consumer).await;
+    assert_eq!(text(&got.message), "still here");
+    consumer.ack(got.tag).await.expect("ack");
+    client.close().await;
+}
+
+#[tokio::test]
 async fn activemq_1000_pipelined_sends_are_all_confirmed() {
     let Some(address) = activemq("activemq_1000_pipelined_sends_are_all_confirmed") else {
         return;
@@ -721,7 +816,11 @@ async fn activemq_durable_subscription_gets_what_was_sent_while_offline() {
     assert!(recv_within(&mut consumer, Duration::from_millis(1500))
         .await
         .is_none());
+    // Refused while the subscription has a consumer; deleted once it has none.
+    let err = subscriber.unsubscribe("sub-1").await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Refused, "{err}");
     drop(consumer);
+    subscriber.unsubscribe("sub-1").await.expect("unsubscribe");
     subscriber.close().await;
 }
 
