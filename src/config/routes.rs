@@ -684,6 +684,9 @@ pub(super) fn routes(
     err: ErrorAt<'_>,
 ) -> Result<Vec<RouteConfig>> {
     let mut names = HashSet::new();
+    // Source connection with a client id → the route using it: a broker refuses a second
+    // connection with the same client id, and each route connects on its own.
+    let mut client_ids: BTreeMap<String, String> = BTreeMap::new();
     raw.into_iter()
         .map(|r| {
             let name = r.name.value.clone();
@@ -698,6 +701,35 @@ pub(super) fn routes(
                     r.name.referenced,
                     format!("routes: two routes are named '{name}'"),
                 ));
+            }
+            if let Some(c) = &r.from.value.connection {
+                let has_client_id = connections.iter().any(|k| {
+                    k.name == c.value
+                        && matches!(
+                            k.kind,
+                            ConnectionKind::OpenWire {
+                                client_id: Some(_),
+                                ..
+                            } | ConnectionKind::Stomp {
+                                client_id: Some(_),
+                                ..
+                            }
+                        )
+                });
+                if has_client_id {
+                    if let Some(other) = client_ids.insert(c.value.clone(), name.clone()) {
+                        return Err(err(
+                            c.referenced,
+                            format!(
+                                "routes.{name}.from.connection: route '{other}' already reads \
+                                 through '{}', whose client_id the broker allows on one \
+                                 connection only; give this route its own connection entry \
+                                 with another client_id",
+                                c.value
+                            ),
+                        ));
+                    }
+                }
             }
             route(r, connections, vhosts, err)
         })

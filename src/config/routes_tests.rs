@@ -51,7 +51,7 @@ routes:
     dead_letter: { queue: orders.failed }
     in_flight: 1
   - name: durable
-    from: { connection: legacy, topic: prices, subscription: bridge-prices }
+    from: { connection: amq-stomp, topic: prices, subscription: bridge-prices }
     to: { queue: prices }
   - name: alerts-by-mail
     from: { queue: alerts }
@@ -237,6 +237,19 @@ fn bad_routes_point_at_the_value() {
         11,
         18,
         "routes.r.dead_letter: dead letters cannot go to mail",
+    );
+}
+
+#[test]
+fn two_sources_cannot_share_a_client_id() {
+    let text = format!(
+        "{CONNECTIONS}routes:\n  - name: a\n    from: {{ connection: legacy, queue: q }}\n    to: {{ queue: x }}\n  - name: b\n    from: {{ connection: legacy, queue: r }}\n    to: {{ queue: x }}\n"
+    );
+    assert_err(
+        &text,
+        12,
+        25,
+        "routes.b.from.connection: route 'a' already reads through 'legacy'",
     );
 }
 
