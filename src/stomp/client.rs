@@ -519,33 +519,14 @@ impl StompClient {
         })
     }
 
-    /// The SEND headers for `message`: the listener's MESSAGE mapping, adjusted to what
-    /// this broker reads (module doc).
-    fn send_headers(&self, message: &Message) -> Vec<(String, String)> {
-        let flavour = self.shared.flavour;
-        from_message(message, false)
-            .into_iter()
-            .filter(|(k, _)| {
-                k != "redelivered"
-                    && !(flavour == Flavour::ActiveMq && k == "expiration")
-                    && !(flavour == Flavour::RabbitMq && k == "expires")
-            })
-            .map(|(k, v)| match (flavour, k.as_str()) {
-                (Flavour::ActiveMq, "reply-to") => match v.strip_prefix("/reply-queue/") {
-                    Some(q) => (k, format!("/queue/{q}")),
-                    None => (k, v),
-                },
-                _ => (k, v),
-            })
-            .collect()
-    }
-
     /// Send `message` to `destination` with a receipt. Returns once the frame is queued for
     /// writing; the [`Confirm`] resolves `Ok` on the RECEIPT, `Refused` on an ERROR naming
     /// this receipt, `Connection` when the connection fails first.
     pub async fn send(&self, destination: &str, message: &Message) -> Result<Confirm, ClientError> {
         let mut frame = Frame::new("SEND").with("destination", destination);
-        frame.headers.extend(self.send_headers(message));
+        frame
+            .headers
+            .extend(send_headers(self.shared.flavour, message));
         frame.body = message.body.clone();
         let text = self.shared.flavour == Flavour::ActiveMq && is_text(message);
         let (tx, confirm) = Confirm::pending();
@@ -568,6 +549,26 @@ impl StompClient {
         self.shared
             .fail(ClientError::connection("the STOMP client was closed"));
     }
+}
+
+/// The SEND headers for `message`: the listener's MESSAGE mapping, adjusted to what
+/// `flavour` reads (module doc).
+fn send_headers(flavour: Flavour, message: &Message) -> Vec<(String, String)> {
+    from_message(message, false)
+        .into_iter()
+        .filter(|(k, _)| {
+            k != "redelivered"
+                && !(flavour == Flavour::ActiveMq && k == "expiration")
+                && !(flavour == Flavour::RabbitMq && k == "expires")
+        })
+        .map(|(k, v)| match (flavour, k.as_str()) {
+            (Flavour::ActiveMq, "reply-to") => match v.strip_prefix("/reply-queue/") {
+                Some(q) => (k, format!("/queue/{q}")),
+                None => (k, v),
+            },
+            _ => (k, v),
+        })
+        .collect()
 }
 
 /// Whether ActiveMQ should get this body as a TextMessage (DESIGN §5's rule, and a body
@@ -675,6 +676,7 @@ async fn write_loop(
     // Beat a little early so network delay does not trip the peer's deadline.
     let beat = heartbeat.mul_f64(0.8);
     let mut last_write = Instant::now();
+    let mut stopping = false;
     loop {
         let idle = if heartbeat.is_zero() {
             Duration::from_secs(3600)
@@ -683,7 +685,11 @@ async fn write_loop(
         };
         tokio::select! {
             biased;
-            _ = shutdown.wait_for(|down| *down) => break,
+            down = shutdown.wait_for(|down| *down) => {
+                // The watch guard is not Send: keep it out of the awaits below.
+                drop(down);
+                stopping = true;
+            }
             item = rx.recv() => {
                 let Some(item) = item else { break };
                 encode(item, version, &mut buf);
@@ -700,6 +706,17 @@ async fn write_loop(
                     buf.put_u8(b'\n');
                 }
             }
+        }
+        if stopping {
+            // Frames queued before the end (acks above all) still go out, so a deliberate
+            // close does not turn them into redeliveries.
+            while let Ok(item) = rx.try_recv() {
+                encode(item, version, &mut buf);
+            }
+            if !buf.is_empty() {
+                let _ = tokio::time::timeout(Duration::from_secs(1), writer.write_all(&buf)).await;
+            }
+            break;
         }
         if buf.is_empty() {
             continue;
@@ -893,4 +910,98 @@ fn map_message(
     }
     // Unreachable in practice (each round removes or renames one header); keep the body.
     Message::new(exchange, routing_key, Default::default(), body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{AMQPValue, BasicProperties, LongString};
+    use bytes::Bytes;
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn an_unmappable_header_is_kept_as_a_plain_header() {
+        let headers = h(&[
+            ("priority", "high"),
+            ("mqbridge-types", "not json"),
+            ("correlation-id", "c1"),
+        ]);
+        let m = map_message(headers, Bytes::from_static(b"x"), "", "q");
+        assert_eq!(*m.properties.priority(), None);
+        assert_eq!(
+            m.header("priority"),
+            Some(&AMQPValue::LongString(LongString::from("high")))
+        );
+        assert_eq!(
+            m.header("mqbridge-types"),
+            Some(&AMQPValue::LongString(LongString::from("not json")))
+        );
+        assert_eq!(
+            m.properties.correlation_id().as_ref().map(|s| s.as_str()),
+            Some("c1")
+        );
+        assert_eq!(&m.body[..], b"x");
+    }
+
+    #[test]
+    fn send_headers_follow_the_broker() {
+        let props = BasicProperties::default()
+            .with_expiration("1000".into())
+            .with_reply_to("replies".into());
+        let m = Message::new("", "", props, Bytes::new());
+        let names = |f| {
+            send_headers(f, &m)
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+        };
+        let amq = names(Flavour::ActiveMq);
+        assert!(amq.iter().any(|x| x.starts_with("expires=")), "{amq:?}");
+        assert!(!amq.iter().any(|x| x.starts_with("expiration=")), "{amq:?}");
+        assert!(
+            amq.contains(&"reply-to=/queue/replies".to_string()),
+            "{amq:?}"
+        );
+        assert!(
+            !amq.iter().any(|x| x.starts_with("redelivered=")),
+            "{amq:?}"
+        );
+        let rmq = names(Flavour::RabbitMq);
+        assert!(rmq.contains(&"expiration=1000".to_string()), "{rmq:?}");
+        assert!(!rmq.iter().any(|x| x.starts_with("expires=")), "{rmq:?}");
+        assert!(
+            rmq.contains(&"reply-to=/reply-queue/replies".to_string()),
+            "{rmq:?}"
+        );
+    }
+
+    #[test]
+    fn text_detection_and_server_flavour() {
+        let text = |ct: &str, body: &'static [u8]| {
+            let p = BasicProperties::default().with_content_type(ct.into());
+            is_text(&Message::new("", "", p, Bytes::from_static(body)))
+        };
+        assert!(text("text/plain; charset=utf-8", b"hi"));
+        assert!(text("application/json", b"{}"));
+        assert!(!text("text/plain", b"a\0b"));
+        assert!(!text("application/octet-stream", b"hi"));
+        assert_eq!(
+            Flavour::from_server(Some("ActiveMQ/5.17.2")),
+            Flavour::ActiveMq
+        );
+        assert_eq!(
+            Flavour::from_server(Some("RabbitMQ/3.10.8")),
+            Flavour::RabbitMq
+        );
+        assert_eq!(Flavour::from_server(Some("mqbridge/0.1.0")), Flavour::Other);
+        assert_eq!(Flavour::from_server(None), Flavour::Other);
+        assert_eq!(parse_heartbeat("100, 200"), Some((100, 200)));
+        assert_eq!(parse_heartbeat("x"), None);
+    }
 }
