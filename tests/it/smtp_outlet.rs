@@ -455,3 +455,36 @@ async fn no_relay_is_a_connection_error() {
         .expect_err("refused");
     assert_eq!(err.kind, ErrorKind::Connection, "{err:?}");
 }
+
+#[tokio::test]
+async fn a_pooled_connection_closed_by_the_relay_is_retried_once() {
+    // lettre#743: the relay closes a pooled connection right after the pool's NOOP check;
+    // the send reads EOF ("incomplete response") and the outlet retries on a new one.
+    let Some(sink) = Sink::start(&["--close-after-first-noop"]).await else {
+        return;
+    };
+    let outlet = sink.outlet();
+    outlet
+        .send(&spec(&["ann@example.test"]), &text_message("first"))
+        .await
+        .expect("250");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    outlet
+        .send(&spec(&["ann@example.test"]), &text_message("second"))
+        .await
+        .expect("retried on a fresh connection");
+    let mails = wait_for_mails(&sink, 2).await;
+    assert_eq!(mails.len(), 2);
+    let peers: Vec<String> = mails
+        .iter()
+        .map(|p| {
+            header(&sink.parse(p), "X-Sink-Peer")
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_ne!(
+        peers[0], peers[1],
+        "the second mail went over a new connection"
+    );
+}

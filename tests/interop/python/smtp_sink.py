@@ -1,6 +1,7 @@
 """A test SMTP relay (aiosmtpd) that stores every accepted mail as an .eml file.
 
 Usage: python smtp_sink.py --port P --dir OUT [--fail-first-4xx N] [--reject-rcpt-5xx ADDR]
+                           [--close-after-first-noop]
 
 - every accepted mail is written to OUT/NNNN.eml (NNNN = 0001, 0002, ... in order of
   acceptance), written to a temporary name first and renamed, so a reader never sees half a
@@ -10,6 +11,9 @@ Usage: python smtp_sink.py --port P --dir OUT [--fail-first-4xx N] [--reject-rcp
     X-Sink-Peer: <client ip:port>                             (same port = same TCP connection)
 - --fail-first-4xx N: the first N DATA commands are answered "451 4.3.0 sink: try again later"
 - --reject-rcpt-5xx ADDR: RCPT TO ADDR (case-insensitive) is answered "550 5.1.1 sink: no such user"
+- --close-after-first-noop: the first NOOP is answered 250 and then the connection is closed,
+  as a relay closing an idle connection just after a client's liveness check (lettre#743:
+  the client's next command reads EOF, "incomplete response")
 - prints "listening on 127.0.0.1:P" (flushed) once the server accepts connections.
 """
 
@@ -18,7 +22,24 @@ import asyncio
 import os
 import sys
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, syntax
+
+
+class SinkSMTP(SMTP):
+    close_after_noop = [False]
+
+    @syntax("NOOP [ignored]")
+    async def smtp_NOOP(self, arg):
+        await self.push("250 OK")
+        if self.close_after_noop[0]:
+            self.close_after_noop[0] = False
+            # Let the 250 reach the client, then send FIN (no 421): the client's next
+            # command reads EOF. Its unread command is never answered; a full close right
+            # away would turn that unread data into a RST instead of a clean EOF.
+            await asyncio.sleep(0.05)
+            self.transport.write_eof()
+            await asyncio.sleep(1)
+            self.transport.abort()
 
 
 class SinkHandler:
@@ -62,12 +83,14 @@ async def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--fail-first-4xx", type=int, default=0)
     parser.add_argument("--reject-rcpt-5xx", default=None)
+    parser.add_argument("--close-after-first-noop", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     handler = SinkHandler(args.dir, args.fail_first_4xx, args.reject_rcpt_5xx)
+    SinkSMTP.close_after_noop[0] = args.close_after_first_noop
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(handler, decode_data=False, enable_SMTPUTF8=True, hostname="sink.test"),
+        lambda: SinkSMTP(handler, decode_data=False, enable_SMTPUTF8=True, hostname="sink.test"),
         host="127.0.0.1",
         port=args.port,
     )
