@@ -271,6 +271,32 @@ mod tests {
         assert!(SmtpOutlet::new(&config("smtps://localhost:465", "a@b.example")).is_ok());
     }
 
+    #[tokio::test]
+    async fn subject_and_header_values_cannot_inject_headers() {
+        use crate::message::{AMQPValue, BasicProperties, FieldTable, LongString, ShortString};
+        let outlet = SmtpOutlet::new(&config("smtp://localhost:2525", "a@b.example")).unwrap();
+        let mut headers = FieldTable::default();
+        headers.insert(
+            ShortString::from("h"),
+            AMQPValue::LongString(LongString::from("v\r\nBcc: evil@x.example")),
+        );
+        let message = Message::new(
+            "",
+            "",
+            BasicProperties::default().with_headers(headers),
+            bytes::Bytes::from_static(b"body\r\n.\r\nRSET\r\n"),
+        );
+        let spec = MailSpec {
+            to: vec!["to@b.example".into()],
+            subject: "hi\r\nBcc: evil@x.example".into(),
+            ..Default::default()
+        };
+        let mail = outlet.build(&spec, &message).unwrap();
+        let raw = String::from_utf8(mail.formatted()).unwrap();
+        assert!(!raw.contains("\nBcc:"), "{raw}");
+        assert_eq!(mail.envelope().to().len(), 1);
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(redact_url("smtp://u:p@h:25"), "smtp://u:***@h:25");
