@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
 
@@ -181,79 +182,129 @@ fn snippet(text: &str, position: Position) -> Option<String> {
 }
 
 // ---- the raw file shape -------------------------------------------------------------
+//
+// These types are also the source of the JSON Schema (`mqbridge schema`,
+// config/mqbridge.schema.json): their `///` docs are what an editor shows on hover, so
+// they describe the file, not the code. `Spanned<T>` is invisible in the file, hence the
+// `#[schemars(with = "T")]` on every such field.
 
-#[derive(Debug, Deserialize)]
+/// The mqbridge configuration file. Every section is optional; a listener absent from the
+/// file is off. Validate a file with `mqbridge check FILE`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "mqbridge configuration")]
 pub(super) struct RawConfig {
+    /// The protocol listeners; a listener absent here is off.
     #[serde(default)]
     pub listeners: Option<RawListeners>,
+    /// Where durable state is kept; absent: everything in memory.
     #[serde(default)]
     pub storage: Option<RawStorage>,
+    /// Resource alarms: publishers are blocked above these.
     #[serde(default)]
     pub limits: Option<RawLimits>,
+    /// The virtual hosts that exist at start (default `["/"]`).
     #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
     pub vhosts: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Users besides the built-in `guest`/`guest` (loopback only).
     #[serde(default)]
     pub users: Option<Vec<RawUser>>,
+    /// Exchanges, queues and bindings declared at start, like RabbitMQ definitions.
     #[serde(default)]
     pub topology: Option<RawTopology>,
+    /// External brokers and mail servers, by name; routes refer to them by that name.
     #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, super::routes::RawConnection>>")]
     pub connections: Option<BTreeMap<String, Spanned<super::routes::RawConnection>>>,
+    /// Routes moving messages between the embedded core and the connections, at least once.
     #[serde(default)]
     pub routes: Option<Vec<super::routes::RawRoute>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The protocol listeners.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawListeners {
+    /// AMQP 0-9-1 (RabbitMQ clients), usually `0.0.0.0:5672`.
     #[serde(default)]
     pub amqp: Option<RawAmqpListener>,
+    /// STOMP 1.0-1.2, usually `0.0.0.0:61613`.
     #[serde(default)]
     pub stomp: Option<RawListener>,
+    /// OpenWire (ActiveMQ JMS clients), usually `0.0.0.0:61616`.
     #[serde(default)]
     pub openwire: Option<RawListener>,
+    /// HTTP API, metrics and health checks, usually `127.0.0.1:15672`.
     #[serde(default)]
     pub http: Option<RawListener>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A listener that only needs an address.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawListener {
+    /// `host:port`: an IP address (IPv6 in brackets, `[::1]:61613`) or `localhost`; port 0
+    /// picks a free port, logged at start.
+    #[schemars(with = "String")]
     pub bind: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The AMQP 0-9-1 listener and the tuning it proposes to clients.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawAmqpListener {
+    /// `host:port`: an IP address (IPv6 in brackets, `[::]:5672`) or `localhost`; port 0
+    /// picks a free port, logged at start.
+    #[schemars(with = "String")]
     pub bind: Spanned<String>,
+    /// Seconds proposed to clients (default 60); 0 disables heartbeats.
     #[serde(default)]
     pub heartbeat: Option<u16>,
+    /// The largest frame in bytes (default 131072, at least 4096).
     #[serde(default)]
+    #[schemars(with = "Option<u32>")]
     pub frame_max: Option<Spanned<u32>>,
+    /// The highest channel number a connection may open (default 2047, at least 1).
     #[serde(default)]
+    #[schemars(with = "Option<u16>")]
     pub channel_max: Option<Spanned<u16>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Durable storage.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStorage {
+    /// The data directory (relative to the working directory); absent or null: in memory,
+    /// nothing survives a restart.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub dir: Option<Spanned<String>>,
+    /// `every-batch` (default: a publish is confirmed once on disk) or `"<N>ms"` (fsync at
+    /// most every N ms; a crash may lose the last N ms of confirmed messages).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub sync: Option<Spanned<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Resource alarms.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawLimits {
+    /// Publishers are blocked above this much memory: bytes, a fraction of the physical
+    /// memory (`0.4`) or a size (`"2GiB"`).
     #[serde(default)]
+    #[schemars(with = "Option<RawSize>")]
     pub memory_high_watermark: Option<Spanned<RawSize>>,
+    /// Publishers are blocked when the storage disk has less free space: bytes or a size
+    /// (`"50MiB"`).
     #[serde(default)]
+    #[schemars(with = "Option<RawSize>")]
     pub disk_free_limit: Option<Spanned<RawSize>>,
 }
 
 /// A size as written: `1073741824`, `0.4` or `"1GiB"`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub(super) enum RawSize {
     Bytes(u64),
@@ -261,20 +312,31 @@ pub(super) enum RawSize {
     Text(String),
 }
 
-#[derive(Debug, Deserialize)]
+/// A user who may log in with a password.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawUser {
+    /// The user name.
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
+    /// The password's hash: `mqbridge hash-password < pw.txt`, or RabbitMQ's from
+    /// `rabbitmqctl export_definitions`.
+    #[schemars(with = "String")]
     pub password_hash: Spanned<String>,
+    /// How `password_hash` was made (default `argon2id`).
     #[serde(default)]
+    #[schemars(with = "Option<HashingAlgorithm>")]
     pub hashing_algorithm: Option<Spanned<HashingAlgorithm>>,
+    /// RabbitMQ user tags (`administrator`, `monitoring`, ...).
     #[serde(default)]
     pub tags: Option<Vec<String>>,
+    /// May log in from loopback only (default false; true for `guest`).
     #[serde(default)]
     pub loopback_only: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Exchanges, queues and bindings declared at start (idempotent).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawTopology {
     #[serde(default)]
@@ -287,49 +349,81 @@ pub(super) struct RawTopology {
 
 pub(super) type RawArguments = BTreeMap<String, Spanned<ArgValue>>;
 
-#[derive(Debug, Deserialize)]
+/// An exchange declared at start.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawExchange {
+    /// The exchange name.
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
+    /// The vhost (default `/`); it must be in `vhosts`.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub vhost: Option<Spanned<String>>,
+    /// The exchange type.
     #[serde(rename = "type")]
     pub kind: ExchangeType,
+    /// Survives a restart (default true).
     #[serde(default)]
     pub durable: Option<bool>,
+    /// Deleted when its last binding goes (default false).
     #[serde(default)]
     pub auto_delete: Option<bool>,
+    /// Clients cannot publish to it, only other exchanges (default false).
     #[serde(default)]
     pub internal: Option<bool>,
+    /// Exchange arguments (`alternate-exchange`, ...).
     #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, ArgValue>>")]
     pub arguments: Option<RawArguments>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A queue declared at start.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawQueue {
+    /// The queue name.
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
+    /// The vhost (default `/`); it must be in `vhosts`.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub vhost: Option<Spanned<String>>,
+    /// Survives a restart (default true).
     #[serde(default)]
     pub durable: Option<bool>,
+    /// Deleted when its last consumer goes (default false).
     #[serde(default)]
     pub auto_delete: Option<bool>,
+    /// Queue arguments: `x-dead-letter-exchange`, `x-message-ttl`, `x-max-length`, ...
     #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, ArgValue>>")]
     pub arguments: Option<RawArguments>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A binding declared at start; its source and destination may be built in or already exist.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawBinding {
+    /// The exchange messages come from.
+    #[schemars(with = "String")]
     pub source: Spanned<String>,
+    /// The queue (or exchange) they go to.
+    #[schemars(with = "String")]
     pub destination: Spanned<String>,
+    /// What `destination` is (default `queue`).
     #[serde(default)]
     pub destination_type: Option<DestinationType>,
+    /// The binding key (default empty); `*` and `#` wildcards for topic exchanges.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub routing_key: Option<Spanned<String>>,
+    /// The vhost (default `/`); it must be in `vhosts`.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub vhost: Option<Spanned<String>>,
+    /// Binding arguments (`x-match` and the headers to match, for headers exchanges).
     #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, ArgValue>>")]
     pub arguments: Option<RawArguments>,
 }

@@ -26,6 +26,7 @@
 
 mod load;
 mod routes;
+mod schema;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -34,6 +35,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::message::{AMQPValue, FieldArray, FieldTable, LongString};
@@ -44,6 +46,7 @@ pub use routes::{
     RetryPolicy, RouteConfig, Secret, SourceAddress, SourceConfig, TargetAddress, TargetConfig,
     DEFAULT_ATTEMPTS, DEFAULT_BACKOFF, DEFAULT_IN_FLIGHT,
 };
+pub use schema::{schema, schema_json};
 
 /// The default AMQP heartbeat the server proposes, in seconds (RabbitMQ's default).
 pub const DEFAULT_HEARTBEAT: u16 = 60;
@@ -220,7 +223,7 @@ pub struct Limits {
 }
 
 /// How a user's `password_hash` was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HashingAlgorithm {
     /// An argon2id PHC string (`$argon2id$v=19$m=...`), as printed by `mqbridge hash-password`.
@@ -280,7 +283,7 @@ pub struct Topology {
 }
 
 /// The exchange types the core implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExchangeType {
     Direct,
@@ -324,7 +327,7 @@ pub struct QueueConfig {
 }
 
 /// What a binding's destination is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DestinationType {
     Queue,
@@ -345,8 +348,11 @@ pub struct BindingConfig {
 
 /// An `arguments` value, as YAML gives it. Kept apart from AMQP's types so the file's
 /// meaning (a YAML integer) is independent of the wire type chosen for it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(
+    description = "An argument value: integers become AMQP long-long ints, strings long strings, maps tables, lists arrays."
+)]
 pub enum ArgValue {
     Null,
     Bool(bool),

@@ -258,9 +258,11 @@ pub(super) struct RawConnection {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub smtp: Option<Spanned<String>>,
+    /// The user name to log in with (AMQP: replaces the URL's).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub user: Option<Spanned<String>>,
+    /// The password, in the file; `password_env` keeps it out of the file.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub password: Option<Spanned<String>>,
@@ -290,19 +292,27 @@ pub(super) struct RawConnection {
     pub pool_size: Option<Spanned<u32>>,
 }
 
+/// A route: messages from `from`, changed by `headers`, to `to`, at least once.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRoute {
+    /// The route's name, unique in the file (logs and reloads refer to it).
     #[schemars(with = "String")]
     pub name: Spanned<String>,
+    /// Where messages are read: a queue (or topic) of the embedded core or of a connection.
     #[schemars(with = "RawEndpoint")]
     pub from: Spanned<RawEndpoint>,
+    /// Where messages go: an exchange or queue of the core or a connection, or mail.
     #[schemars(with = "RawEndpoint")]
     pub to: Spanned<RawEndpoint>,
+    /// Header changes, applied in this order: remove, rename, set.
     #[serde(default)]
     pub headers: Option<RawHeaders>,
+    /// Retries of a message the target refuses (default 10 attempts, `100ms..30s`).
     #[serde(default)]
     pub retry: Option<RawRetry>,
+    /// Where a message goes after its last attempt, or at once when it cannot be
+    /// translated; absent: it is rejected back to the source without requeue.
     #[serde(default)]
     #[schemars(with = "Option<RawEndpoint>")]
     pub dead_letter: Option<Spanned<RawEndpoint>>,
@@ -326,15 +336,20 @@ pub(super) struct RawEndpoint {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub vhost: Option<Spanned<String>>,
+    /// A queue: the source to read, or the target (a template, e.g. `orders.{header.region}`).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub queue: Option<Spanned<String>>,
+    /// A topic (STOMP and OpenWire connections; a template in a target).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub topic: Option<Spanned<String>>,
+    /// Target on the core or AMQP: the exchange to publish to (a template).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub exchange: Option<Spanned<String>>,
+    /// Target with `exchange`: the routing key (a template; default `{routing_key}`, the
+    /// message's own).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub routing_key: Option<Spanned<String>>,
@@ -354,20 +369,26 @@ pub(super) struct RawEndpoint {
     #[serde(default)]
     #[schemars(with = "Option<OneOrMany>")]
     pub to: Option<Spanned<OneOrMany>>,
+    /// SMTP target: Cc recipients (templates).
     #[serde(default)]
     #[schemars(with = "Option<OneOrMany>")]
     pub cc: Option<Spanned<OneOrMany>>,
+    /// SMTP target: Bcc recipients (templates).
     #[serde(default)]
     #[schemars(with = "Option<OneOrMany>")]
     pub bcc: Option<Spanned<OneOrMany>>,
+    /// SMTP target: the subject (a template; default `{header.subject|Message from mqbridge}`).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub subject: Option<Spanned<String>>,
+    /// SMTP target: the mail body (a template); absent: the message body is the text part,
+    /// or an attachment when it is binary.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub body: Option<Spanned<String>>,
 }
 
+/// Header changes, applied in this order: remove, rename, set.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawHeaders {
@@ -385,9 +406,11 @@ pub(super) struct RawHeaders {
     pub set: Option<BTreeMap<String, Spanned<String>>>,
 }
 
+/// Retries of a message the target refuses.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawRetry {
+    /// Attempts at a message the target refuses, at least 1 (1 = no retry; default 10).
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     pub attempts: Option<Spanned<u32>>,
