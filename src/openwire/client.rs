@@ -1237,6 +1237,14 @@ mod tests {
     use crate::message::jms::JmsDestinationKind;
 
     #[test]
+    fn handles_can_move_between_tasks() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<OpenWireClient>();
+        send_sync::<OpenWireProducer>();
+        send_sync::<OpenWireConsumer>();
+    }
+
+    #[test]
     fn addresses_as_users_write_them() {
         assert_eq!(parse_address("127.0.0.1:61616").unwrap(), "127.0.0.1:61616");
         assert_eq!(
