@@ -14,7 +14,8 @@
 # Spring JMS) in full against ActiveMQ 5.17 (Debian package, OpenWire 127.0.0.1:61626, STOMP
 # 61633, incl. the failover/restart test) and in full against mqbridge (failover included:
 # the bridge is restarted with kill -9 on pinned ports), the route interop tests
-# (tests/interop/routes: ActiveMQ <-> RabbitMQ through mqbridge routes, faults included);
+# (tests/interop/routes: ActiveMQ <-> RabbitMQ through mqbridge routes, faults included) and
+# the routes operations tests (tests/interop/routes_ops: schema, check, hot reload, SMTP);
 # stop everything it started. Every suite runs even when an
 # earlier one failed; the exit status is non-zero if any step failed.
 #
@@ -279,6 +280,14 @@ routes_interop() {
     .venv/bin/python -m pytest -p no:cacheprovider -q -rfE -s tests/interop/routes
 }
 
+# Operations of routes (tests/interop/routes_ops), mqbridge and Python only: the JSON Schema
+# against every config/ file, `mqbridge check` errors by line and column, hot reload while
+# pika traffic flows (no message lost), and core queue -> SMTP routes into smtp_sink.py.
+routes_ops() {
+  ROUTES_OPS_TEST_TIMEOUT=180 timeout -k 10 600 \
+    .venv/bin/python -m pytest -p no:cacheprovider -q -rfE -s tests/interop/routes_ops
+}
+
 start_bridge() {
   # exports MQBRIDGE_STOMP_HOST_PORT too, or leaves it unset (and the STOMP steps fail)
   MQBRIDGE_RUN_DIR="$WORK/bridge" mqbridge_start "$MQBRIDGE_LISTENERS_AMQP_STOMP" "$WORK/bridge-data"
@@ -306,6 +315,7 @@ if [ "$SKIP_BRIDGE" = 1 ]; then
   info "MQBRIDGE_SKIP_BRIDGE=1: not building the release binary"
 else
   must "cargo build --release" cargo build --release
+  step "routes ops: schema, check, hot reload, SMTP route" routes_ops
 fi
 
 # rabbitmq_start exports RABBITMQ_URL and remembers whether we started it: run in this shell
