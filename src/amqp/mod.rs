@@ -31,8 +31,8 @@
 pub mod channel;
 pub mod codec;
 pub mod confirm;
-pub mod connector;
 pub mod connection;
+pub mod connector;
 pub mod handshake;
 pub mod reply;
 pub mod transport;

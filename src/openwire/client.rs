@@ -1074,6 +1074,19 @@ impl OpenWireConsumer {
         self.send_ack(&unacked.dispatch, ack_type::INDIVIDUAL, None)
     }
 
+    /// Give up on one message: a POISON ack, so the broker moves it to its dead-letter
+    /// queue (ActiveMQ.DLQ by default) with `reason` as the cause.
+    pub async fn poison(&self, tag: u64, reason: &str) -> Result<(), ClientError> {
+        self.shared.check()?;
+        let unacked = self.book.lock().unacked.remove(&tag);
+        let Some(unacked) = unacked else {
+            return Err(ClientError::rejected(format!(
+                "no unacknowledged message with tag {tag} on this consumer"
+            )));
+        };
+        self.send_ack(&unacked.dispatch, ack_type::POISON, Some(reason))
+    }
+
     /// Give a message back: the next `recv` returns it again, `redelivered` (see the module
     /// doc: the broker itself redelivers only after the consumer or connection closes).
     pub async fn release(&self, tag: u64) -> Result<(), ClientError> {

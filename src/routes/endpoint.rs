@@ -159,8 +159,12 @@ impl Source {
         match self {
             Source::Core(s) => s.reject(tag),
             Source::Amqp { consumer, .. } => consumer.nack(tag, false).await,
-            Source::Stomp { subscription, .. } => subscription.nack(tag).await,
-            Source::OpenWire { consumer, .. } => consumer.release(tag).await, // FIXME(poison)
+            Source::Stomp { subscription, .. } => subscription.reject(tag).await,
+            Source::OpenWire { consumer, .. } => {
+                consumer
+                    .poison(tag, "mqbridge route: the target refused the message")
+                    .await
+            }
         }
     }
 

@@ -215,7 +215,19 @@ impl Ends<'_> {
                     self.settle(done).await?;
                 }
                 received = self.source.recv(), if pending.len() < window => {
-                    let received = received?;
+                    let received = match received {
+                        Ok(received) => received,
+                        // The source could not read this one message and gave it to its
+                        // own dead-letter handling (an OpenWire message the mapping refuses
+                        // is POISON-acked): count it and go on.
+                        Err(e) if e.kind == ErrorKind::Rejected => {
+                            tracing::warn!(route = %self.task.route.name, error = %e, "the source dead-lettered a message it could not read");
+                            self.task.stats.error(e.message.clone());
+                            self.task.stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     if let Some(selector) = &self.selector {
                         if !selector.matches(&received.message) {
                             self.source.ack(received.tag).await?;

@@ -647,6 +647,22 @@ impl StompSubscription {
         self.write(self.settle_frame("ACK", id)).await
     }
 
+    /// Give up on one message: the broker's dead-letter handling takes it. A NACK on
+    /// ActiveMQ moves it to its DLQ at once; on RabbitMQ a NACK with `requeue:false` drops
+    /// it or dead-letters it through the queue's dead-letter exchange. STOMP 1.0 has no
+    /// NACK: the message is acknowledged (dropped), which is what a 1.0 server offers.
+    pub async fn reject(&self, tag: u64) -> Result<(), ClientError> {
+        let id = self.take_ack_id(tag)?;
+        if self.shared.version == Version::V1_0 {
+            return self.write(self.settle_frame("ACK", id)).await;
+        }
+        let mut frame = self.settle_frame("NACK", id);
+        if self.shared.flavour == Flavour::RabbitMq {
+            frame = frame.with("requeue", "false");
+        }
+        self.write(frame).await
+    }
+
     /// Give one message back for redelivery. Where NACK does not redeliver (ActiveMQ
     /// dead-letters it; STOMP 1.0 has none) the connection is closed instead, so the broker
     /// redelivers every unacknowledged message, and a `Connection` error is returned.

@@ -9,6 +9,7 @@ mod common;
 mod openwire_client;
 mod openwire_raw;
 mod routes_core;
+mod routes_external;
 mod smtp_outlet;
 mod stomp_amqp;
 mod stomp_client;

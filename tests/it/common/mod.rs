@@ -48,6 +48,22 @@ pub async fn restart_bridge(dir: tempfile::TempDir) -> TestBridge {
     start_bridge_on(dir, |_| {}).await
 }
 
+/// Start a bridge on the data dir of a previous one, on the same addresses (clients and
+/// routes configured with them reconnect to it).
+pub async fn restart_bridge_at(
+    dir: tempfile::TempDir,
+    amqp: SocketAddr,
+    stomp: SocketAddr,
+    openwire: SocketAddr,
+) -> TestBridge {
+    start_bridge_on(dir, move |c| {
+        c.listeners.amqp = Some(AmqpListenerConfig::new(amqp.to_string()));
+        c.listeners.stomp = Some(ListenerConfig::new(stomp.to_string()));
+        c.listeners.openwire = Some(ListenerConfig::new(openwire.to_string()));
+    })
+    .await
+}
+
 /// Like [`start_bridge`], letting the test adjust the config first.
 pub async fn start_bridge_with(adjust: impl FnOnce(&mut Config)) -> TestBridge {
     start_bridge_on(tempfile::tempdir().expect("temp dir"), adjust).await
