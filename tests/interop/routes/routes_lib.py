@@ -51,6 +51,10 @@ def port_open(host: str, port: int) -> bool:
         return False
 
 
+class Fatal(AssertionError):
+    """Raised by a `wait_until` predicate when waiting longer cannot help."""
+
+
 def wait_until(what: str, predicate, timeout: float, interval: float = 0.2):
     """Poll `predicate` until it returns a true value; fail naming `what` after `timeout`."""
     deadline = time.monotonic() + timeout
@@ -60,6 +64,8 @@ def wait_until(what: str, predicate, timeout: float, interval: float = 0.2):
             value = predicate()
             if value:
                 return value
+        except Fatal:
+            raise
         except Exception as e:  # a peer in the middle of a restart: keep polling
             last_error = e
         time.sleep(interval)
@@ -145,10 +151,9 @@ class Bridge:
 
         def listening():
             if self.proc.poll() is not None:
-                raise AssertionError(
-                    f"mqbridge exited with {self.proc.returncode} during start:\n{self.tail()}"
-                )
-            m = re.search(r"listener=\"?amqp\"? address=\"?[^ \"]*:(\d+)", self.current_log())
+                raise Fatal(f"mqbridge exited with {self.proc.returncode} during start")
+            # Only a complete line: the log may be read while the line is being written.
+            m = re.search(r"listener=\"?amqp\"? address=\"?[^ \"\n]*:(\d+)\"?[ \t]*\n", self.current_log())
             return m and int(m.group(1))
 
         try:
@@ -166,7 +171,7 @@ class Bridge:
     def wait_route_running(self, route: str, timeout: float = 30, times: int = 1) -> None:
         def running():
             if self.proc is not None and self.proc.poll() is not None:
-                raise AssertionError(f"mqbridge exited with {self.proc.returncode}")
+                raise Fatal(f"mqbridge exited with {self.proc.returncode}")
             return self.route_running_count(route) >= times
 
         try:
