@@ -130,3 +130,47 @@ def test_kill9_bridge_mid_stream(bridges, names, rabbit, jms_tool, tmp_path):
         bridge.start(routes=[route])
 
     fault_run("bridge-kill9", fault, bridges, names, rabbit, tmp_path)
+
+
+def test_restart_rabbitmq_under_an_amqp_source(bridges, names, rabbit, jms_tool):
+    """The reverse direction: RabbitMQ (AMQP source) -> ActiveMQ (OpenWire target), RabbitMQ
+    restarted while the route drains its queue. Unacked messages are requeued by RabbitMQ
+    and come again after the route reconnects."""
+    src, dst = rabbit.declare(names("fault-rsrc")), names("fault-adst")
+    route = "fault-amqp-source"
+    ids = [f"g-{i}" for i in range(N)]
+    rabbit.publish(src, ids, confirm=False)
+    rl.wait_until(f"{N} messages in RabbitMQ queue {src}", lambda: rabbit.depth(src) >= N, 30)
+    body = rl.CONNECTIONS_YAML + "routes:\n" + rl.route_yaml(
+        route, f'{{ connection: rabbit, queue: "{src}" }}', f'{{ connection: amq, queue: "{dst}" }}'
+    )
+    bridge = bridges(body).start(routes=[route])
+    rl.wait_until(
+        f"a third of {src} drained by the route before the fault",
+        lambda: rabbit.depth(src) <= N - N // 3,
+        90,
+    )
+    t_fault = time.monotonic()
+    try:
+        rl.restart_rabbitmq()
+    finally:
+        rl.ensure_rabbitmq_up()
+    fault_s = time.monotonic() - t_fault
+    not_back = None
+    try:
+        bridge.wait_route_running(route, timeout=90, times=2)
+    except AssertionError as e:
+        not_back = e
+    got = rl.jms_consume(dst, expect=N, idle=20, timeout=150)
+    # Duplicates still on their way after the last id arrived.
+    got += rl.jms_consume(dst, idle=3, timeout=30)
+    left = rabbit.depth(src)
+    status = bridge.stop()
+    rl.Tally("fault rabbitmq-restart (amqp source)", ids, [m["body"] for m in got]).check(
+        f"left_in_rabbitmq={left} route_reconnects={bridge.route_running_count(route) - 1} "
+        f"fault_took={fault_s:.1f}s",
+        duplicates_allowed=True,
+    )
+    if not_back:
+        raise not_back
+    assert status == 0, f"mqbridge exited {status} on SIGTERM:\n{bridge.tail()}"
