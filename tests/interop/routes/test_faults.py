@@ -44,11 +44,11 @@ def settle(rabbit, queue, producer, n, timeout=150):
     return last
 
 
-def fault_run(label, fault, bridges, names, rabbit, tmp_path):
+def fault_run(label, fault, bridges, names, rabbit, tmp_path, connection="amq"):
     src, dst = names("fault-src"), rabbit.declare(names("fault-dst"))
     route = f"fault-{label}"
     body = rl.CONNECTIONS_YAML + "routes:\n" + rl.route_yaml(
-        route, f'{{ connection: amq, queue: "{src}" }}', f'{{ connection: rabbit, queue: "{dst}" }}'
+        route, f'{{ connection: {connection}, queue: "{src}" }}', f'{{ connection: rabbit, queue: "{dst}" }}'
     )
     ids = [f"f-{i}" for i in range(N)]
     # A backlog first, so the fault finds the route at full speed with its window full...
@@ -174,3 +174,13 @@ def test_restart_rabbitmq_under_an_amqp_source(bridges, names, rabbit, jms_tool)
     if not_back:
         raise not_back
     assert status == 0, f"mqbridge exited {status} on SIGTERM:\n{bridge.tail()}"
+
+
+def test_restart_activemq_under_a_stomp_source(bridges, names, rabbit, jms_tool, tmp_path):
+    def fault(bridge, route):
+        try:
+            rl.restart_activemq()
+        finally:
+            rl.ensure_activemq_up()
+
+    fault_run("activemq-restart-stomp", fault, bridges, names, rabbit, tmp_path, connection="amq-stomp")
