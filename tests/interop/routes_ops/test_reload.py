@@ -16,7 +16,6 @@ changes nothing until SIGHUP; swapping the symlink is then seen by the watcher.
 
 import collections
 import os
-import re
 import time
 import uuid
 

@@ -5,9 +5,7 @@ must resolve) passes the schema and is refused by the check.
 """
 
 import json
-import os
 import re
-from pathlib import Path
 
 import jsonschema
 import pytest
