@@ -18,6 +18,8 @@
 #                  shovel     dynamic shovel, amqp10 source (ActiveMQ's AMQP 1.0 connector,
 #                             127.0.0.1:5673) -> amqp091, ack-mode on-confirm
 # Runs take turns (mover A, B, C, A, B, C, ...) so drift on a shared machine hits all alike.
+# A run during which RabbitMQ or ActiveMQ restarted (another suite's fault test) is reported
+# as failed, not counted. The brokers are started when down and always left running.
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,7 +35,7 @@ IN_FLIGHT=""
 PREFETCH=""
 
 usage() {
-  sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
 
 Options:
@@ -105,14 +107,28 @@ WORK_DIR="$(mktemp -d -t mqbridge-routes-bench.XXXXXX)"
 SHOVEL_NAME=""
 WATCH_PID=""
 
+# clear_shovel NAME: delete a dynamic shovel (retried: rabbitmqctl can fail while the node is
+# busy or being restarted by another suite).
+clear_shovel() {
+  local i
+  for ((i = 0; i < 3; i++)); do
+    as_root rabbitmqctl -q clear_parameter shovel "$1" >/dev/null 2>&1 && return 0
+    as_root rabbitmqctl -q list_parameters 2>/dev/null |
+      grep -q "^shovel[[:space:]]$1[[:space:]]" || return 0
+    sleep 1
+  done
+  info "WARNING: could not delete shovel $1 (rabbitmqctl clear_parameter shovel $1)"
+}
+
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  [ -n "$WATCH_PID" ] && kill "$WATCH_PID" 2>/dev/null || true
-  [ -n "${MQBRIDGE_PID:-}" ] && { mqbridge_stop || true; }
-  [ -n "$SHOVEL_NAME" ] && as_root rabbitmqctl -q clear_parameter shovel "$SHOVEL_NAME" >/dev/null 2>&1 || true
-  rabbitmq_stop || true
-  activemq_stop || true
+  if [ -n "$WATCH_PID" ]; then kill "$WATCH_PID" 2>/dev/null || true; fi
+  if [ -n "${MQBRIDGE_PID:-}" ]; then mqbridge_stop || true; fi
+  if [ -n "$SHOVEL_NAME" ]; then clear_shovel "$SHOVEL_NAME"; fi
+  # RabbitMQ and ActiveMQ are left running, even when this script started them: they are
+  # shared with the test suites, whose fault tests restart them (a node restarted by someone
+  # else while this script looked would otherwise count as "started by us" and be stopped).
   rm -rf "$WORK_DIR/data"
   exit "$rc"
 }
@@ -143,6 +159,12 @@ if [ "$NEED_SHOVEL" = 1 ]; then
   # Shipped with Debian's rabbitmq-server; enabling it online is idempotent.
   as_root rabbitmq-plugins -q enable rabbitmq_shovel >/dev/null ||
     { die "rabbitmq-plugins enable rabbitmq_shovel failed"; exit 1; }
+  # Shovels left by an interrupted run would keep moving messages: delete them.
+  for old in $(as_root rabbitmqctl -q list_parameters 2>/dev/null |
+    awk '$1 == "shovel" && $2 ~ /^bench-routes-/ {print $2}'); do
+    info "deleting shovel $old (left by an earlier run)"
+    clear_shovel "$old"
+  done
 fi
 ACTIVEMQ_VERSION="-" ACTIVEMQ_PID=""
 if [ "$NEED_ACTIVEMQ" = 1 ]; then
@@ -152,6 +174,16 @@ if [ "$NEED_ACTIVEMQ" = 1 ]; then
   ACTIVEMQ_VERSION=$(dpkg-query -W -f='${Version}' activemq 2>/dev/null || echo '?')
   info "ActiveMQ $ACTIVEMQ_VERSION, java pid $ACTIVEMQ_PID, AMQP 1.0 on 127.0.0.1:${ACTIVEMQ_AMQP_PORT:-none}"
 fi
+
+# broker_pids: RABBIT_PID and ACTIVEMQ_PID as they are now (the nodes are shared: another
+# suite's fault tests may restart them, and a run across a restart is not a measurement).
+broker_pids() {
+  RABBIT_PID=$(pgrep -u rabbitmq -x beam.smp 2>/dev/null | head -n 1)
+  [ -n "$RABBIT_PID" ] || RABBIT_PID=$(rabbitmq_pid)
+  if [ "$NEED_ACTIVEMQ" = 1 ]; then
+    ACTIVEMQ_PID=$(activemq_pid)
+  fi
+}
 
 # cpu_us PID: utime+stime of a process in µs (empty when it is gone).
 cpu_us() {
@@ -214,8 +246,10 @@ record_error() {
 
 # one_run MOVER RUN
 one_run() {
-  local mover=$1 run=$2 tag src dst ready out err line pids mqb_cpu1="" mqb_pid=""
+  local mover=$1 run=$2 tag src dst ready out err line pids mqb_cpu1="" mqb_pid="" before after
   tag="routes-$(date +%s%N | cut -c8-16)-$RANDOM"
+  broker_pids
+  before="$RABBIT_PID/$ACTIVEMQ_PID"
   src="$tag-src" dst="$tag-dst"
   info "$mover run $run: pre-loading $COUNT x $SIZE B into $src"
   if [[ $mover == amqp-amqp/* ]]; then
@@ -229,7 +263,7 @@ one_run() {
   [ -n "$ACTIVEMQ_PID" ] && [[ $mover == activemq-* ]] && pids+=(--pid "activemq=$ACTIVEMQ_PID")
   ready="$WORK_DIR/ready.$tag" out="$WORK_DIR/watch.$tag.json" err="$WORK_DIR/watch.$tag.err"
   "$LOAD" watch --url "$RABBITMQ_URL" --queue "$dst" --count "$COUNT" --label "$mover" \
-    --clk-tck "$CLK_TCK" --ready-file "$ready" "${pids[@]}" >"$out" 2>"$err" &
+    --clk-tck "$CLK_TCK" --stall-s 15 --ready-file "$ready" "${pids[@]}" >"$out" 2>"$err" &
   WATCH_PID=$!
   local i
   for ((i = 0; i < 200; i++)); do
@@ -264,11 +298,15 @@ one_run() {
     MQBRIDGE_PID=""
   fi
   if [ -n "$SHOVEL_NAME" ]; then
-    as_root rabbitmqctl -q clear_parameter shovel "$SHOVEL_NAME" >/dev/null 2>&1 || true
+    clear_shovel "$SHOVEL_NAME"
     SHOVEL_NAME=""
   fi
   line=$(tail -n 1 "$out")
-  if [ -z "$line" ]; then
+  broker_pids
+  after="$RABBIT_PID/$ACTIVEMQ_PID"
+  if [ "$before" != "$after" ]; then
+    record_error "$mover" "$run" "a broker restarted during the run (pids $before -> $after): not counted"
+  elif [ -z "$line" ]; then
     record_error "$mover" "$run" "watcher: $(tail -n 1 "$err")"
   else
     # Add the run number and mqbridge's CPU over its whole life (start-up included).

@@ -4,11 +4,11 @@
 Usage: python3 bench/routes_report.py results.jsonl
 
 One row per mover (label "<config>/<mover>"): each run's msg/s (first to N-th arrival), the
-mean and the spread (max-min over mean), start-up (ready to first arrival), CPU per message of
+median, the mean and the spread (max-min over mean), start-up (ready to first arrival), CPU per message of
 RabbitMQ, ActiveMQ and mqbridge (mqbridge: whole process life, start-up included), and what
 draining the destination found (duplicates / missing, summed over runs). Then ratio rows
-mqbridge/shovel per configuration: the ratio of the means, and the range over all pairs of
-runs (worst mqbridge run / best shovel run .. best / worst).
+mqbridge/shovel per configuration: the ratio of the medians (and of the means), and the range
+over all pairs of runs (worst mqbridge run / best shovel run .. best / worst).
 Python 3 standard library only.
 """
 
@@ -26,6 +26,14 @@ def fmt(v, digits=1):
 
 def mean(xs):
     return sum(xs) / len(xs) if xs else None
+
+
+def median(xs):
+    if not xs:
+        return None
+    xs = sorted(xs)
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
 
 
 def cpu_of(run, name):
@@ -59,9 +67,9 @@ def main(path):
         if config not in configs:
             configs.append(config)
 
-    print("| config | mover | runs msg/s | mean msg/s | spread | start-up s | RabbitMQ CPU µs/msg "
-          "| ActiveMQ CPU µs/msg | mqbridge CPU µs/msg | dup / missing |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| config | mover | runs msg/s | median msg/s | mean msg/s | spread | start-up s "
+          "| RabbitMQ CPU µs/msg | ActiveMQ CPU µs/msg | mqbridge CPU µs/msg | dup / missing |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     rates = {}
     for config in configs:
         for label in [x for x in order if x.split("/", 1)[0] == config]:
@@ -83,7 +91,7 @@ def main(path):
             dups = sum(r.get("duplicates") or 0 for r in rs)
             missing = sum(r.get("missing") or 0 for r in ok)
             print(
-                f"| {config} | {mover} | {each} | {fmt_rate(m)} | "
+                f"| {config} | {mover} | {each} | {fmt_rate(median(rate_list))} | {fmt_rate(m)} | "
                 f"{'-' if spread is None else f'{spread:.0f} %'} | "
                 f"{fmt(mean([r['setup_s'] for r in ok if r.get('setup_s') is not None]), 2)} | "
                 f"{fmt(mean([x for x in (cpu_of(r, 'rabbitmq') for r in ok) if x is not None]))} | "
@@ -104,12 +112,14 @@ def main(path):
                 why = "no shovel run" if not shovel else "no complete mqbridge run"
                 lines.append(f"- {label} / {config}/shovel: - ({why})")
                 continue
-            r = mean(mine) / mean(shovel)
+            r = median(mine) / median(shovel)
+            rm = mean(mine) / mean(shovel)
             lo = min(mine) / max(shovel)
             hi = max(mine) / min(shovel)
             lines.append(
-                f"- **{label} / shovel: {r:.2f}x** (mean {fmt_rate(mean(mine))} vs "
-                f"{fmt_rate(mean(shovel))} msg/s; over all pairs of runs {lo:.2f}x .. {hi:.2f}x)"
+                f"- **{label} / shovel: {r:.2f}x** (medians {fmt_rate(median(mine))} vs "
+                f"{fmt_rate(median(shovel))} msg/s; means {rm:.2f}x; over all pairs of runs "
+                f"{lo:.2f}x .. {hi:.2f}x)"
             )
     if lines:
         print("Throughput ratios (> 1: mqbridge moves faster):\n")

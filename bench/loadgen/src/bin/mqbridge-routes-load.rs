@@ -110,6 +110,10 @@ enum Cmd {
         /// Leave the queue (do not drain, verify and delete it).
         #[arg(long)]
         no_verify: bool,
+        /// Print `seconds-since-ready depth` to stderr every this many ms (0: never), to see
+        /// whether a mover runs steadily or in bursts.
+        #[arg(long, default_value_t = 0)]
+        trace_ms: u64,
     },
     /// Delete AMQP queues (missing ones are fine).
     DeleteAmqp {
@@ -323,6 +327,7 @@ async fn watch(
     clk_tck: u64,
     ready_file: Option<&str>,
     verify: bool,
+    trace: Option<Duration>,
 ) -> Result<WatchReport> {
     let conn = connect(url, "routes-watch").await?;
     let ch = conn.create_channel().await?;
@@ -340,9 +345,16 @@ async fn watch(
     let mut error = None;
     let mut done_at = None;
     let mut cpu_end = Vec::new();
+    let mut last_trace = ready;
     loop {
         let d = u64::from(declare(&ch, queue, true).await?);
         let now = Instant::now();
+        if let Some(every) = trace {
+            if now.duration_since(last_trace) >= every {
+                eprintln!("{:.3} {d}", now.duration_since(ready).as_secs_f64());
+                last_trace = now;
+            }
+        }
         if d != depth {
             last_progress = now;
             depth = d;
@@ -530,6 +542,7 @@ async fn run(cli: Cli) -> Result<()> {
             clk_tck,
             ready_file,
             no_verify,
+            trace_ms,
         } => {
             let pids = parse_pids(&pids)?;
             let report = watch(
@@ -544,6 +557,7 @@ async fn run(cli: Cli) -> Result<()> {
                 clk_tck.max(1),
                 ready_file.as_deref(),
                 !no_verify,
+                (trace_ms > 0).then(|| Duration::from_millis(trace_ms)),
             )
             .await?;
             println!("{}", serde_json::to_string(&report)?);
