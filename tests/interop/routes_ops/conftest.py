@@ -47,11 +47,12 @@ def bridges():
 
 @pytest.fixture
 def sinks(tmp_path):
-    """`sinks(*args)` -> a running smtp_sink.py writing to a fresh dir; stopped at the end."""
+    """`sinks(*args, port=None)` -> a running smtp_sink.py (on a free port unless given) writing
+    to a fresh dir; stopped at the end."""
     made = []
 
-    def make(*args):
-        s = ol.SmtpSink(tmp_path / f"mail{len(made)}", *args)
+    def make(*args, port=None):
+        s = ol.SmtpSink(tmp_path / f"mail{len(made)}", *args, port=port)
         made.append(s)
         return s
 

@@ -304,9 +304,9 @@ class Consumer(threading.Thread):
 class SmtpSink:
     """tests/interop/python/smtp_sink.py on a free port, writing .eml files to `out`."""
 
-    def __init__(self, out: Path, *args: str):
+    def __init__(self, out: Path, *args: str, port: int | None = None):
         self.out = out
-        self.port = free_port()
+        self.port = port or free_port()
         self.proc = subprocess.Popen(
             [sys.executable, str(SMTP_SINK), "--port", str(self.port), "--dir", str(out), *args],
             stdin=subprocess.DEVNULL,

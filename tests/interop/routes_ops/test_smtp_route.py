@@ -6,7 +6,10 @@ message's headers, a text body as the text part, a binary body as an attachment 
 content type and file name, message properties and headers as X-Mqbridge- mail headers; a
 relay answering 451 twice then 250 gets the mail once, after two retries (counted in the
 bridge's debug log); a recipient refused with 550 sends the message to the route's dead-letter
-queue with x-mqbridge-reason=rejected, and the route goes on with the next message.
+queue with x-mqbridge-reason=rejected, and the route goes on with the next message; a relay
+that always answers 4xx dead-letters after the route's attempts (reason=refused); a message
+whose recipient template has no value dead-letters at once (reason=untranslatable); with no
+relay listening the messages wait in the queue and are mailed, in order, once it is up.
 """
 
 import email
@@ -212,3 +215,64 @@ def test_550_recipient_is_dead_lettered(tmp_path, bridges, sinks):
     # Not retried: a 5xx is final.
     assert not [line for line in bridge.log().splitlines() if "target refused a message" in line]
     assert len(sink.mails()) == 1
+
+
+def dead_letters_of(bridge, dead, n, timeout=20):
+    seen = []
+
+    def poll():
+        seen.extend(get_all(bridge.amqp_url, dead))
+        return len(seen) >= n and seen
+
+    return ol.wait_until(f"{n} dead letter(s) in {dead}", poll, timeout, 0.2, log=bridge.tail)
+
+
+def test_4xx_every_time_is_dead_lettered_after_the_attempts(tmp_path, bridges, sinks):
+    bridge, sink, q, dead = start(tmp_path, bridges, sinks, "--fail-first-4xx", "1000")
+    publish(bridge.amqp_url, q, b"never", {"owner": "alice@example.com"}, message_id="r-1")
+    [(props, body)] = dead_letters_of(bridge, dead, 1)
+    assert body == b"never"
+    h = props.headers
+    assert h["x-mqbridge-reason"] == "refused", h
+    assert h["x-mqbridge-attempts"] == 5, h  # retry.attempts in the route
+    assert "451" in h["x-mqbridge-error"], h
+    refused = [line for line in bridge.log().splitlines() if "target refused a message" in line]
+    assert len(refused) == 4, refused  # attempts 1-4 were retried, the 5th dead-lettered
+    assert sink.mails() == []
+
+
+def test_untranslatable_message_is_dead_lettered_at_once(tmp_path, bridges, sinks):
+    # `to: {header.owner}` has no default: without the header there is no recipient.
+    bridge, sink, q, dead = start(tmp_path, bridges, sinks)
+    publish(bridge.amqp_url, q, b"no owner", {"subject": "orphan"}, message_id="u-1")
+    publish(bridge.amqp_url, q, b"owner", {"owner": "alice@example.com", "subject": "fine"})
+    [(props, body)] = dead_letters_of(bridge, dead, 1)
+    assert body == b"no owner"
+    assert props.headers["x-mqbridge-reason"] == "untranslatable", props.headers
+    assert "owner" in props.headers["x-mqbridge-error"], props.headers
+    [path] = wait_mails(sink, bridge, 1)
+    assert read(path)["Subject"] == "[info] fine"
+
+
+def test_mail_server_down_keeps_the_messages(tmp_path, bridges, sinks):
+    """No relay listening: the route waits and reconnects, the messages stay in the queue
+    (not dead-lettered); once the relay is up they are all mailed, each once, in order."""
+    t = uuid.uuid4().hex[:8]
+    q, dead = f"mail.{t}", f"mail.{t}.dead"
+    port = ol.free_port()
+    path = tmp_path / "mqbridge.yaml"
+    path.write_text(route_config(q, dead, port), encoding="utf-8")
+    bridge = bridges(path, env={"MQBRIDGE_LOG": LOG_FILTER})
+    for i in range(5):
+        publish(bridge.amqp_url, q, f"m{i}".encode(), {"owner": "alice@example.com", "subject": f"s{i}"})
+    time.sleep(2)
+    assert get_all(bridge.amqp_url, dead) == []
+    sink = sinks(port=port)
+    mails = wait_mails(sink, bridge, 5, timeout=60)
+    # In order (in_flight: 1): the sink numbers mails as it accepts them.
+    subjects = [read(p)["Subject"] for p in mails]
+    assert subjects == [f"[info] s{i}" for i in range(5)]
+    assert bridge.count(r"route interrupted route=mail") >= 1, bridge.tail()
+    time.sleep(1)
+    assert len(sink.mails()) == 5
+    assert get_all(bridge.amqp_url, dead) == []
