@@ -16,6 +16,8 @@ Messages are produced before the bridge starts, so the rate printed is the route
 import os
 import time
 
+import pytest
+
 import routes_lib as rl
 
 N = int(os.environ.get("ROUTES_N", "10000"))
@@ -273,3 +275,40 @@ def test_refused_messages_are_retried_then_dead_lettered(bridges, names, rabbit,
         assert h.get("x-mqbridge-attempts") == 5, h
         want = "NO_ROUTE" if route == "no-route" else "404"
         assert want in str(h.get("x-mqbridge-error")), h
+
+
+# A regression test too: before e98e1f8 an OpenWire source released the message locally and
+# got it straight back (a hot loop, ~90,000 give-ups a second, never in ActiveMQ.DLQ).
+@pytest.mark.parametrize("connection", ["amq-stomp", "amq"])
+def test_without_dead_letter_target_activemq_dlq_takes_it(bridges, names, rabbit, jms_tool, connection):
+    # No dead_letter: an untranslatable message is given back to the source without requeue,
+    # so ActiveMQ's own dead-lettering applies (ActiveMQ.DLQ), once per message.
+    src = names("nodl-src")
+    prefix = f"{src.split('.')[1]}-"
+    rl.jms_produce(src, 2, prefix=prefix)
+    route = f"no-dl-{connection}"
+    body = rl.CONNECTIONS_YAML + "routes:\n" + rl.route_yaml(
+        route,
+        f'{{ connection: {connection}, queue: "{src}" }}',
+        '{ connection: rabbit, exchange: "", routing_key: "x.{header.region}" }',
+    )
+    bridge = bridges(body).start(routes=[route])
+
+    def given_up() -> int:
+        return bridge.current_log().count("dead-lettering a message")
+
+    # A loop shows in the log within a fraction of a second; stop the bridge early then.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and given_up() <= 50:
+        time.sleep(0.1)
+    bridge.stop()
+    times = given_up()
+    in_dlq = rl.jms_consume("ActiveMQ.DLQ", idle=3, timeout=30, selector=f"mid LIKE '{prefix}%'")
+    left = rl.jms_consume(src, idle=2, timeout=30)
+    rl.report(
+        f"no dead_letter ({connection}): given up {times} times, "
+        f"in ActiveMQ.DLQ {len(in_dlq)}, left in source {len(left)}"
+    )
+    assert times == 2, f"the route gave the 2 messages up {times} times"
+    assert sorted(m["body"] for m in in_dlq) == [f"{prefix}0", f"{prefix}1"]
+    assert not left
