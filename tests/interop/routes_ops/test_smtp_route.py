@@ -276,3 +276,22 @@ def test_mail_server_down_keeps_the_messages(tmp_path, bridges, sinks):
     time.sleep(1)
     assert len(sink.mails()) == 5
     assert get_all(bridge.amqp_url, dead) == []
+
+
+def test_reload_moves_the_route_to_another_relay(tmp_path, bridges, sinks):
+    """The connection's URL changes in the file: the route using it restarts on the new
+    relay (a connection change counts as a route change), without restarting the bridge."""
+    bridge, first, q, dead = start(tmp_path, bridges, sinks)
+    second = sinks()
+    for i in range(3):
+        publish(bridge.amqp_url, q, b"one", {"owner": "alice@example.com", "subject": f"first {i}"})
+    wait_mails(first, bridge, 3)
+    ol.write_by_rename(bridge.config, route_config(q, dead, second.port))
+    line = bridge.wait_reloads(1)
+    assert ol.route_names(line, "restarted") == ["mail"], line
+    for i in range(3):
+        publish(bridge.amqp_url, q, b"two", {"owner": "alice@example.com", "subject": f"second {i}"})
+    mails = wait_mails(second, bridge, 3)
+    assert [read(p)["Subject"] for p in mails] == [f"[info] second {i}" for i in range(3)]
+    assert len(first.mails()) == 3
+    assert bridge.count(r"starting mqbridge") == 1
