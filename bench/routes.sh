@@ -35,7 +35,7 @@ IN_FLIGHT=""
 PREFETCH=""
 
 usage() {
-  sed -n '2,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
 
 Options:
@@ -149,6 +149,25 @@ if [ "$NEED_MQBRIDGE" = 1 ] && [ ! -x "$MQBRIDGE_BIN" ]; then
 fi
 
 # ---- brokers ----
+# wait_settled: another suite's fault test may be restarting a broker right now (process up,
+# port not yet answering). Starting it then would restart it under that test: wait instead.
+wait_settled() {
+  local i
+  for ((i = 0; i < 90; i++)); do
+    if pgrep -u rabbitmq -x beam.smp >/dev/null 2>&1 && ! port_open 127.0.0.1 "${RABBITMQ_PORT:-5682}"; then
+      sleep 1
+      continue
+    fi
+    if [ "$NEED_ACTIVEMQ" = 1 ] && activemq_running &&
+      ! activemq_stomp_ready 127.0.0.1 "${ACTIVEMQ_STOMP_PORT:-61633}"; then
+      sleep 1
+      continue
+    fi
+    return 0
+  done
+  info "WARNING: a broker runs but does not answer after 90 s; (re)starting it"
+}
+wait_settled
 section "RabbitMQ"
 rabbitmq_start
 RABBIT_PID=$(rabbitmq_pid)
@@ -178,10 +197,11 @@ fi
 # broker_pids: RABBIT_PID and ACTIVEMQ_PID as they are now (the nodes are shared: another
 # suite's fault tests may restart them, and a run across a restart is not a measurement).
 broker_pids() {
-  RABBIT_PID=$(pgrep -u rabbitmq -x beam.smp 2>/dev/null | head -n 1)
-  [ -n "$RABBIT_PID" ] || RABBIT_PID=$(rabbitmq_pid)
+  # `|| true`: a broker that is down (being restarted) gives an empty pid, not an exit.
+  RABBIT_PID=$(pgrep -u rabbitmq -x beam.smp 2>/dev/null | head -n 1) || true
+  [ -n "$RABBIT_PID" ] || RABBIT_PID=$(rabbitmq_pid) || true
   if [ "$NEED_ACTIVEMQ" = 1 ]; then
-    ACTIVEMQ_PID=$(activemq_pid)
+    ACTIVEMQ_PID=$(activemq_pid) || true
   fi
 }
 
@@ -259,11 +279,14 @@ one_run() {
     "$LOAD" fill-stomp --addr "$ACTIVEMQ_STOMP_HOST_PORT" --queue "$src" --count "$COUNT" --size "$SIZE" ||
       { record_error "$mover" "$run" "pre-load failed"; return 0; }
   fi
-  pids=(--pid "rabbitmq=$RABBIT_PID")
-  [ -n "$ACTIVEMQ_PID" ] && [[ $mover == activemq-* ]] && pids+=(--pid "activemq=$ACTIVEMQ_PID")
+  pids=()
+  if [ -n "$RABBIT_PID" ]; then pids+=(--pid "rabbitmq=$RABBIT_PID"); fi
+  if [ -n "$ACTIVEMQ_PID" ] && [[ $mover == activemq-* ]]; then
+    pids+=(--pid "activemq=$ACTIVEMQ_PID")
+  fi
   ready="$WORK_DIR/ready.$tag" out="$WORK_DIR/watch.$tag.json" err="$WORK_DIR/watch.$tag.err"
   "$LOAD" watch --url "$RABBITMQ_URL" --queue "$dst" --count "$COUNT" --label "$mover" \
-    --clk-tck "$CLK_TCK" --stall-s 15 --ready-file "$ready" "${pids[@]}" >"$out" 2>"$err" &
+    --clk-tck "$CLK_TCK" --stall-s 15 --ready-file "$ready" ${pids[@]+"${pids[@]}"} >"$out" 2>"$err" &
   WATCH_PID=$!
   local i
   for ((i = 0; i < 200; i++)); do
@@ -280,7 +303,9 @@ one_run() {
   case "$mover" in
     */shovel)
       SHOVEL_NAME="bench-$tag"
-      as_root rabbitmqctl -q set_parameter shovel "$SHOVEL_NAME" "$(shovel_json "$mover" "$src" "$dst")" >/dev/null
+      as_root rabbitmqctl -q set_parameter shovel "$SHOVEL_NAME" \
+        "$(shovel_json "$mover" "$src" "$dst")" >/dev/null ||
+        info "rabbitmqctl set_parameter shovel $SHOVEL_NAME failed (the run will stall)"
       ;;
     *)
       route_yaml "$mover" "$src" "$dst" >"$WORK_DIR/route.$tag.yaml"
