@@ -4,8 +4,9 @@ producers and consumers that number their messages, peer restarts, and the tally
 Everything here talks to real peers: RabbitMQ (RABBITMQ_URL, default
 amqp://guest:guest@127.0.0.1:5682/%2f), ActiveMQ 5.17 (OpenWire ACTIVEMQ_OPENWIRE_PORT, default
 61626; STOMP ACTIVEMQ_STOMP_PORT, default 61633) and the mqbridge release binary
-(MQBRIDGE_BIN, default <repo>/target/release/mqbridge). Every wait is bounded and fails with
-a message saying what was being waited for.
+(MQBRIDGE_BIN, default $CARGO_TARGET_DIR/release/mqbridge, else
+<repo>/target/release/mqbridge). Every wait is bounded and fails with a message saying what was
+being waited for.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ import pika
 
 ROOT = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
-MQBRIDGE_BIN = os.environ.get("MQBRIDGE_BIN") or str(ROOT / "target" / "release" / "mqbridge")
+MQBRIDGE_BIN = os.environ.get("MQBRIDGE_BIN") or str(
+    Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target") / "release" / "mqbridge"
+)
 RABBITMQ_URL = os.environ.get("RABBITMQ_URL") or "amqp://guest:guest@127.0.0.1:5682/%2f"
 AMQ_OPENWIRE_PORT = int(os.environ.get("ACTIVEMQ_OPENWIRE_PORT") or 61626)
 AMQ_STOMP_PORT = int(os.environ.get("ACTIVEMQ_STOMP_PORT") or 61633)

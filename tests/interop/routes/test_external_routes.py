@@ -169,7 +169,8 @@ def test_rabbitmq_to_activemq_stomp(bridges, names, rabbit, jms_tool):
     rabbit_to_amq(bridges, names, rabbit, "amq-stomp", "rabbit-to-amq-stomp", STOMP_TARGET_N)
 
 
-def test_selector_on_activemq_source_leaves_the_others(bridges, names, rabbit, jms_tool):
+@pytest.mark.parametrize("connection", ["amq", "amq-stomp"])
+def test_selector_on_activemq_source_leaves_the_others(bridges, names, rabbit, jms_tool, connection):
     # 100 messages: ActiveMQ pages 200 messages per destination for selector matching, so a
     # larger backlog of unselected ones would hide the later matches (a broker trait).
     src, dst = names("sel-src"), rabbit.declare(names("sel-dst"))
@@ -177,7 +178,7 @@ def test_selector_on_activemq_source_leaves_the_others(bridges, names, rabbit, j
     ids = [f"s-{i}" for i in range(100)]
     body = rl.CONNECTIONS_YAML + "routes:\n" + rl.route_yaml(
         "amq-select",
-        f"{{ connection: amq, queue: \"{src}\", selector: \"region = 'EU'\" }}",
+        f"{{ connection: {connection}, queue: \"{src}\", selector: \"region = 'EU'\" }}",
         f'{{ connection: rabbit, queue: "{dst}" }}',
     )
     bridge = bridges(body).start(routes=["amq-select"])
@@ -186,8 +187,8 @@ def test_selector_on_activemq_source_leaves_the_others(bridges, names, rabbit, j
     moved += rabbit.drain(dst, idle=2, timeout=10)
     assert bridge.stop() == 0, bridge.tail()
     left = rl.jms_consume(src, idle=3, timeout=60)
-    rl.Tally("activemq selector (EU moved)", ids[0::2], [b.decode() for _, b, _ in moved]).check()
-    rl.Tally("activemq selector (US left in ActiveMQ)", ids[1::2], [m["body"] for m in left]).check()
+    rl.Tally(f"activemq({connection}) selector (EU moved)", ids[0::2], [b.decode() for _, b, _ in moved]).check()
+    rl.Tally(f"activemq({connection}) selector (US left)", ids[1::2], [m["body"] for m in left]).check()
 
 
 def test_selector_on_rabbitmq_source(bridges, names, rabbit, jms_tool):
