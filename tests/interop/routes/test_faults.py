@@ -1,5 +1,7 @@
 """Faults in the middle of an ActiveMQ -> mqbridge -> RabbitMQ stream: restart RabbitMQ,
-restart ActiveMQ, kill -9 the bridge (and start it again on the same config). Each run
+restart ActiveMQ (OpenWire and STOMP sources), kill -9 the bridge (and start it again on the
+same config); and in the reverse direction (AMQP source, OpenWire target) restart RabbitMQ
+and ActiveMQ while the route drains a backlog. Each run
 prints sent / received / lost / duplicates and asserts that nothing is lost; duplicates are
 what at-least-once allows (a message confirmed by RabbitMQ whose ack to ActiveMQ did not
 happen comes again) and are only printed.
@@ -132,12 +134,12 @@ def test_kill9_bridge_mid_stream(bridges, names, rabbit, jms_tool, tmp_path):
     fault_run("bridge-kill9", fault, bridges, names, rabbit, tmp_path)
 
 
-def test_restart_rabbitmq_under_an_amqp_source(bridges, names, rabbit, jms_tool):
-    """The reverse direction: RabbitMQ (AMQP source) -> ActiveMQ (OpenWire target), RabbitMQ
-    restarted while the route drains its queue. Unacked messages are requeued by RabbitMQ
-    and come again after the route reconnects."""
+def reverse_fault_run(label, fault, bridges, names, rabbit):
+    """RabbitMQ (AMQP source) -> ActiveMQ (OpenWire target), the fault injected while the
+    route drains a backlog of N messages. What the route had sent but not acked at RabbitMQ
+    is requeued there and comes again after the route reconnects."""
     src, dst = rabbit.declare(names("fault-rsrc")), names("fault-adst")
-    route = "fault-amqp-source"
+    route = f"fault-{label}"
     ids = [f"g-{i}" for i in range(N)]
     rabbit.publish(src, ids, confirm=False)
     rl.wait_until(f"{N} messages in RabbitMQ queue {src}", lambda: rabbit.depth(src) >= N, 30)
@@ -151,10 +153,7 @@ def test_restart_rabbitmq_under_an_amqp_source(bridges, names, rabbit, jms_tool)
         90,
     )
     t_fault = time.monotonic()
-    try:
-        rl.restart_rabbitmq()
-    finally:
-        rl.ensure_rabbitmq_up()
+    fault()
     fault_s = time.monotonic() - t_fault
     not_back = None
     try:
@@ -166,7 +165,7 @@ def test_restart_rabbitmq_under_an_amqp_source(bridges, names, rabbit, jms_tool)
     got += rl.jms_consume(dst, idle=3, timeout=30)
     left = rabbit.depth(src)
     status = bridge.stop()
-    rl.Tally("fault rabbitmq-restart (amqp source)", ids, [m["body"] for m in got]).check(
+    rl.Tally(f"fault {label}", ids, [m["body"] for m in got]).check(
         f"left_in_rabbitmq={left} route_reconnects={bridge.route_running_count(route) - 1} "
         f"fault_took={fault_s:.1f}s",
         duplicates_allowed=True,
@@ -174,6 +173,26 @@ def test_restart_rabbitmq_under_an_amqp_source(bridges, names, rabbit, jms_tool)
     if not_back:
         raise not_back
     assert status == 0, f"mqbridge exited {status} on SIGTERM:\n{bridge.tail()}"
+
+
+def test_restart_rabbitmq_under_an_amqp_source(bridges, names, rabbit, jms_tool):
+    def fault():
+        try:
+            rl.restart_rabbitmq()
+        finally:
+            rl.ensure_rabbitmq_up()
+
+    reverse_fault_run("rabbitmq-restart-amqp-source", fault, bridges, names, rabbit)
+
+
+def test_restart_activemq_under_an_openwire_target(bridges, names, rabbit, jms_tool):
+    def fault():
+        try:
+            rl.restart_activemq()
+        finally:
+            rl.ensure_activemq_up()
+
+    reverse_fault_run("activemq-restart-openwire-target", fault, bridges, names, rabbit)
 
 
 def test_restart_activemq_under_a_stomp_source(bridges, names, rabbit, jms_tool, tmp_path):
