@@ -106,6 +106,7 @@ WORK_DIR="$(mktemp -d -t mqbridge-routes-bench.XXXXXX)"
 : >"$RESULTS"
 SHOVEL_NAME=""
 WATCH_PID=""
+RUN_FAILED=0
 
 # clear_shovel NAME: delete a dynamic shovel (retried: rabbitmqctl can fail while the node is
 # busy or being restarted by another suite).
@@ -154,7 +155,8 @@ fi
 wait_settled() {
   local i
   for ((i = 0; i < 90; i++)); do
-    if pgrep -u rabbitmq -x beam.smp >/dev/null 2>&1 && ! port_open 127.0.0.1 "${RABBITMQ_PORT:-5682}"; then
+    if pgrep -u rabbitmq -f -- 'beam\.smp .*-s rabbit boot' >/dev/null 2>&1 &&
+      ! port_open 127.0.0.1 "${RABBITMQ_PORT:-5682}"; then
       sleep 1
       continue
     fi
@@ -198,7 +200,8 @@ fi
 # suite's fault tests may restart them, and a run across a restart is not a measurement).
 broker_pids() {
   # `|| true`: a broker that is down (being restarted) gives an empty pid, not an exit.
-  RABBIT_PID=$(pgrep -u rabbitmq -x beam.smp 2>/dev/null | head -n 1) || true
+  # The node's beam.smp (rabbitmqctl runs a beam.smp as user rabbitmq too).
+  RABBIT_PID=$(pgrep -u rabbitmq -f -- 'beam\.smp .*-s rabbit boot' 2>/dev/null | head -n 1) || true
   [ -n "$RABBIT_PID" ] || RABBIT_PID=$(rabbitmq_pid) || true
   if [ "$NEED_ACTIVEMQ" = 1 ]; then
     ACTIVEMQ_PID=$(activemq_pid) || true
@@ -258,8 +261,18 @@ shovel_json() {
   fi
 }
 
+# drain_activemq_src MOVER SRC: after a failed ActiveMQ run, consume what is left of its source
+# queue (ActiveMQ cannot delete a queue over STOMP; undrained, it would stay in KahaDB).
+drain_activemq_src() {
+  local n
+  [[ $1 == activemq-* ]] || return 0
+  n=$("$LOAD" drain-stomp --addr "$ACTIVEMQ_STOMP_HOST_PORT" --queue "$2" 2>/dev/null) || n="?"
+  info "drained $n message(s) left in ActiveMQ queue $2"
+}
+
 # record MOVER "error text": a failed run as a JSON line.
 record_error() {
+  RUN_FAILED=1
   printf '{"label": "%s", "run": %s, "error": "%s"}\n' "$1" "$2" "$(tr -d '"\\' <<<"$3")" >>"$RESULTS"
   info "FAILED: $3"
 }
@@ -268,6 +281,7 @@ record_error() {
 one_run() {
   local mover=$1 run=$2 tag src dst ready out err line pids mqb_cpu1="" mqb_pid="" before after
   tag="routes-$(date +%s%N | cut -c8-16)-$RANDOM"
+  RUN_FAILED=0
   broker_pids
   before="$RABBIT_PID/$ACTIVEMQ_PID"
   src="$tag-src" dst="$tag-dst"
@@ -277,7 +291,7 @@ one_run() {
       { record_error "$mover" "$run" "pre-load failed"; return 0; }
   else
     "$LOAD" fill-stomp --addr "$ACTIVEMQ_STOMP_HOST_PORT" --queue "$src" --count "$COUNT" --size "$SIZE" ||
-      { record_error "$mover" "$run" "pre-load failed"; return 0; }
+      { record_error "$mover" "$run" "pre-load failed"; drain_activemq_src "$mover" "$src"; return 0; }
   fi
   pids=()
   if [ -n "$RABBIT_PID" ]; then pids+=(--pid "rabbitmq=$RABBIT_PID"); fi
@@ -298,6 +312,7 @@ one_run() {
     wait "$WATCH_PID" 2>/dev/null || true
     WATCH_PID=""
     record_error "$mover" "$run" "watcher did not start: $(tail -n 1 "$err")"
+    drain_activemq_src "$mover" "$src"
     return 0
   fi
   case "$mover" in
@@ -327,6 +342,7 @@ one_run() {
     SHOVEL_NAME=""
   fi
   line=$(tail -n 1 "$out")
+  if [[ $line == *'"complete":false'* ]]; then RUN_FAILED=1; fi
   broker_pids
   after="$RABBIT_PID/$ACTIVEMQ_PID"
   if [ "$before" != "$after" ]; then
@@ -355,7 +371,10 @@ print("  -> %s: %s msg/s, %s of %s arrived, duplicates %s, missing %s%s" % (
 PY
   fi
   # The source queue: empty when all moved; a RabbitMQ one is deleted, an ActiveMQ one stays
-  # (no delete over STOMP; empty queues cost nothing there).
+  # (no delete over STOMP; empty queues cost nothing there; a failed run's is drained).
+  if [ "$RUN_FAILED" = 1 ]; then
+    drain_activemq_src "$mover" "$src"
+  fi
   if [[ $mover == amqp-amqp/* ]]; then
     "$LOAD" delete-amqp --url "$RABBITMQ_URL" "$src" "$dst" || true
   else

@@ -13,7 +13,7 @@
 //!   drains the queue and counts distinct message ids, duplicates and missing ones.
 //!   `--ready-file` is created once the watcher polls, so the caller starts the mover only
 //!   then and the first arrival is never missed.
-//! - `delete-amqp`: deletes queues (cleanup).
+//! - `delete-amqp`: deletes queues; `drain-stomp`: empties an ActiveMQ queue (cleanup).
 //!
 //! Bodies are `--size` bytes: the message's sequence number as 12 ASCII digits, then `x`s,
 //! so every hop (JMS BytesMessage, AMQP 1.0 data section, STOMP frame) keeps the id readable.
@@ -114,6 +114,20 @@ enum Cmd {
         /// whether a mover runs steadily or in bursts.
         #[arg(long, default_value_t = 0)]
         trace_ms: u64,
+    },
+    /// Consume (auto ack) and discard what is left in /queue/Q over STOMP, until 2 s pass
+    /// without a message; prints how many. ActiveMQ cannot delete a queue over STOMP: this
+    /// keeps a failed run's messages from piling up in its store.
+    DrainStomp {
+        /// host:port
+        #[arg(long)]
+        addr: String,
+        #[arg(long)]
+        queue: String,
+        #[arg(long, default_value = "admin")]
+        login: String,
+        #[arg(long, default_value = "admin")]
+        passcode: String,
     },
     /// Delete AMQP queues (missing ones are fine).
     DeleteAmqp {
@@ -228,16 +242,8 @@ async fn fill_stomp(
     login: &str,
     passcode: &str,
 ) -> Result<()> {
-    let mut s = TcpStream::connect(addr)
-        .await
-        .map_err(|e| format!("STOMP connect to {addr}: {e}"))?;
-    s.set_nodelay(true)?;
     let mut buf = Vec::new();
-    let connect = format!(
-        "CONNECT\naccept-version:1.2\nhost:localhost\nlogin:{login}\npasscode:{passcode}\nheart-beat:0,0\n\n\0"
-    );
-    s.write_all(connect.as_bytes()).await?;
-    stomp_expect(&mut s, &mut buf, "CONNECTED").await?;
+    let mut s = stomp_connect(addr, login, passcode, &mut buf).await?;
     let mut out = Vec::with_capacity(64 * (size + 128));
     for seq in 0..count {
         let receipt = if seq + 1 == count {
@@ -265,6 +271,49 @@ async fn fill_stomp(
     }
     let _ = s.write_all(b"DISCONNECT\n\n\0").await;
     Ok(())
+}
+
+/// Opens a STOMP session (ActiveMQ: `host:localhost`, no heart-beats).
+async fn stomp_connect(
+    addr: &str,
+    login: &str,
+    passcode: &str,
+    buf: &mut Vec<u8>,
+) -> Result<TcpStream> {
+    let mut s = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("STOMP connect to {addr}: {e}"))?;
+    s.set_nodelay(true)?;
+    let connect = format!(
+        "CONNECT\naccept-version:1.2\nhost:localhost\nlogin:{login}\npasscode:{passcode}\nheart-beat:0,0\n\n\0"
+    );
+    s.write_all(connect.as_bytes()).await?;
+    stomp_expect(&mut s, buf, "CONNECTED").await?;
+    Ok(s)
+}
+
+async fn drain_stomp(addr: &str, queue: &str, login: &str, passcode: &str) -> Result<u64> {
+    let mut buf = Vec::new();
+    let mut s = stomp_connect(addr, login, passcode, &mut buf).await?;
+    let subscribe = format!(
+        "SUBSCRIBE\nid:drain\ndestination:/queue/{queue}\nack:auto\nactivemq.prefetchSize:1000\n\n\0"
+    );
+    s.write_all(subscribe.as_bytes()).await?;
+    let mut drained = 0u64;
+    loop {
+        let Ok(r) = tokio::time::timeout(
+            Duration::from_secs(2),
+            stomp_expect(&mut s, &mut buf, "MESSAGE"),
+        )
+        .await
+        else {
+            break;
+        };
+        r?;
+        drained += 1;
+    }
+    let _ = s.write_all(b"DISCONNECT\n\n\0").await;
+    Ok(drained)
 }
 
 fn cpu_us(pid: u32, clk_tck: u64) -> Option<f64> {
@@ -561,6 +610,16 @@ async fn run(cli: Cli) -> Result<()> {
             )
             .await?;
             println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
+        Cmd::DrainStomp {
+            addr,
+            queue,
+            login,
+            passcode,
+        } => {
+            let n = drain_stomp(&addr, &queue, &login, &passcode).await?;
+            println!("{n}");
             Ok(())
         }
         Cmd::DeleteAmqp { url, queues } => delete_amqp(&url, &queues).await,
