@@ -316,3 +316,55 @@ def test_without_dead_letter_target_activemq_dlq_takes_it(bridges, names, rabbit
         "messages, ActiveMQ's 200-message selector page can hide these)"
     )
     assert not left
+
+
+def _padded(mid: str, pad: int) -> str:
+    filler = ("0123456789" * (pad // 10 + 1))[:pad]
+    return f"{mid} {filler}"
+
+
+@pytest.mark.parametrize("connection", ["amq", "amq-stomp"])
+def test_large_text_and_bytes_messages_activemq_to_rabbitmq(bridges, names, rabbit, jms_tool, connection):
+    # 1 MiB bodies cross every frame-size boundary on the way (OpenWire/STOMP in, AMQP
+    # frames of at most frame_max out); BytesMessages keep their exact bytes.
+    pad = 1 << 20
+    src, dst = names("big-src"), rabbit.declare(names("big-dst"))
+    rl.jms_produce(src, 10, prefix="t-", extra=["--pad", str(pad)])
+    rl.jms_produce(src, 10, prefix="b-", extra=["--pad", str(pad), "--bytes"])
+    ids = [f"t-{i}" for i in range(10)] + [f"b-{i}" for i in range(10)]
+    route = f"big-{connection}"
+    body = rl.CONNECTIONS_YAML + "routes:\n" + rl.route_yaml(
+        route, f'{{ connection: {connection}, queue: "{src}" }}', f'{{ connection: rabbit, queue: "{dst}" }}'
+    )
+    bridge = bridges(body).start(routes=[route])
+    got = rabbit.drain(dst, expect=20, idle=20, timeout=90)
+    assert bridge.stop() == 0, bridge.tail()
+    received = []
+    for props, body_, _ in got:
+        mid = (props.headers or {}).get("mid")
+        received.append(mid)
+        assert body_ == _padded(mid, pad).encode(), f"{mid}: body of {len(body_)} bytes differs"
+    rl.Tally(f"1 MiB text+bytes activemq({connection})->rabbitmq", ids, received).check()
+
+
+def test_large_messages_rabbitmq_to_activemq(bridges, names, rabbit, jms_tool):
+    pad = 1 << 20
+    src, dst = rabbit.declare(names("big-rsrc")), names("big-adst")
+    ids = [f"r-{i}" for i in range(10)]
+    with rl.rabbit_connect() as c:
+        ch = c.channel()
+        ch.confirm_delivery()
+        for mid in ids:
+            props = rl.pika.BasicProperties(delivery_mode=2, content_type="text/plain", headers={"mid": mid})
+            ch.basic_publish("", src, _padded(mid, pad).encode(), props)
+    route = "big-rabbit-to-amq"
+    body = rl.CONNECTIONS_YAML + "routes:\n" + rl.route_yaml(
+        route, f'{{ connection: rabbit, queue: "{src}" }}', f'{{ connection: amq, queue: "{dst}" }}'
+    )
+    bridge = bridges(body).start(routes=[route])
+    got = rl.jms_consume(dst, expect=10, idle=20, timeout=90)
+    assert bridge.stop() == 0, bridge.tail()
+    for m in got:
+        mid = m["props"]["mid"]["v"]
+        assert m["body"] == _padded(mid, pad), f"{mid}: body of {len(m['body'] or '')} chars differs"
+    rl.Tally("1 MiB rabbitmq->activemq(amq)", ids, [m["props"]["mid"]["v"] for m in got]).check()

@@ -31,7 +31,7 @@ import org.apache.activemq.ActiveMQConnectionFactory;
  * <pre>
  * java -jar jms-tool.jar produce --url tcp://127.0.0.1:61626 --queue Q --count 10000 \
  *     [--start 0] [--prefix m-] [--non-persistent] [--batch 500] [--rate MSGS_PER_S] [--type route-test] \
- *     [--prop key=value]... [--cycle key=v1|v2|...]...
+ *     [--prop key=value]... [--cycle key=v1|v2|...]... [--pad BYTES] [--bytes]
  * java -jar jms-tool.jar consume --url tcp://127.0.0.1:61626 --queue Q [--expect N] \
  *     [--idle 5] [--timeout 120] [--selector "..."] [--quiet]
  * </pre>
@@ -39,7 +39,8 @@ import org.apache.activemq.ActiveMQConnectionFactory;
  * <p>produce: message i (from --start) is a TextMessage with body and String property {@code
  * mid} = prefix + i, int property {@code seq} = i, long {@code weight} = i * 1000003, double
  * {@code ratio} = i / 4.0, boolean {@code even}, JMSCorrelationID {@code corr-<mid>}, JMSType
- * --type, PERSISTENT unless --non-persistent; --prop adds a String property to every message,
+ * --type, PERSISTENT unless --non-persistent; --pad adds a space and that many filler bytes to
+ * the body, --bytes sends BytesMessages (UTF-8 of the same text); --prop adds a String property to every message,
  * --cycle gives message i the value number (i mod n), an empty value leaving the property out. With --batch B (default 500) the session is
  * transacted and commits every B messages, so every message is stored at the broker when the
  * tool exits 0 (a commit is synchronous); --batch 0 sends one by one (persistent sends are
@@ -89,6 +90,8 @@ public final class JmsTool {
     boolean persistent = true;
     int batch = 500;
     double rate = 0;
+    int pad = 0;
+    boolean bytes = false;
     String type = "route-test";
     final Map<String, String> props = new LinkedHashMap<>();
     final Map<String, String[]> cycles = new LinkedHashMap<>();
@@ -104,6 +107,10 @@ public final class JmsTool {
         String a = args[i];
         if (a.equals("--non-persistent")) {
           o.persistent = false;
+          continue;
+        }
+        if (a.equals("--bytes")) {
+          o.bytes = true;
           continue;
         }
         if (a.equals("--quiet")) {
@@ -124,6 +131,7 @@ public final class JmsTool {
           case "--prefix" -> o.prefix = v;
           case "--batch" -> o.batch = Integer.parseInt(v);
           case "--rate" -> o.rate = Double.parseDouble(v);
+          case "--pad" -> o.pad = Integer.parseInt(v);
           case "--type" -> o.type = v;
           case "--prop" -> {
             int eq = v.indexOf('=');
@@ -177,7 +185,16 @@ public final class JmsTool {
       int inBatch = 0;
       for (int i = o.start; i < o.start + o.count; i++) {
         String mid = o.prefix + i;
-        TextMessage m = s.createTextMessage(mid);
+        // The body is the id, then --pad bytes of filler ("0123456789" repeated).
+        String text = o.pad > 0 ? mid + " " + "0123456789".repeat(o.pad / 10 + 1).substring(0, o.pad) : mid;
+        Message m;
+        if (o.bytes) {
+          BytesMessage bm = s.createBytesMessage();
+          bm.writeBytes(text.getBytes(StandardCharsets.UTF_8));
+          m = bm;
+        } else {
+          m = s.createTextMessage(text);
+        }
         m.setStringProperty("mid", mid);
         m.setIntProperty("seq", i);
         m.setLongProperty("weight", i * 1000003L);
