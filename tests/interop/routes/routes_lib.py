@@ -269,6 +269,17 @@ def jms_produce_background(
     return p
 
 
+def jms_unsubscribe(client_id: str, subscription: str, url: str = AMQ_OPENWIRE_URL) -> None:
+    p = subprocess.run(
+        _jms_args("unsubscribe", subscription, url, ["--client-id", client_id]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if p.returncode != 0:
+        raise AssertionError(f"jms-tool unsubscribe failed ({p.returncode}):\n{p.stderr[-3000:]}")
+
+
 def jms_consume(
     queue: str,
     expect: int | None = None,

@@ -368,3 +368,43 @@ def test_large_messages_rabbitmq_to_activemq(bridges, names, rabbit, jms_tool):
         mid = m["props"]["mid"]["v"]
         assert m["body"] == _padded(mid, pad), f"{mid}: body of {len(m['body'] or '')} chars differs"
     rl.Tally("1 MiB rabbitmq->activemq(amq)", ids, [m["props"]["mid"]["v"] for m in got]).check()
+
+
+@pytest.mark.parametrize("protocol", ["openwire", "stomp"])
+def test_durable_topic_subscription_keeps_what_is_published_while_the_bridge_is_down(
+    bridges, names, rabbit, jms_tool, protocol
+):
+    # A route from a durable subscription: what is published to the topic while the bridge
+    # is stopped waits in ActiveMQ and arrives once it runs again.
+    topic, dst = names("topic"), rabbit.declare(names("topic-dst"))
+    client_id, subscription = f"{topic}.client", "routesinterop-sub"
+    if protocol == "openwire":
+        connection = f'  amq-durable: {{ openwire: "{rl.AMQ_OPENWIRE_URL}", client_id: "{client_id}" }}\n'
+    else:
+        connection = (
+            f'  amq-durable: {{ stomp: "tcp://127.0.0.1:{rl.AMQ_STOMP_PORT}", user: admin, '
+            f'password: admin, client_id: "{client_id}" }}\n'
+        )
+    route = f"durable-{protocol}"
+    body = rl.CONNECTIONS_YAML + connection + "routes:\n" + rl.route_yaml(
+        route,
+        f'{{ connection: amq-durable, topic: "{topic}", subscription: {subscription} }}',
+        f'{{ connection: rabbit, queue: "{dst}" }}',
+    )
+    bridge = bridges(body).start(routes=[route])
+    try:
+        rl.jms_produce(topic, 300, prefix="t-", extra=["--topic"])
+        live = rabbit.drain(dst, expect=300, idle=15, timeout=60)
+        assert bridge.stop() == 0, bridge.tail()
+        rl.jms_produce(topic, 300, prefix="t-", extra=["--topic", "--start", "300"])
+        bridge.start(routes=[route])
+        later = rabbit.drain(dst, expect=300, idle=15, timeout=60)
+        assert bridge.stop() == 0, bridge.tail()
+    finally:
+        bridge.kill9()
+        rl.jms_unsubscribe(client_id, subscription)
+    rl.Tally(
+        f"durable topic ({protocol}) live+while down",
+        [f"t-{i}" for i in range(600)],
+        [b.decode() for _, b, _ in live + later],
+    ).check(f"live={len(live)} after_restart={len(later)}")

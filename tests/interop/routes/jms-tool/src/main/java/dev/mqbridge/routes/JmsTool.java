@@ -14,6 +14,7 @@ import java.util.Map;
 import javax.jms.BytesMessage;
 import javax.jms.Connection;
 import javax.jms.DeliveryMode;
+import javax.jms.Destination;
 import javax.jms.JMSException;
 import javax.jms.Message;
 import javax.jms.MessageConsumer;
@@ -31,16 +32,18 @@ import org.apache.activemq.ActiveMQConnectionFactory;
  * <pre>
  * java -jar jms-tool.jar produce --url tcp://127.0.0.1:61626 --queue Q --count 10000 \
  *     [--start 0] [--prefix m-] [--non-persistent] [--batch 500] [--rate MSGS_PER_S] [--type route-test] \
- *     [--prop key=value]... [--cycle key=v1|v2|...]... [--pad BYTES] [--bytes]
+ *     [--prop key=value]... [--cycle key=v1|v2|...]... [--pad BYTES] [--bytes] [--topic]
  * java -jar jms-tool.jar consume --url tcp://127.0.0.1:61626 --queue Q [--expect N] \
  *     [--idle 5] [--timeout 120] [--selector "..."] [--quiet]
+ * java -jar jms-tool.jar unsubscribe --url tcp://127.0.0.1:61626 --client-id ID --queue SUBSCRIPTION
  * </pre>
  *
  * <p>produce: message i (from --start) is a TextMessage with body and String property {@code
  * mid} = prefix + i, int property {@code seq} = i, long {@code weight} = i * 1000003, double
  * {@code ratio} = i / 4.0, boolean {@code even}, JMSCorrelationID {@code corr-<mid>}, JMSType
  * --type, PERSISTENT unless --non-persistent; --pad adds a space and that many filler bytes to
- * the body, --bytes sends BytesMessages (UTF-8 of the same text); --prop adds a String property to every message,
+ * the body, --bytes sends BytesMessages (UTF-8 of the same text), --topic sends to the topic
+ * named by --queue; --prop adds a String property to every message,
  * --cycle gives message i the value number (i mod n), an empty value leaving the property out. With --batch B (default 500) the session is
  * transacted and commits every B messages, so every message is stored at the broker when the
  * tool exits 0 (a commit is synchronous); --batch 0 sends one by one (persistent sends are
@@ -61,6 +64,7 @@ public final class JmsTool {
       switch (args[0]) {
         case "produce" -> produce(o);
         case "consume" -> consume(o);
+        case "unsubscribe" -> unsubscribe(o);
         default -> usage();
       }
     } catch (IllegalArgumentException e) {
@@ -92,6 +96,8 @@ public final class JmsTool {
     double rate = 0;
     int pad = 0;
     boolean bytes = false;
+    boolean topic = false;
+    String clientId = null;
     String type = "route-test";
     final Map<String, String> props = new LinkedHashMap<>();
     final Map<String, String[]> cycles = new LinkedHashMap<>();
@@ -107,6 +113,10 @@ public final class JmsTool {
         String a = args[i];
         if (a.equals("--non-persistent")) {
           o.persistent = false;
+          continue;
+        }
+        if (a.equals("--topic")) {
+          o.topic = true;
           continue;
         }
         if (a.equals("--bytes")) {
@@ -132,6 +142,7 @@ public final class JmsTool {
           case "--batch" -> o.batch = Integer.parseInt(v);
           case "--rate" -> o.rate = Double.parseDouble(v);
           case "--pad" -> o.pad = Integer.parseInt(v);
+          case "--client-id" -> o.clientId = v;
           case "--type" -> o.type = v;
           case "--prop" -> {
             int eq = v.indexOf('=');
@@ -169,6 +180,9 @@ public final class JmsTool {
     }
     // Stock settings otherwise: persistent sends are synchronous, a transacted commit waits.
     Connection c = f.createConnection();
+    if (o.clientId != null) {
+      c.setClientID(o.clientId);
+    }
     c.start();
     return c;
   }
@@ -179,7 +193,7 @@ public final class JmsTool {
     try {
       boolean transacted = o.batch > 0;
       Session s = c.createSession(transacted, transacted ? Session.SESSION_TRANSACTED : Session.AUTO_ACKNOWLEDGE);
-      Queue q = s.createQueue(o.queue);
+      Destination q = o.topic ? s.createTopic(o.queue) : s.createQueue(o.queue);
       MessageProducer p = s.createProducer(q);
       p.setDeliveryMode(o.persistent ? DeliveryMode.PERSISTENT : DeliveryMode.NON_PERSISTENT);
       int inBatch = 0;
@@ -235,6 +249,16 @@ public final class JmsTool {
     double secs = (System.nanoTime() - t0) / 1e9;
     System.out.println(String.format(Locale.ROOT, "{\"sent\":%d,\"seconds\":%.3f,\"rate\":%.1f}",
         o.count, secs, o.count / Math.max(secs, 1e-9)));
+  }
+
+  /** Remove the durable subscription --queue of --client-id (what a route test leaves). */
+  static void unsubscribe(Options o) throws JMSException {
+    Connection c = connect(o);
+    try {
+      c.createSession(false, Session.AUTO_ACKNOWLEDGE).unsubscribe(o.queue);
+    } finally {
+      c.close();
+    }
   }
 
   static void consume(Options o) throws Exception {
