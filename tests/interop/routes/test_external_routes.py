@@ -408,3 +408,46 @@ def test_durable_topic_subscription_keeps_what_is_published_while_the_bridge_is_
         [f"t-{i}" for i in range(600)],
         [b.decode() for _, b, _ in live + later],
     ).check(f"live={len(live)} after_restart={len(later)}")
+
+
+def test_round_trip_activemq_rabbitmq_activemq_keeps_jms_types(bridges, names, rabbit, jms_tool):
+    # Two routes in one bridge, both running at once: ActiveMQ -> RabbitMQ -> ActiveMQ. The
+    # JMS consumer at the end sees what the JMS producer sent: typed properties (int, long,
+    # double, boolean, String), JMSCorrelationID, JMSType, PERSISTENT, the text body.
+    n = 2000
+    src, mid_q, dst = names("rt-src"), rabbit.declare(names("rt-mid")), names("rt-dst")
+    rl.jms_produce(src, n, prefix="rt-")
+    body = (
+        rl.CONNECTIONS_YAML
+        + "routes:\n"
+        + rl.route_yaml("rt-out", f'{{ connection: amq, queue: "{src}" }}', f'{{ connection: rabbit, queue: "{mid_q}" }}')
+        + rl.route_yaml("rt-back", f'{{ connection: rabbit, queue: "{mid_q}" }}', f'{{ connection: amq, queue: "{dst}" }}')
+    )
+    t0 = time.monotonic()
+    bridge = bridges(body).start(routes=["rt-out", "rt-back"])
+    got = rl.jms_consume(dst, expect=n, idle=20, timeout=120)
+    elapsed = time.monotonic() - t0
+    assert bridge.stop() == 0, bridge.tail()
+    bad = []
+    for m in got:
+        mid = m["body"]
+        i = int(mid.rsplit("-", 1)[1])
+        p = m["props"]
+        want = {
+            "mid": ("String", mid),
+            "seq": ("Integer", str(i)),
+            "weight": ("Long", str(i * 1000003)),
+            "ratio": ("Double", str(i / 4.0)),
+            "even": ("Boolean", str(i % 2 == 0).lower()),
+        }
+        for k, (t, v) in want.items():
+            if (p.get(k) or {}).get("t") != t or (p.get(k) or {}).get("v") != v:
+                bad.append(f"{mid}: property {k}={p.get(k)}, want {t} {v}")
+        if m["correlation_id"] != f"corr-{mid}" or m["type"] != "route-test" or not m["persistent"]:
+            bad.append(f"{mid}: {m['correlation_id']!r} {m['type']!r} persistent={m['persistent']}")
+        if m["kind"] != "text":
+            bad.append(f"{mid}: a {m['kind']} message, want text")
+    rl.Tally("round trip activemq->rabbitmq->activemq", [f"rt-{i}" for i in range(n)], [m["body"] for m in got]).check(
+        f"{len(got) / max(elapsed, 1e-9):.0f} msg/s end to end"
+    )
+    assert not bad, f"{len(bad)} problems, e.g. {bad[:8]}"
