@@ -8,8 +8,15 @@
 //! is logged as needing a restart.
 //!
 //! The file is watched through its parent directory, which catches in-place writes as
-//! well as the rename an editor or a Kubernetes ConfigMap update does; access events are
-//! ignored, or reading the file would trigger another reload.
+//! well as the rename an editor does, and, when the path is a symlink, through the
+//! directory of the file it points at too (re-resolved after every change). A Kubernetes
+//! ConfigMap update renames a hidden directory (`..data`) and never touches the file's own
+//! name, so any change in a watched directory re-reads the file, and only a file whose text
+//! changed is applied. Access events are ignored, or reading the file would trigger
+//! another reload.
+//!
+//! An empty file is refused: a file being written in place is empty for a moment after it
+//! is truncated, and applying that would stop every route until the text lands.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,6 +40,8 @@ pub struct Reloader {
     broker: Arc<Broker>,
     routes: Arc<Routes>,
     current: Mutex<Config>,
+    /// The text of the file last read by [`Reloader::reload_file_if_changed`].
+    last_text: Mutex<Option<String>>,
 }
 
 /// Why a reload did not happen.
@@ -42,6 +51,10 @@ pub enum ReloadError {
     Invalid(ConfigError),
     /// The file was valid but its topology could not be declared.
     Topology(String),
+    /// The file is empty (most likely being written): nothing was applied.
+    Empty(PathBuf),
+    /// The file cannot be read.
+    Unreadable(PathBuf, String),
 }
 
 impl std::fmt::Display for ReloadError {
@@ -49,6 +62,14 @@ impl std::fmt::Display for ReloadError {
         match self {
             ReloadError::Invalid(e) => write!(f, "{e}"),
             ReloadError::Topology(e) => write!(f, "topology: {e}"),
+            ReloadError::Empty(path) => write!(
+                f,
+                "{}: the file is empty; an empty config would stop every route",
+                path.display()
+            ),
+            ReloadError::Unreadable(path, e) => {
+                write!(f, "{}: cannot read the file: {e}", path.display())
+            }
         }
     }
 }
@@ -59,12 +80,43 @@ impl Reloader {
             broker,
             routes,
             current: Mutex::new(config),
+            last_text: Mutex::new(None),
         }
     }
 
     /// Load `path` and apply it, or refuse it.
     pub async fn reload_file(&self, path: &Path) -> Result<ApplySummary, ReloadError> {
-        let config = config::load(path).map_err(ReloadError::Invalid)?;
+        let text = read(path)?;
+        *self.last_text.lock() = Some(text.clone());
+        self.apply_text(path, &text).await
+    }
+
+    /// Like [`Reloader::reload_file`], but `None` when the text is the one read last time
+    /// (a change elsewhere in the directory, or a write that changed nothing).
+    pub async fn reload_file_if_changed(
+        &self,
+        path: &Path,
+    ) -> Option<Result<ApplySummary, ReloadError>> {
+        let text = match read(path) {
+            Ok(text) => text,
+            Err(e) => return Some(Err(e)),
+        };
+        {
+            let mut last = self.last_text.lock();
+            if last.as_deref() == Some(text.as_str()) {
+                return None;
+            }
+            *last = Some(text.clone());
+        }
+        Some(self.apply_text(path, &text).await)
+    }
+
+    async fn apply_text(&self, path: &Path, text: &str) -> Result<ApplySummary, ReloadError> {
+        if text.trim().is_empty() {
+            return Err(ReloadError::Empty(path.to_path_buf()));
+        }
+        let config =
+            config::parse(text, &path.display().to_string()).map_err(ReloadError::Invalid)?;
         self.apply(config).await
     }
 
@@ -95,6 +147,42 @@ impl Reloader {
     }
 }
 
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// When `path` resolves (through symlinks) into another directory, watch that one too.
+fn watch_link_target(
+    watcher: &mut notify::RecommendedWatcher,
+    path: &Path,
+    watched: &mut Vec<PathBuf>,
+) {
+    let Ok(real) = std::fs::canonicalize(path) else {
+        return;
+    };
+    let dir = parent_dir(&real);
+    let known = watched
+        .iter()
+        .any(|w| std::fs::canonicalize(w).is_ok_and(|w| w == dir));
+    if known {
+        return;
+    }
+    match watcher.watch(&dir, RecursiveMode::NonRecursive) {
+        Ok(()) => watched.push(dir),
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), error = %e, "cannot watch the config's target directory")
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<String, ReloadError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| ReloadError::Unreadable(path.to_path_buf(), e.to_string()))
+}
+
 /// Reload on SIGHUP and on changes to `path` until `cancel`.
 pub fn spawn_watcher(
     reloader: Arc<Reloader>,
@@ -105,43 +193,51 @@ pub fn spawn_watcher(
     let mut sighup =
         signal(SignalKind::hangup()).map_err(|e| format!("cannot watch SIGHUP: {e}"))?;
     let (changes_tx, mut changes) = mpsc::unbounded_channel();
-    let file_name = path.file_name().map(|n| n.to_os_string());
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
         if matches!(event.kind, EventKind::Access(_)) {
             return;
         }
-        let ours = event
-            .paths
-            .iter()
-            .any(|p| p.file_name().map(|n| n.to_os_string()) == file_name);
-        if ours {
-            let _ = changes_tx.send(());
-        }
+        // Any change in the directory: the file may be a symlink into a directory that
+        // was just swapped. The reload compares the text, so other files cost one read.
+        let _ = changes_tx.send(());
     })
     .map_err(|e| format!("cannot watch the config file: {e}"))?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = parent_dir(&path);
     watcher
         .watch(&dir, RecursiveMode::NonRecursive)
         .map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
+    let mut watched = vec![dir];
+    watch_link_target(&mut watcher, &path, &mut watched);
+    // What is running came from this text: a directory event that leaves it unchanged
+    // reloads nothing.
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        *reloader.last_text.lock() = Some(text);
+    }
     tokio::spawn(async move {
         // The watcher stops when dropped: it lives as long as this task.
-        let _watcher = watcher;
+        let mut _watcher = watcher;
         loop {
-            let trigger = tokio::select! {
+            let outcome = tokio::select! {
                 _ = cancel.cancelled() => return,
-                _ = sighup.recv() => "SIGHUP",
+                _ = sighup.recv() => {
+                    tracing::info!(trigger = "SIGHUP", config = %path.display(), "reloading the config");
+                    reloader.reload_file(&path).await
+                }
                 Some(()) = changes.recv() => {
                     tokio::time::sleep(DEBOUNCE).await;
                     while changes.try_recv().is_ok() {}
-                    "file change"
+                    watch_link_target(&mut _watcher, &path, &mut watched);
+                    match reloader.reload_file_if_changed(&path).await {
+                        Some(outcome) => {
+                            tracing::info!(trigger = "file change", config = %path.display(), "reloading the config");
+                            outcome
+                        }
+                        None => continue,
+                    }
                 }
             };
-            tracing::info!(trigger, config = %path.display(), "reloading the config");
-            match reloader.reload_file(&path).await {
+            match outcome {
                 Ok(s) => tracing::info!(
                     started = ?s.started,
                     restarted = ?s.restarted,

@@ -767,8 +767,26 @@ fn route(
 ) -> Result<RouteConfig> {
     let name = raw.name.value;
     let key = format!("routes.{name}");
+    let to_at = raw.to.referenced;
     let from = source(raw.from, &format!("{key}.from"), connections, vhosts, err)?;
     let to = target(raw.to, &format!("{key}.to"), connections, vhosts, err)?;
+    if let (None, None, SourceAddress::Queue(queue)) =
+        (&from.connection, &to.connection, &from.address)
+    {
+        let loops = match &to.address {
+            TargetAddress::Exchange {
+                exchange,
+                routing_key,
+            } => exchange.as_str().is_empty() && routing_key.as_str() == queue,
+            _ => false,
+        };
+        if loops && from.vhost == to.vhost {
+            return Err(err(
+                to_at,
+                format!("{key}.to: queue '{queue}' is the route's own source; every message would go round forever"),
+            ));
+        }
+    }
     let dead_letter = raw
         .dead_letter
         .map(|d| {

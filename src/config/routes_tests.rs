@@ -254,6 +254,19 @@ fn two_sources_cannot_share_a_client_id() {
 }
 
 #[test]
+fn a_core_queue_cannot_route_to_itself() {
+    assert_err(
+        "routes:\n  - name: r\n    from: { queue: q }\n    to: { queue: q }\n",
+        4,
+        9,
+        "routes.r.to: queue 'q' is the route's own source",
+    );
+    // Another vhost's queue of the same name is another queue.
+    let config = ok("vhosts: [\"/\", other]\nroutes:\n  - name: r\n    from: { queue: q }\n    to: { queue: q, vhost: other }\n");
+    assert_eq!(config.routes.len(), 1);
+}
+
+#[test]
 fn durations_and_backoffs() {
     assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
     assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
