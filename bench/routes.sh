@@ -44,7 +44,7 @@ Options:
   --runs R         runs per mover (default 2)
   --only REGEX     only configuration/mover names matching this extended regex, e.g.
                    --only '^amqp-amqp/' or --only 'shovel'
-  --in-flight N    the routes' in_flight (default: the route default, 64)
+  --in-flight N    the routes' in_flight (default: the route default, 256)
   --prefetch N     the shovels' src-prefetch-count (default: the shovel default, 1000)
   --results FILE   also keep the raw JSON lines in FILE (default: a temp file, printed)
   --no-build       use the binaries already built

@@ -236,6 +236,15 @@ impl AmqpConsumer {
             .map_err(lapin_error)
     }
 
+    /// Acknowledge every unacknowledged delivery up to and including `tag` in one frame
+    /// (`basic.ack` with `multiple`).
+    pub async fn ack_through(&self, tag: u64) -> Result<(), ClientError> {
+        self.channel
+            .basic_ack(tag, BasicAckOptions { multiple: true })
+            .await
+            .map_err(lapin_error)
+    }
+
     /// Reject one delivery; `requeue` puts it back on the queue (redelivered), otherwise the
     /// broker drops or dead-letters it.
     pub async fn nack(&self, tag: u64, requeue: bool) -> Result<(), ClientError> {

@@ -40,7 +40,7 @@ use crate::selector::Selector;
 type Result<T> = std::result::Result<T, ConfigError>;
 
 /// Default number of messages a route keeps in flight (unconfirmed by its target).
-pub const DEFAULT_IN_FLIGHT: u16 = 64;
+pub const DEFAULT_IN_FLIGHT: u16 = 256;
 /// Default attempts at a message the target refuses, before it is dead-lettered.
 pub const DEFAULT_ATTEMPTS: u32 = 10;
 /// Default retry and reconnect backoff: exponential from the first to the second, with jitter.

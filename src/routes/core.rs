@@ -111,6 +111,13 @@ impl CoreSource {
             .map_err(|e| ClientError::connection(e.to_string()))
     }
 
+    /// Acknowledge every delivery up to and including `tag`.
+    pub fn ack_through(&self, tag: u64) -> Result<(), ClientError> {
+        self.session
+            .ack(tag, true)
+            .map_err(|e| ClientError::connection(e.to_string()))
+    }
+
     /// Give up on a message: rejected without requeue, so the queue's own dead-letter
     /// exchange (if any) takes it.
     pub fn reject(&self, tag: u64) -> Result<(), ClientError> {

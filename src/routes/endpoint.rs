@@ -152,6 +152,25 @@ impl Source {
         }
     }
 
+    /// Acknowledge settled messages, oldest first. Every message received before the
+    /// last of them is settled too (the worker settles in order), so where the protocol
+    /// has a cumulative ack (AMQP `multiple`), one frame acknowledges them all.
+    pub async fn ack_all(&mut self, tags: &[u64]) -> Result<(), ClientError> {
+        let Some(&last) = tags.last() else {
+            return Ok(());
+        };
+        match self {
+            Source::Core(s) => s.ack_through(last),
+            Source::Amqp { consumer, .. } => consumer.ack_through(last).await,
+            _ => {
+                for &tag in tags {
+                    self.ack(tag).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Give a message up when the route has no dead-letter target: back to the source
     /// without requeue, so the source's own dead-lettering applies (a core or AMQP queue's
     /// dead-letter exchange, ActiveMQ's DLQ).

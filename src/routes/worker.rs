@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use futures::stream::{FuturesOrdered, StreamExt};
+use futures::FutureExt;
 use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
@@ -212,7 +213,12 @@ impl Ends<'_> {
                     return Ok(());
                 }
                 Some(done) = pending.next(), if !pending.is_empty() => {
-                    self.settle(done).await?;
+                    // Take every confirm that is already in, so their acks go out together.
+                    let mut ready = vec![done];
+                    while let Some(Some(more)) = pending.next().now_or_never() {
+                        ready.push(more);
+                    }
+                    self.settle_all(ready).await?;
                 }
                 received = self.source.recv(), if pending.len() < window => {
                     let received = match received {
@@ -257,6 +263,32 @@ impl Ends<'_> {
                 }
             }
         }
+    }
+
+    /// Handle confirms in send order: the delivered ones are acknowledged together (one
+    /// cumulative ack where the source has it), the others one by one.
+    async fn settle_all(&mut self, ready: Vec<Done>) -> Result<(), ClientError> {
+        let mut delivered = Vec::with_capacity(ready.len());
+        for done in ready {
+            if done.2.is_ok() {
+                delivered.push(done.0.tag);
+                continue;
+            }
+            self.ack_delivered(&mut delivered).await?;
+            self.settle(done).await?;
+        }
+        self.ack_delivered(&mut delivered).await
+    }
+
+    async fn ack_delivered(&mut self, tags: &mut Vec<u64>) -> Result<(), ClientError> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        self.source.ack_all(tags).await?;
+        let count = u64::try_from(tags.len()).unwrap_or(u64::MAX);
+        self.task.stats.moved.fetch_add(count, Ordering::Relaxed);
+        tags.clear();
+        Ok(())
     }
 
     /// Handle one send's outcome: ack, retry, dead-letter, or fail the session.
