@@ -165,8 +165,13 @@ fn hash_password(algorithm: Algorithm) -> ExitCode {
     }
 }
 
-/// `MQBRIDGE_LOG`, else `RUST_LOG`, else `info`; plain text without colours when stderr is
-/// not a terminal (a log file or journald).
+/// `MQBRIDGE_LOG`, else `RUST_LOG`, else [`DEFAULT_LOG`]; plain text without colours when
+/// stderr is not a terminal (a log file or journald).
+/// The default log filter. lapin (the AMQP client of routes) is silenced: it logs every
+/// returned message whole, bodies included, and an ERROR for each normal channel close;
+/// the route engine logs what matters about its connections itself.
+const DEFAULT_LOG: &str = "info,lapin=off";
+
 fn init_logging() {
     let spec = std::env::var("MQBRIDGE_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
@@ -174,10 +179,10 @@ fn init_logging() {
     let filter = match spec.as_deref().map(EnvFilter::try_new) {
         Some(Ok(filter)) => filter,
         Some(Err(e)) => {
-            eprintln!("ignoring the log filter from MQBRIDGE_LOG/RUST_LOG ({e}); using info");
-            EnvFilter::new("info")
+            eprintln!("ignoring the log filter from MQBRIDGE_LOG/RUST_LOG ({e}); using {DEFAULT_LOG}");
+            EnvFilter::new(DEFAULT_LOG)
         }
-        None => EnvFilter::new("info"),
+        None => EnvFilter::new(DEFAULT_LOG),
     };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
