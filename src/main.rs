@@ -179,7 +179,9 @@ fn init_logging() {
     let filter = match spec.as_deref().map(EnvFilter::try_new) {
         Some(Ok(filter)) => filter,
         Some(Err(e)) => {
-            eprintln!("ignoring the log filter from MQBRIDGE_LOG/RUST_LOG ({e}); using {DEFAULT_LOG}");
+            eprintln!(
+                "ignoring the log filter from MQBRIDGE_LOG/RUST_LOG ({e}); using {DEFAULT_LOG}"
+            );
             EnvFilter::new(DEFAULT_LOG)
         }
         None => EnvFilter::new(DEFAULT_LOG),
