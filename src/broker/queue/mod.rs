@@ -11,6 +11,7 @@ pub mod args;
 pub mod deadletter;
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
@@ -302,9 +303,12 @@ impl Queue {
                 st.next_seq += 1;
                 let persisted = self.durable && message.is_persistent();
                 let expires_at = ttl.map(|t| now.saturating_add(t));
-                if persisted {
+                // Set below once the message went to a consumer: the store may then wait
+                // for the ack, which cancels the write (see `Store::submit_dispatchable`).
+                let dispatched = persisted.then(|| Arc::new(AtomicBool::new(false)));
+                if let Some(dispatched) = &dispatched {
                     let on_durable = confirm.map(|c| c.expect_write());
-                    self.store.submit(
+                    self.store.submit_dispatchable(
                         vec![MessageOp::Enqueue {
                             vhost: self.vhost_name.to_string(),
                             queue: self.name.to_string(),
@@ -313,6 +317,7 @@ impl Queue {
                             message: message.clone(),
                         }],
                         on_durable,
+                        dispatched.clone(),
                     );
                 }
                 st.ready.push_back(QueuedMessage {
@@ -324,6 +329,11 @@ impl Queue {
                 });
                 self.enforce_limits(&mut st, &mut dead);
                 self.dispatch_locked(&mut st, now, &mut dead);
+                if let Some(dispatched) = dispatched {
+                    if st.unacked.contains_key(&seq) {
+                        dispatched.store(true, Ordering::Release);
+                    }
+                }
                 Enqueued::Accepted
             }
         };

@@ -15,7 +15,9 @@
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
 use std::thread::{JoinHandle, ThreadId};
 use std::time::{Duration, Instant};
 
@@ -60,8 +62,11 @@ struct Shared {
 /// fjall batch; the writer makes it durable.
 type Job = Box<dyn FnOnce(&Shared) -> StoreResult<()> + Send>;
 
+/// What a consumer's ack may cancel: set once the enqueued message went to a consumer.
+type Dispatched = Arc<AtomicBool>;
+
 enum Cmd {
-    Ops(Vec<MessageOp>, Option<OnDurable>),
+    Ops(Vec<MessageOp>, Option<OnDurable>, Option<Dispatched>),
     /// Make everything before this durable, then run the job (if any) durably, then reply.
     Sync(Option<Job>, mpsc::SyncSender<StoreResult<()>>),
     Shutdown,
@@ -76,6 +81,21 @@ pub struct FjallStore {
 }
 
 impl FjallStore {
+    fn send_ops(
+        &self,
+        ops: Vec<MessageOp>,
+        on_durable: Option<OnDurable>,
+        hint: Option<Dispatched>,
+    ) {
+        if let Err(mpsc::SendError(Cmd::Ops(_, Some(cb), _))) =
+            self.tx.send(Cmd::Ops(ops, on_durable, hint))
+        {
+            cb(Err(StoreError(
+                "the store writer thread has stopped".into(),
+            )));
+        }
+    }
+
     /// Open (or create) the store in `dir` and start its writer thread.
     pub fn open(dir: &Path, sync: SyncPolicy) -> StoreResult<Self> {
         let db = Database::builder(dir)
@@ -262,12 +282,16 @@ impl Store for FjallStore {
     }
 
     fn submit(&self, ops: Vec<MessageOp>, on_durable: Option<OnDurable>) {
-        if let Err(mpsc::SendError(Cmd::Ops(_, Some(cb)))) = self.tx.send(Cmd::Ops(ops, on_durable))
-        {
-            cb(Err(StoreError(
-                "the store writer thread has stopped".into(),
-            )));
-        }
+        self.send_ops(ops, on_durable, None);
+    }
+
+    fn submit_dispatchable(
+        &self,
+        ops: Vec<MessageOp>,
+        on_durable: Option<OnDurable>,
+        dispatched: Arc<AtomicBool>,
+    ) {
+        self.send_ops(ops, on_durable, Some(dispatched));
     }
 
     fn recover(&self) -> StoreResult<Recovered> {
@@ -365,9 +389,22 @@ impl Store for FjallStore {
 
 /// A pending write of the batch being built.
 enum Pending {
-    Put(Vec<u8>),
+    /// A message to write; with the flag its enqueue set once it went to a consumer.
+    Put(Vec<u8>, Option<Dispatched>),
     Delete,
 }
+
+/// How long a batch whose every message went straight to a consumer waits for their
+/// acks before it is written: an ack in that time cancels the write and its fsync, and
+/// the publisher's confirm fires at once. About one local consumer round trip; a batch
+/// with any message not on its way to a consumer is written without waiting.
+const LINGER_FOR_ACKS: Duration = Duration::from_micros(200);
+/// Lingering is adaptive: consumers that ack later than [`LINGER_FOR_ACKS`] (batched or
+/// slow acks) would only add the wait to every write. Each linger that cancelled its
+/// writes scores +1, each that did not −2 (bounded); the writer lingers while the score is
+/// not negative, and otherwise tries once every [`LINGER_PROBE_EVERY`] eligible batches.
+const LINGER_SCORE_BOUND: i32 = 8;
+const LINGER_PROBE_EVERY: u32 = 64;
 
 struct Writer {
     shared: Shared,
@@ -383,6 +420,10 @@ struct Writer {
     dirty: bool,
     /// When the last fsync happened; `None` before the first.
     last_sync: Option<Instant>,
+    /// How well lingering for acks has paid off lately (see [`LINGER_SCORE_BOUND`]).
+    linger_score: i32,
+    /// Eligible batches written without lingering since the last try.
+    linger_skipped: u32,
 }
 
 fn fire(cbs: Vec<OnDurable>, result: &StoreResult<()>) {
@@ -408,14 +449,19 @@ impl Writer {
             unsynced_cbs: Vec::new(),
             dirty: false,
             last_sync: None,
+            linger_score: 0,
+            linger_skipped: 0,
         }
     }
 
     fn run(mut self, rx: Receiver<Cmd>) {
+        // A command received while lingering that is not message operations.
+        let mut carried: Option<Cmd> = None;
         loop {
-            let first = match self.next_wait() {
-                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                Some(wait) => rx.recv_timeout(wait),
+            let first = match (carried.take(), self.next_wait()) {
+                (Some(cmd), _) => Ok(cmd),
+                (None, None) => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                (None, Some(wait)) => rx.recv_timeout(wait),
             };
             let first = match first {
                 Ok(cmd) => Some(cmd),
@@ -431,9 +477,9 @@ impl Writer {
                 let mut next = Some(cmd);
                 while let Some(cmd) = next.take() {
                     match cmd {
-                        Cmd::Ops(batch_ops, cb) => {
+                        Cmd::Ops(batch_ops, cb, hint) => {
                             ops += batch_ops.len();
-                            bytes += self.add_ops(batch_ops, cb);
+                            bytes += self.add_ops(batch_ops, cb, hint);
                         }
                         Cmd::Sync(job, reply) => {
                             let r = self.make_durable().and_then(|()| match job {
@@ -450,6 +496,9 @@ impl Writer {
                     if ops < MAX_BATCH_OPS && bytes < MAX_BATCH_BYTES {
                         next = rx.try_recv().ok();
                     }
+                }
+                if self.policy == SyncPolicy::EveryBatch {
+                    carried = self.linger_for_acks(&rx);
                 }
                 self.commit_batch();
             }
@@ -479,8 +528,67 @@ impl Writer {
         }
     }
 
+    /// While every message in the batch is on its way to a consumer, wait (up to
+    /// [`LINGER_FOR_ACKS`]) for more operations: the consumers' acks cancel the writes.
+    /// Returns a non-message command that arrived meanwhile, for the main loop.
+    fn linger_for_acks(&mut self, rx: &Receiver<Cmd>) -> Option<Cmd> {
+        if !self.only_dispatched_puts() {
+            return None;
+        }
+        if self.linger_score < 0 {
+            self.linger_skipped += 1;
+            if self.linger_skipped < LINGER_PROBE_EVERY {
+                return None;
+            }
+        }
+        self.linger_skipped = 0;
+        let deadline = Instant::now() + LINGER_FOR_ACKS;
+        let mut carried = None;
+        while self.only_dispatched_puts() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match rx.recv_timeout(left) {
+                Ok(Cmd::Ops(ops, cb, hint)) => {
+                    self.add_ops(ops, cb, hint);
+                }
+                Ok(other) => {
+                    carried = Some(other);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        let paid_off = !self.batch.values().any(|p| matches!(p, Pending::Put(..)));
+        self.linger_score = if paid_off {
+            (self.linger_score + 1).min(LINGER_SCORE_BOUND)
+        } else {
+            (self.linger_score - 2).max(-LINGER_SCORE_BOUND)
+        };
+        carried
+    }
+
+    /// The batch writes messages, and every one of them went to a consumer already.
+    fn only_dispatched_puts(&self) -> bool {
+        let mut puts = 0;
+        for pending in self.batch.values() {
+            match pending {
+                Pending::Put(_, Some(flag)) if flag.load(Ordering::Acquire) => puts += 1,
+                Pending::Put(..) => return false,
+                Pending::Delete => {}
+            }
+        }
+        puts > 0
+    }
+
     /// Add a submit's operations to the batch being built; returns the body bytes added.
-    fn add_ops(&mut self, ops: Vec<MessageOp>, cb: Option<OnDurable>) -> usize {
+    fn add_ops(
+        &mut self,
+        ops: Vec<MessageOp>,
+        cb: Option<OnDurable>,
+        hint: Option<Dispatched>,
+    ) -> usize {
         let mut bytes = 0;
         let mut failure: Option<StoreError> = None;
         for op in ops {
@@ -497,7 +605,7 @@ impl Writer {
                     match encoded {
                         Ok((key, value)) => {
                             bytes += value.len();
-                            self.batch.insert(key, Pending::Put(value));
+                            self.batch.insert(key, Pending::Put(value, hint.clone()));
                         }
                         Err(e) => failure = Some(e),
                     }
@@ -507,7 +615,7 @@ impl Writer {
                         Ok(key) => {
                             // An enqueue and its removal in the same batch cancel out: seqs
                             // are unique, so the key cannot be on disk already.
-                            if let Some(Pending::Put(_)) = self.batch.get(&key) {
+                            if let Some(Pending::Put(..)) = self.batch.get(&key) {
                                 self.batch.remove(&key);
                             } else {
                                 self.batch.insert(key, Pending::Delete);
@@ -536,7 +644,7 @@ impl Writer {
             let mut batch = self.shared.db.batch();
             for (key, pending) in self.batch.drain() {
                 match pending {
-                    Pending::Put(value) => batch.insert(&self.shared.messages, key, value),
+                    Pending::Put(value, _) => batch.insert(&self.shared.messages, key, value),
                     Pending::Delete => batch.remove(&self.shared.messages, key),
                 }
             }

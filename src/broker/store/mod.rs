@@ -8,6 +8,7 @@
 //! start. Operations are applied in submission order.
 
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use crate::message::{FieldTable, Message};
@@ -131,6 +132,20 @@ pub trait Store: Send + Sync + 'static {
     /// Queue message operations for the next group commit. `on_durable` runs (on the
     /// store's own thread) after they are fsynced; it must not block.
     fn submit(&self, ops: Vec<MessageOp>, on_durable: Option<OnDurable>);
+    /// Like [`Store::submit`] for one enqueue whose message may be on its way to a consumer
+    /// already: `dispatched` is set (just after the call) when it is. A store that batches
+    /// writes may then wait briefly for the consumer's ack, which cancels the write: a
+    /// message consumed before it was written never needs the disk (ActiveMQ's "concurrent
+    /// store and dispatch"). The default ignores the hint.
+    fn submit_dispatchable(
+        &self,
+        ops: Vec<MessageOp>,
+        on_durable: Option<OnDurable>,
+        dispatched: Arc<AtomicBool>,
+    ) {
+        let _ = dispatched;
+        self.submit(ops, on_durable);
+    }
     /// Everything stored, for recovery at start.
     fn recover(&self) -> StoreResult<Recovered>;
     /// Wait until every submitted operation is durable (used at shutdown).

@@ -862,3 +862,61 @@ fn synchronous_calls_from_a_callback_fail_instead_of_deadlocking() {
     s.flush().unwrap();
     assert_eq!(s.shared.messages.iter().count(), 0);
 }
+
+/// A message that went to a consumer and was acked while the writer lingered is never
+/// written, and its confirm fires; one whose ack comes too late is written and confirmed
+/// as usual; one that went to no consumer is written at once.
+#[test]
+fn an_ack_during_the_linger_cancels_the_write() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = open(dir.path());
+        s.save_queue(&queue("q")).unwrap();
+        let (done_tx, done) = channel();
+
+        // Dispatched, then acked at once: cancelled.
+        let tx = done_tx.clone();
+        s.submit_dispatchable(
+            vec![enq("q", 1)],
+            Some(Box::new(move |r| tx.send((1, r.is_ok())).unwrap())),
+            Arc::new(AtomicBool::new(true)),
+        );
+        s.submit(vec![rem("q", 1)], None);
+        assert_eq!(
+            done.recv_timeout(Duration::from_secs(5)).unwrap(),
+            (1, true)
+        );
+
+        // Dispatched, acked well after the linger: written, confirmed, then removed.
+        let tx = done_tx.clone();
+        s.submit_dispatchable(
+            vec![enq("q", 2)],
+            Some(Box::new(move |r| tx.send((2, r.is_ok())).unwrap())),
+            Arc::new(AtomicBool::new(true)),
+        );
+        assert_eq!(
+            done.recv_timeout(Duration::from_secs(5)).unwrap(),
+            (2, true)
+        );
+
+        // Not dispatched: written without waiting, and stays.
+        let tx = done_tx.clone();
+        s.submit_dispatchable(
+            vec![enq("q", 3)],
+            Some(Box::new(move |r| tx.send((3, r.is_ok())).unwrap())),
+            Arc::new(AtomicBool::new(false)),
+        );
+        assert_eq!(
+            done.recv_timeout(Duration::from_secs(5)).unwrap(),
+            (3, true)
+        );
+        s.flush().unwrap();
+    }
+    let s = open(dir.path());
+    let r = s.recover().unwrap();
+    assert_eq!(seqs(&r, "q"), vec![2, 3]);
+}
