@@ -133,6 +133,30 @@ impl AmqpConnector {
         Ok(AmqpConsumer { channel, consumer })
     }
 
+    /// Declare `queue` durable (as the OpenWire listener does for a JMS queue): an existing
+    /// queue with other arguments is a `Refused` error. Uses a short-lived channel.
+    pub async fn declare_queue(&self, queue: &str) -> Result<(), ClientError> {
+        let queue_name = short_string(queue).map_err(ClientError::rejected)?;
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(lapin_error)?;
+        channel
+            .queue_declare(
+                queue_name,
+                QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(lapin_error)?;
+        let _ = channel.close(200, ShortString::from("declared")).await;
+        Ok(())
+    }
+
     /// A publisher on its own channel in confirm mode.
     pub async fn publisher(&self) -> Result<AmqpPublisher, ClientError> {
         let channel = confirm_channel(&self.connection).await?;
@@ -149,6 +173,12 @@ impl AmqpConnector {
 
     /// Close the connection (`connection.close` 200); errors are ignored (it may be dead).
     pub async fn close(self) {
+        self.close_shared().await;
+    }
+
+    /// [`close`](Self::close) for a connector shared behind an `Arc` (the JNI shim's
+    /// sessions hold one): later calls on it fail with `Connection` errors.
+    pub async fn close_shared(&self) {
         if self.connection.status().connected() {
             let _ = self
                 .connection
@@ -225,6 +255,17 @@ impl AmqpConsumer {
             None => Err(ClientError::connection(
                 "AMQP consumer cancelled (queue deleted or channel closed)",
             )),
+        }
+    }
+
+    /// Close the consumer's channel: deliveries not yet acknowledged go back to the queue.
+    /// Errors are ignored (the channel may already be dead).
+    pub async fn close(self) {
+        if self.channel.status().connected() {
+            let _ = self
+                .channel
+                .close(200, ShortString::from("consumer closing"))
+                .await;
         }
     }
 

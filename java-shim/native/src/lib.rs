@@ -1,5 +1,247 @@
-//! Native half of the mqbridge JMS provider, loaded by `java-shim` over JNI.
+//! Native half of the mqbridge JMS provider, loaded by `java-shim` over JNI
+//! (`io.mqbridge.jms.Native`). This crate owns the JNI edge: every `Java_io_mqbridge_jms_Native_*`
+//! entry point, the conversion of arguments and results, and the mapping of Rust errors and
+//! panics to Java exceptions. The objects behind handles live in [`client`]; the byte[]
+//! message record crossing JNI is [`codec`]. It is the only crate of the workspace where
+//! `unsafe` is allowed (`#[unsafe(no_mangle)]` entry points); it has no `unsafe` blocks.
 //!
-//! This is the only crate of the workspace where `unsafe` code is allowed (JNI entry points).
-//! The provider itself is built in a later step; the crate exists so the workspace layout is
-//! fixed from the start.
+//! Native API (all `static native` on `io.mqbridge.jms.Native`):
+//!
+//! | Java | does |
+//! |---|---|
+//! | `long connect(String uri, long connectTimeoutMs)` | `mqbridge://user:pass@host:port/vhost` → AMQP 0-9-1 connection (via `mqbridge::amqp::connector`) |
+//! | `long createSession(long connection)` | session handle (AUTO_ACKNOWLEDGE) |
+//! | `long createProducer(long session)` | producer on its own confirm channel |
+//! | `void send(long producer, byte[] record)` | `mapping::openwire::to_message`, publish, wait for the confirm |
+//! | `long createConsumer(long session, int destKind, String name)` | queue consumer (declared durable, prefetch 1) |
+//! | `byte[] receive(long consumer, long timeoutMs)` | `mapping::openwire::from_message` record, or null (timeout/closed); <0 waits forever, 0 no wait |
+//! | `void ack(long consumer, long deliveryTag)` | `basic.ack` |
+//! | `void close(long handle)` | closes any handle; idempotent |
+//! | `int liveHandles()` | handles not yet closed (tests check for leaks) |
+//! | `void panicForTest(String message)` | panics in Rust (tests check the panic becomes a Java exception) |
+//!
+//! Errors: every entry point runs inside `EnvUnowned::with_env` (which catches panics) and is
+//! resolved with [`ThrowJms`]: a [`client::ShimError`] is thrown as its JMSException subclass
+//! (`JMSSecurityException` for a refused login, `IllegalStateException` for a closed
+//! handle, `InvalidDestinationException`, else `JMSException` with the cause text), a panic
+//! as `JMSException("native panic: …")`. Nothing unwinds into the JVM.
+
+pub mod client;
+pub mod codec;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jni::errors::ErrorPolicy;
+use jni::objects::{JByteArray, JClass, JString};
+use jni::strings::JNIString;
+use jni::sys::{jint, jlong};
+use jni::{Env, EnvUnowned};
+
+use client::{JavaClass, ShimError};
+
+/// Wall clock in ms since the epoch (JMS timestamps; the mapping takes the clock as input).
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The error policy of every entry point (module doc).
+pub struct ThrowJms;
+
+fn throw(env: &mut Env<'_>, class: JavaClass, message: &str) -> jni::errors::Result<()> {
+    // `throw_new` reports the now-pending exception as Err(JavaException): that is the
+    // intended outcome here, so only other failures are errors.
+    match env.throw_new(JNIString::from(class.name()), JNIString::from(message)) {
+        Ok(()) | Err(jni::errors::Error::JavaException) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+impl<T: Default> ErrorPolicy<T, ShimError> for ThrowJms {
+    type Captures<'unowned_env_local: 'native_method, 'native_method> = ();
+
+    fn on_error<'unowned_env_local: 'native_method, 'native_method>(
+        env: &mut Env<'unowned_env_local>,
+        _cap: &mut (),
+        err: ShimError,
+    ) -> jni::errors::Result<T> {
+        if env.exception_check() {
+            // A Java exception raised by a JNI call is already on its way.
+            return Ok(T::default());
+        }
+        match err {
+            ShimError::Throw(class, message) => throw(env, class, &message)?,
+            ShimError::Jni(e) => throw(env, JavaClass::Jms, &format!("JNI error: {e}"))?,
+        }
+        Ok(T::default())
+    }
+
+    fn on_panic<'unowned_env_local: 'native_method, 'native_method>(
+        env: &mut Env<'unowned_env_local>,
+        _cap: &mut (),
+        payload: Box<dyn std::any::Any + Send + 'static>,
+    ) -> jni::errors::Result<T> {
+        let text = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            (*s).to_string()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "non-string panic payload".to_string()
+        };
+        // Dropping a payload can itself panic; leak it instead (a panic is already a bug).
+        std::mem::forget(payload);
+        if env.exception_check() {
+            env.exception_clear();
+        }
+        throw(env, JavaClass::Jms, &format!("native panic: {text}"))?;
+        Ok(T::default())
+    }
+}
+
+fn string(env: &mut Env<'_>, s: &JString<'_>, what: &str) -> Result<String, ShimError> {
+    if s.is_null() {
+        return Err(client::jms(format!("{what} is null")));
+    }
+    Ok(s.try_to_string(env)?)
+}
+
+fn millis(ms: jlong) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_connect<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    uri: JString<'local>,
+    connect_timeout_ms: jlong,
+) -> jlong {
+    env.with_env(|env| -> Result<jlong, ShimError> {
+        let uri = string(env, &uri, "uri")?;
+        client::connect(&uri, millis(connect_timeout_ms))
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_createSession<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    connection: jlong,
+) -> jlong {
+    env.with_env(|_env| -> Result<jlong, ShimError> { client::create_session(connection) })
+        .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_createProducer<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    session: jlong,
+) -> jlong {
+    env.with_env(|_env| -> Result<jlong, ShimError> { client::create_producer(session) })
+        .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_send<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    producer: jlong,
+    record: JByteArray<'local>,
+) {
+    env.with_env(|env| -> Result<(), ShimError> {
+        if record.is_null() {
+            return Err(client::jms("message record is null"));
+        }
+        let bytes = env.convert_byte_array(&record)?;
+        client::send(producer, &bytes, now_ms())
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_createConsumer<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    session: jlong,
+    dest_kind: jint,
+    name: JString<'local>,
+) -> jlong {
+    env.with_env(|env| -> Result<jlong, ShimError> {
+        let name = string(env, &name, "destination name")?;
+        let kind = u8::try_from(dest_kind)
+            .ok()
+            .and_then(codec::dest_kind)
+            .ok_or_else(|| client::jms(format!("invalid destination kind {dest_kind}")))?;
+        client::create_consumer(session, kind, &name)
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_receive<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    consumer: jlong,
+    timeout_ms: jlong,
+) -> JByteArray<'local> {
+    env.with_env(|env| -> Result<JByteArray<'local>, ShimError> {
+        match client::receive(consumer, timeout_ms, now_ms)? {
+            Some(record) => Ok(env.byte_array_from_slice(&record)?),
+            None => Ok(JByteArray::default()),
+        }
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_ack<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    consumer: jlong,
+    tag: jlong,
+) {
+    env.with_env(|_env| -> Result<(), ShimError> { client::ack(consumer, tag) })
+        .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_close<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    handle: jlong,
+) {
+    env.with_env(|_env| -> Result<(), ShimError> { client::close(handle) })
+        .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_liveHandles<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> jint {
+    env.with_env(|_env| -> Result<jint, ShimError> {
+        Ok(jint::try_from(client::live_handles()).unwrap_or(jint::MAX))
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_panicForTest<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    message: JString<'local>,
+) {
+    env.with_env(|env| -> Result<(), ShimError> {
+        let message = string(env, &message, "message")?;
+        // Deliberate: proves a Rust panic surfaces as a Java exception (module doc).
+        #[allow(clippy::panic)]
+        {
+            panic!("{message}");
+        }
+    })
+    .resolve::<ThrowJms>()
+}

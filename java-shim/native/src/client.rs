@@ -1,0 +1,419 @@
+//! The Rust side of the provider's objects, independent of JNI: one lazily created tokio
+//! runtime, the handle registry, and the connection / session / producer / consumer state
+//! behind each handle. `lib.rs` only converts arguments and results at the JNI edge.
+//!
+//! Handles are positive `i64`s from a counter (never reused), keys of a registry of
+//! `Arc`ed Rust objects: Java never sees a pointer, so a stale or forged handle is an
+//! `IllegalStateException`, never memory corruption. Closing removes the entry (closing an
+//! unknown handle is a no-op, so `close()` is idempotent); an operation already running on
+//! the object keeps its `Arc` until it returns.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use mqbridge::amqp::connector::{AmqpClientConfig, AmqpConnector, AmqpConsumer, AmqpPublisher};
+use mqbridge::client::{ClientError, ErrorKind};
+use mqbridge::mapping::openwire::{from_message, redelivery_count, to_message};
+use mqbridge::message::jms::{JmsDestination, JmsDestinationKind};
+use tokio::runtime::Runtime;
+use tokio_util::sync::CancellationToken;
+
+use crate::codec;
+
+/// The Java exception class an error surfaces as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JavaClass {
+    /// `javax.jms.JMSException`
+    Jms,
+    /// `javax.jms.JMSSecurityException` (bad login, access refused)
+    Security,
+    /// `javax.jms.IllegalStateException` (closed or unknown handle)
+    IllegalState,
+    /// `javax.jms.InvalidDestinationException`
+    InvalidDestination,
+}
+
+impl JavaClass {
+    /// The JNI class name.
+    pub fn name(self) -> &'static str {
+        match self {
+            JavaClass::Jms => "javax/jms/JMSException",
+            JavaClass::Security => "javax/jms/JMSSecurityException",
+            JavaClass::IllegalState => "javax/jms/IllegalStateException",
+            JavaClass::InvalidDestination => "javax/jms/InvalidDestinationException",
+        }
+    }
+}
+
+/// An error on its way to Java: the exception class and its message.
+#[derive(Debug)]
+pub enum ShimError {
+    /// Throw `class(message)`.
+    Throw(JavaClass, String),
+    /// A JNI call failed (an exception may already be pending).
+    Jni(jni::errors::Error),
+}
+
+impl std::fmt::Display for ShimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ShimError::Throw(_, m) => f.write_str(m),
+            ShimError::Jni(e) => write!(f, "JNI error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ShimError {}
+
+impl From<jni::errors::Error> for ShimError {
+    fn from(e: jni::errors::Error) -> Self {
+        ShimError::Jni(e)
+    }
+}
+
+impl From<codec::CodecError> for ShimError {
+    fn from(e: codec::CodecError) -> Self {
+        ShimError::Throw(JavaClass::Jms, e.to_string())
+    }
+}
+
+/// A ClientError → the JMSException subclass it surfaces as. A refused login is reported by
+/// the broker as `403 ACCESS_REFUSED` (or by lapin as an authentication failure) and becomes
+/// a `JMSSecurityException`; everything else keeps its cause text in a `JMSException`.
+impl From<ClientError> for ShimError {
+    fn from(e: ClientError) -> Self {
+        let lower = e.message.to_ascii_lowercase();
+        let class = if lower.contains("access_refused")
+            || lower.contains("access refused")
+            || lower.contains("authentication")
+            || lower.contains("login was refused")
+        {
+            JavaClass::Security
+        } else if e.kind == ErrorKind::Rejected {
+            JavaClass::InvalidDestination
+        } else {
+            JavaClass::Jms
+        };
+        ShimError::Throw(class, e.message)
+    }
+}
+
+/// Shorthand for a `JMSException`.
+pub fn jms(message: impl Into<String>) -> ShimError {
+    ShimError::Throw(JavaClass::Jms, message.into())
+}
+
+fn closed(what: &str) -> ShimError {
+    ShimError::Throw(JavaClass::IllegalState, format!("{what} is closed"))
+}
+
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// The one runtime every handle's I/O runs on (created on first use; 2 worker threads are
+/// plenty for a client and keep the JVM's thread count low).
+pub fn runtime() -> Result<&'static Runtime, ShimError> {
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("mqbridge-jni")
+        .enable_all()
+        .build()
+        .map_err(|e| jms(format!("cannot start the native runtime: {e}")))?;
+    // Another thread may have won the race; its runtime is kept and ours dropped.
+    let _ = RUNTIME.set(rt);
+    RUNTIME
+        .get()
+        .ok_or_else(|| jms("native runtime unavailable"))
+}
+
+/// One AMQP connection.
+pub struct ConnectionState {
+    connector: tokio::sync::Mutex<Option<Arc<AmqpConnector>>>,
+}
+
+/// A session: the connection it belongs to (AUTO_ACKNOWLEDGE for now).
+pub struct SessionState {
+    connector: Arc<AmqpConnector>,
+}
+
+/// A producer: its own confirm channel; queues it has declared.
+pub struct ProducerState {
+    connector: Arc<AmqpConnector>,
+    publisher: AmqpPublisher,
+    declared: Mutex<HashSet<String>>,
+}
+
+/// A synchronous consumer of one queue.
+pub struct ConsumerState {
+    destination: JmsDestination,
+    consumer: tokio::sync::Mutex<Option<AmqpConsumer>>,
+    /// Cancelled by close: wakes a `receive` blocked in another thread.
+    closing: CancellationToken,
+}
+
+/// What a handle refers to.
+#[derive(Clone)]
+pub enum Object {
+    Connection(Arc<ConnectionState>),
+    Session(Arc<SessionState>),
+    Producer(Arc<ProducerState>),
+    Consumer(Arc<ConsumerState>),
+}
+
+static NEXT_HANDLE: AtomicI64 = AtomicI64::new(1);
+
+fn registry() -> &'static Mutex<HashMap<i64, Object>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<i64, Object>>> = OnceLock::new();
+    REGISTRY.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn lock_registry() -> std::sync::MutexGuard<'static, HashMap<i64, Object>> {
+    // A panic while holding the lock cannot leave the map half-updated (single inserts and
+    // removes), so a poisoned lock is still usable.
+    registry()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn register(object: Object) -> i64 {
+    let handle = NEXT_HANDLE.fetch_add(1, Ordering::Relaxed);
+    lock_registry().insert(handle, object);
+    handle
+}
+
+fn lookup(handle: i64) -> Option<Object> {
+    lock_registry().get(&handle).cloned()
+}
+
+/// The number of live handles (for tests: closing must release them).
+pub fn live_handles() -> usize {
+    lock_registry().len()
+}
+
+fn connection(handle: i64) -> Result<Arc<ConnectionState>, ShimError> {
+    match lookup(handle) {
+        Some(Object::Connection(c)) => Ok(c),
+        _ => Err(closed("connection")),
+    }
+}
+
+fn session(handle: i64) -> Result<Arc<SessionState>, ShimError> {
+    match lookup(handle) {
+        Some(Object::Session(s)) => Ok(s),
+        _ => Err(closed("session")),
+    }
+}
+
+fn producer(handle: i64) -> Result<Arc<ProducerState>, ShimError> {
+    match lookup(handle) {
+        Some(Object::Producer(p)) => Ok(p),
+        _ => Err(closed("producer")),
+    }
+}
+
+fn consumer(handle: i64) -> Result<Arc<ConsumerState>, ShimError> {
+    match lookup(handle) {
+        Some(Object::Consumer(c)) => Ok(c),
+        _ => Err(closed("consumer")),
+    }
+}
+
+/// `mqbridge://user:pass@host:port/vhost` → the AMQP URL it names.
+pub fn amqp_url(uri: &str) -> Result<String, ShimError> {
+    if let Some(rest) = uri.strip_prefix("mqbridge://") {
+        return Ok(format!("amqp://{rest}"));
+    }
+    if uri.starts_with("mqbridge:embedded") {
+        return Err(jms(format!("not implemented yet: embedded broker ({uri})")));
+    }
+    Err(jms(format!(
+        "unsupported URI {uri:?}: expected mqbridge://user:pass@host:port/vhost"
+    )))
+}
+
+/// Connect; returns the connection handle.
+pub fn connect(uri: &str, connect_timeout: Duration) -> Result<i64, ShimError> {
+    let url = amqp_url(uri)?;
+    let config = AmqpClientConfig {
+        urls: vec![url],
+        connect_timeout,
+        heartbeat: 30,
+    };
+    let connector = runtime()?.block_on(AmqpConnector::connect(&config))?;
+    Ok(register(Object::Connection(Arc::new(ConnectionState {
+        connector: tokio::sync::Mutex::new(Some(Arc::new(connector))),
+    }))))
+}
+
+/// A session on a connection.
+pub fn create_session(connection_handle: i64) -> Result<i64, ShimError> {
+    let conn = connection(connection_handle)?;
+    let connector = runtime()?
+        .block_on(async { conn.connector.lock().await.clone() })
+        .ok_or_else(|| closed("connection"))?;
+    Ok(register(Object::Session(Arc::new(SessionState {
+        connector,
+    }))))
+}
+
+/// A producer on a session.
+pub fn create_producer(session_handle: i64) -> Result<i64, ShimError> {
+    let s = session(session_handle)?;
+    let publisher = runtime()?.block_on(s.connector.publisher())?;
+    Ok(register(Object::Producer(Arc::new(ProducerState {
+        connector: s.connector.clone(),
+        publisher,
+        declared: Mutex::new(HashSet::new()),
+    }))))
+}
+
+/// The (exchange, routing key) a JMS destination is published to (DESIGN.md §5).
+fn route(d: &JmsDestination) -> (&'static str, &str) {
+    if d.kind.is_topic() {
+        ("amq.topic", d.name.as_str())
+    } else {
+        ("", d.name.as_str())
+    }
+}
+
+/// Send one message record and wait for the broker's confirm. Queues are declared durable
+/// on first use, as the OpenWire listener does, so a send before any consumer is kept.
+pub fn send(producer_handle: i64, record: &[u8], now_ms: u64) -> Result<(), ShimError> {
+    let p = producer(producer_handle)?;
+    let message = codec::decode(record)?;
+    let destination = message.destination.clone().ok_or_else(|| {
+        ShimError::Throw(
+            JavaClass::InvalidDestination,
+            "the message has no destination".into(),
+        )
+    })?;
+    let (exchange, key) = route(&destination);
+    let message = to_message(&message, exchange, key, now_ms).map_err(|e| jms(e.to_string()))?;
+    runtime()?.block_on(async {
+        if !destination.kind.is_topic() && !is_declared(&p, &destination.name) {
+            p.connector.declare_queue(&destination.name).await?;
+            p.declared
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(destination.name.clone());
+        }
+        let confirm = p.publisher.publish(exchange, key, &message, false).await?;
+        confirm.wait().await?;
+        Ok(())
+    })
+}
+
+fn is_declared(p: &ProducerState, queue: &str) -> bool {
+    p.declared
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .contains(queue)
+}
+
+/// A consumer of a queue (declared durable if missing). Topics are not supported yet.
+pub fn create_consumer(
+    session_handle: i64,
+    kind: JmsDestinationKind,
+    name: &str,
+) -> Result<i64, ShimError> {
+    let s = session(session_handle)?;
+    if kind != JmsDestinationKind::Queue {
+        return Err(jms(format!(
+            "not implemented yet: consumers of {kind:?} destinations"
+        )));
+    }
+    let consumer = runtime()?.block_on(async {
+        s.connector.declare_queue(name).await?;
+        // prefetch 1: a synchronous receive holds at most one message beyond the one it
+        // returns, so other consumers of the queue are not starved.
+        s.connector.consumer(name, 1).await
+    })?;
+    Ok(register(Object::Consumer(Arc::new(ConsumerState {
+        destination: JmsDestination::new(kind, name),
+        consumer: tokio::sync::Mutex::new(Some(consumer)),
+        closing: CancellationToken::new(),
+    }))))
+}
+
+/// Receive one message: `timeout_ms` < 0 waits until a message arrives or the consumer is
+/// closed, 0 only takes a message already there, > 0 waits that long. `None` on timeout or
+/// close; the record carries the delivery tag to pass to [`ack`].
+pub fn receive(
+    consumer_handle: i64,
+    timeout_ms: i64,
+    now_ms: impl FnOnce() -> u64,
+) -> Result<Option<Vec<u8>>, ShimError> {
+    let c = consumer(consumer_handle)?;
+    let received = runtime()?.block_on(async {
+        let mut guard = c.consumer.lock().await;
+        let Some(amqp) = guard.as_mut() else {
+            return Err(closed("consumer"));
+        };
+        // 0 ("no wait") still gives an already-prefetched delivery time to be polled.
+        let wait = match u64::try_from(timeout_ms) {
+            Ok(0) => Some(Duration::from_millis(1)),
+            Ok(ms) => Some(Duration::from_millis(ms)),
+            Err(_) => None,
+        };
+        let next = async {
+            match wait {
+                Some(d) => tokio::time::timeout(d, amqp.recv()).await.ok(),
+                None => Some(amqp.recv().await),
+            }
+        };
+        tokio::select! {
+            _ = c.closing.cancelled() => Ok(None),
+            r = next => r.transpose().map_err(ShimError::from),
+        }
+    })?;
+    let Some(received) = received else {
+        return Ok(None);
+    };
+    let mut jms = from_message(&received.message, c.destination.clone(), now_ms());
+    jms.redelivery_counter = redelivery_count(&received.message, received.redelivered);
+    Ok(Some(codec::encode(&jms, received.tag)))
+}
+
+/// Acknowledge the delivery with `tag` (from a received record).
+pub fn ack(consumer_handle: i64, tag: i64) -> Result<(), ShimError> {
+    let c = consumer(consumer_handle)?;
+    let tag = u64::try_from(tag).map_err(|_| jms(format!("invalid delivery tag {tag}")))?;
+    runtime()?.block_on(async {
+        let guard = c.consumer.lock().await;
+        match guard.as_ref() {
+            Some(amqp) => amqp.ack(tag).await.map_err(ShimError::from),
+            None => Err(closed("consumer")),
+        }
+    })
+}
+
+/// Close whatever `handle` refers to; unknown (already closed) handles are a no-op.
+pub fn close(handle: i64) -> Result<(), ShimError> {
+    let Some(object) = lock_registry().remove(&handle) else {
+        return Ok(());
+    };
+    let rt = runtime()?;
+    match object {
+        Object::Connection(c) => rt.block_on(async {
+            let connector = c.connector.lock().await.take();
+            if let Some(connector) = connector {
+                connector.close_shared().await;
+            }
+        }),
+        Object::Session(_) | Object::Producer(_) => {}
+        Object::Consumer(c) => {
+            c.closing.cancel();
+            rt.block_on(async {
+                let consumer = c.consumer.lock().await.take();
+                if let Some(consumer) = consumer {
+                    consumer.close().await;
+                }
+            });
+        }
+    }
+    Ok(())
+}

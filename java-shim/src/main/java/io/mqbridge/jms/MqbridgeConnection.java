@@ -1,0 +1,155 @@
+package io.mqbridge.jms;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.jms.Connection;
+import javax.jms.ConnectionConsumer;
+import javax.jms.ConnectionMetaData;
+import javax.jms.Destination;
+import javax.jms.ExceptionListener;
+import javax.jms.JMSException;
+import javax.jms.ServerSessionPool;
+import javax.jms.Session;
+import javax.jms.Topic;
+
+/** One AMQP connection (a native handle); closing it closes its sessions first. */
+public final class MqbridgeConnection extends NativeResource implements Connection {
+    private final List<MqbridgeSession> sessions = new CopyOnWriteArrayList<>();
+    private final Object startLock = new Object();
+    private volatile boolean started;
+    private String clientId;
+
+    MqbridgeConnection(long handle) {
+        super(handle, "connection");
+    }
+
+    /** Wait until the connection is started or {@code deadline} (ms, <0 none) passes. */
+    boolean awaitStarted(long timeoutMs) throws JMSException {
+        long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.currentTimeMillis() + timeoutMs;
+        synchronized (startLock) {
+            while (!started) {
+                checkOpen();
+                long left = deadline - System.currentTimeMillis();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    startLock.wait(Math.min(left, 100));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public Session createSession(boolean transacted, int acknowledgeMode) throws JMSException {
+        checkOpen();
+        if (transacted) {
+            throw NotImplemented.of("transacted sessions");
+        }
+        if (acknowledgeMode != Session.AUTO_ACKNOWLEDGE) {
+            throw NotImplemented.of("acknowledge mode " + acknowledgeMode + " (only AUTO_ACKNOWLEDGE so far)");
+        }
+        MqbridgeSession s = new MqbridgeSession(this, Native.createSession(handle));
+        sessions.add(s);
+        return s;
+    }
+
+    @Override
+    public Session createSession(int sessionMode) throws JMSException {
+        return createSession(sessionMode == Session.SESSION_TRANSACTED, sessionMode);
+    }
+
+    @Override
+    public Session createSession() throws JMSException {
+        return createSession(false, Session.AUTO_ACKNOWLEDGE);
+    }
+
+    void forget(MqbridgeSession s) {
+        sessions.remove(s);
+    }
+
+    @Override
+    public String getClientID() throws JMSException {
+        checkOpen();
+        return clientId;
+    }
+
+    @Override
+    public void setClientID(String id) throws JMSException {
+        checkOpen();
+        if (clientId != null) {
+            throw new javax.jms.IllegalStateException("client ID already set");
+        }
+        clientId = id;
+    }
+
+    @Override
+    public ConnectionMetaData getMetaData() throws JMSException {
+        throw NotImplemented.of("Connection.getMetaData");
+    }
+
+    @Override
+    public ExceptionListener getExceptionListener() throws JMSException {
+        checkOpen();
+        return null;
+    }
+
+    @Override
+    public void setExceptionListener(ExceptionListener listener) throws JMSException {
+        throw NotImplemented.of("ExceptionListener");
+    }
+
+    @Override
+    public void start() throws JMSException {
+        checkOpen();
+        synchronized (startLock) {
+            started = true;
+            startLock.notifyAll();
+        }
+    }
+
+    @Override
+    public void stop() throws JMSException {
+        checkOpen();
+        started = false;
+    }
+
+    @Override
+    void closeChildren() throws JMSException {
+        synchronized (startLock) {
+            startLock.notifyAll();
+        }
+        for (MqbridgeSession s : sessions) {
+            s.close();
+        }
+        sessions.clear();
+    }
+
+    @Override
+    public ConnectionConsumer createConnectionConsumer(Destination d, String selector, ServerSessionPool pool,
+            int max) throws JMSException {
+        throw NotImplemented.of("ConnectionConsumer");
+    }
+
+    @Override
+    public ConnectionConsumer createSharedConnectionConsumer(Topic t, String name, String selector,
+            ServerSessionPool pool, int max) throws JMSException {
+        throw NotImplemented.of("ConnectionConsumer");
+    }
+
+    @Override
+    public ConnectionConsumer createDurableConnectionConsumer(Topic t, String name, String selector,
+            ServerSessionPool pool, int max) throws JMSException {
+        throw NotImplemented.of("ConnectionConsumer");
+    }
+
+    @Override
+    public ConnectionConsumer createSharedDurableConnectionConsumer(Topic t, String name, String selector,
+            ServerSessionPool pool, int max) throws JMSException {
+        throw NotImplemented.of("ConnectionConsumer");
+    }
+}

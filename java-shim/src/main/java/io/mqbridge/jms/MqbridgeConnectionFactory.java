@@ -1,0 +1,97 @@
+package io.mqbridge.jms;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import javax.jms.Connection;
+import javax.jms.ConnectionFactory;
+import javax.jms.JMSContext;
+import javax.jms.JMSException;
+
+/**
+ * The provider's ConnectionFactory. URI {@code mqbridge://user:pass@host:port/vhost}: AMQP
+ * 0-9-1 to an mqbridge (or any AMQP broker), mapping JMS to AMQP as the OpenWire listener does.
+ */
+public class MqbridgeConnectionFactory implements ConnectionFactory {
+    private String uri;
+    private long connectTimeoutMs = 10_000;
+
+    public MqbridgeConnectionFactory() {
+        this("mqbridge://guest:guest@127.0.0.1:5672/");
+    }
+
+    public MqbridgeConnectionFactory(String uri) {
+        this.uri = uri;
+    }
+
+    public String getUri() {
+        return uri;
+    }
+
+    public void setUri(String uri) {
+        this.uri = uri;
+    }
+
+    public long getConnectTimeoutMs() {
+        return connectTimeoutMs;
+    }
+
+    public void setConnectTimeoutMs(long ms) {
+        this.connectTimeoutMs = ms;
+    }
+
+    @Override
+    public Connection createConnection() throws JMSException {
+        return new MqbridgeConnection(Native.connect(uri, connectTimeoutMs));
+    }
+
+    @Override
+    public Connection createConnection(String user, String password) throws JMSException {
+        return new MqbridgeConnection(Native.connect(withCredentials(uri, user, password), connectTimeoutMs));
+    }
+
+    /** The URI with its user info replaced by {@code user:password} (URL-encoded). */
+    static String withCredentials(String uri, String user, String password) throws JMSException {
+        try {
+            URI u = new URI(uri);
+            if (u.getRawAuthority() == null) {
+                throw new JMSException("URI " + uri + " has no host");
+            }
+            String authority = u.getRawAuthority();
+            int at = authority.lastIndexOf('@');
+            String hostPort = at >= 0 ? authority.substring(at + 1) : authority;
+            String info = enc(user) + ":" + enc(password);
+            String path = u.getRawPath() == null ? "" : u.getRawPath();
+            return u.getScheme() + "://" + info + "@" + hostPort + path;
+        } catch (URISyntaxException e) {
+            JMSException j = new JMSException("invalid URI " + uri + ": " + e.getMessage());
+            j.setLinkedException(e);
+            throw j;
+        }
+    }
+
+    private static String enc(String s) {
+        return s == null ? "" : URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    @Override
+    public JMSContext createContext() {
+        throw NotImplemented.runtime("JMSContext (JMS 2.0 simplified API)");
+    }
+
+    @Override
+    public JMSContext createContext(String userName, String password) {
+        throw NotImplemented.runtime("JMSContext (JMS 2.0 simplified API)");
+    }
+
+    @Override
+    public JMSContext createContext(String userName, String password, int sessionMode) {
+        throw NotImplemented.runtime("JMSContext (JMS 2.0 simplified API)");
+    }
+
+    @Override
+    public JMSContext createContext(int sessionMode) {
+        throw NotImplemented.runtime("JMSContext (JMS 2.0 simplified API)");
+    }
+}

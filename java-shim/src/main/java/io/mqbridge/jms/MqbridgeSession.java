@@ -1,0 +1,253 @@
+package io.mqbridge.jms;
+
+import java.io.Serializable;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import javax.jms.BytesMessage;
+import javax.jms.Destination;
+import javax.jms.JMSException;
+import javax.jms.MapMessage;
+import javax.jms.Message;
+import javax.jms.MessageConsumer;
+import javax.jms.MessageListener;
+import javax.jms.MessageProducer;
+import javax.jms.ObjectMessage;
+import javax.jms.Queue;
+import javax.jms.QueueBrowser;
+import javax.jms.Session;
+import javax.jms.StreamMessage;
+import javax.jms.TemporaryQueue;
+import javax.jms.TemporaryTopic;
+import javax.jms.TextMessage;
+import javax.jms.Topic;
+import javax.jms.TopicSubscriber;
+
+/** A non-transacted AUTO_ACKNOWLEDGE session (a native handle). */
+public final class MqbridgeSession extends NativeResource implements Session {
+    final MqbridgeConnection connection;
+    private final List<NativeResource> children = new CopyOnWriteArrayList<>();
+
+    MqbridgeSession(MqbridgeConnection connection, long handle) {
+        super(handle, "session");
+        this.connection = connection;
+    }
+
+    @Override
+    void closeChildren() throws JMSException {
+        for (NativeResource r : children) {
+            r.close();
+        }
+        children.clear();
+        connection.forget(this);
+    }
+
+    void forget(NativeResource r) {
+        children.remove(r);
+    }
+
+    @Override
+    public BytesMessage createBytesMessage() throws JMSException {
+        checkOpen();
+        return new MqbridgeBytesMessage();
+    }
+
+    @Override
+    public MapMessage createMapMessage() throws JMSException {
+        throw NotImplemented.of("MapMessage");
+    }
+
+    @Override
+    public Message createMessage() throws JMSException {
+        checkOpen();
+        return new MqbridgeMessage();
+    }
+
+    @Override
+    public ObjectMessage createObjectMessage() throws JMSException {
+        throw NotImplemented.of("ObjectMessage");
+    }
+
+    @Override
+    public ObjectMessage createObjectMessage(Serializable object) throws JMSException {
+        throw NotImplemented.of("ObjectMessage");
+    }
+
+    @Override
+    public StreamMessage createStreamMessage() throws JMSException {
+        throw NotImplemented.of("StreamMessage");
+    }
+
+    @Override
+    public TextMessage createTextMessage() throws JMSException {
+        checkOpen();
+        return new MqbridgeTextMessage();
+    }
+
+    @Override
+    public TextMessage createTextMessage(String text) throws JMSException {
+        checkOpen();
+        MqbridgeTextMessage m = new MqbridgeTextMessage();
+        m.setText(text);
+        return m;
+    }
+
+    @Override
+    public boolean getTransacted() throws JMSException {
+        checkOpen();
+        return false;
+    }
+
+    @Override
+    public int getAcknowledgeMode() throws JMSException {
+        checkOpen();
+        return Session.AUTO_ACKNOWLEDGE;
+    }
+
+    @Override
+    public void commit() throws JMSException {
+        checkOpen();
+        throw new javax.jms.IllegalStateException("commit on a non-transacted session");
+    }
+
+    @Override
+    public void rollback() throws JMSException {
+        checkOpen();
+        throw new javax.jms.IllegalStateException("rollback on a non-transacted session");
+    }
+
+    @Override
+    public void recover() throws JMSException {
+        throw NotImplemented.of("Session.recover");
+    }
+
+    @Override
+    public MessageListener getMessageListener() throws JMSException {
+        checkOpen();
+        return null;
+    }
+
+    @Override
+    public void setMessageListener(MessageListener listener) throws JMSException {
+        throw NotImplemented.of("Session.setMessageListener");
+    }
+
+    @Override
+    public void run() {
+        throw NotImplemented.runtime("Session.run (application server facility)");
+    }
+
+    @Override
+    public MessageProducer createProducer(Destination destination) throws JMSException {
+        checkOpen();
+        MqbridgeDestination d = destination == null ? null : MqbridgeDestination.from(destination);
+        MqbridgeProducer p = new MqbridgeProducer(this, Native.createProducer(handle), d);
+        children.add(p);
+        return p;
+    }
+
+    @Override
+    public MessageConsumer createConsumer(Destination destination) throws JMSException {
+        checkOpen();
+        MqbridgeDestination d = MqbridgeDestination.from(destination);
+        MqbridgeConsumer c = new MqbridgeConsumer(this, Native.createConsumer(handle, d.kind(), d.name), d);
+        children.add(c);
+        return c;
+    }
+
+    @Override
+    public MessageConsumer createConsumer(Destination destination, String selector) throws JMSException {
+        if (selector == null || selector.trim().isEmpty()) {
+            return createConsumer(destination);
+        }
+        throw NotImplemented.of("message selectors");
+    }
+
+    @Override
+    public MessageConsumer createConsumer(Destination destination, String selector, boolean noLocal)
+            throws JMSException {
+        if (noLocal) {
+            throw NotImplemented.of("noLocal consumers");
+        }
+        return createConsumer(destination, selector);
+    }
+
+    @Override
+    public MessageConsumer createSharedConsumer(Topic topic, String name) throws JMSException {
+        throw NotImplemented.of("shared subscriptions");
+    }
+
+    @Override
+    public MessageConsumer createSharedConsumer(Topic topic, String name, String selector) throws JMSException {
+        throw NotImplemented.of("shared subscriptions");
+    }
+
+    @Override
+    public Queue createQueue(String name) throws JMSException {
+        checkOpen();
+        return new MqbridgeQueue(name);
+    }
+
+    @Override
+    public Topic createTopic(String name) throws JMSException {
+        checkOpen();
+        return new MqbridgeTopic(name);
+    }
+
+    @Override
+    public TopicSubscriber createDurableSubscriber(Topic topic, String name) throws JMSException {
+        throw NotImplemented.of("durable subscriptions");
+    }
+
+    @Override
+    public TopicSubscriber createDurableSubscriber(Topic topic, String name, String selector, boolean noLocal)
+            throws JMSException {
+        throw NotImplemented.of("durable subscriptions");
+    }
+
+    @Override
+    public MessageConsumer createDurableConsumer(Topic topic, String name) throws JMSException {
+        throw NotImplemented.of("durable subscriptions");
+    }
+
+    @Override
+    public MessageConsumer createDurableConsumer(Topic topic, String name, String selector, boolean noLocal)
+            throws JMSException {
+        throw NotImplemented.of("durable subscriptions");
+    }
+
+    @Override
+    public MessageConsumer createSharedDurableConsumer(Topic topic, String name) throws JMSException {
+        throw NotImplemented.of("shared durable subscriptions");
+    }
+
+    @Override
+    public MessageConsumer createSharedDurableConsumer(Topic topic, String name, String selector)
+            throws JMSException {
+        throw NotImplemented.of("shared durable subscriptions");
+    }
+
+    @Override
+    public QueueBrowser createBrowser(Queue queue) throws JMSException {
+        throw NotImplemented.of("QueueBrowser");
+    }
+
+    @Override
+    public QueueBrowser createBrowser(Queue queue, String selector) throws JMSException {
+        throw NotImplemented.of("QueueBrowser");
+    }
+
+    @Override
+    public TemporaryQueue createTemporaryQueue() throws JMSException {
+        throw NotImplemented.of("temporary queues");
+    }
+
+    @Override
+    public TemporaryTopic createTemporaryTopic() throws JMSException {
+        throw NotImplemented.of("temporary topics");
+    }
+
+    @Override
+    public void unsubscribe(String name) throws JMSException {
+        throw NotImplemented.of("durable subscriptions (unsubscribe)");
+    }
+}

@@ -1,0 +1,40 @@
+package io.mqbridge.jms;
+
+import javax.jms.JMSException;
+
+/**
+ * The JNI entry points of the native half (crate {@code mqbridge-jni}, java-shim/native).
+ * Every {@code long} is an opaque handle into the native registry, owned by one
+ * {@link AutoCloseable} Java object; {@link #close(long)} is idempotent. Messages cross as
+ * the byte[] record of {@link MessageCodec}. Errors arrive as JMSException subclasses
+ * thrown from native code; a Rust panic arrives as a JMSException ("native panic: ...").
+ */
+final class Native {
+    static {
+        NativeLibrary.load();
+    }
+
+    private Native() {}
+
+    static native long connect(String uri, long connectTimeoutMs) throws JMSException;
+
+    static native long createSession(long connection) throws JMSException;
+
+    static native long createProducer(long session) throws JMSException;
+
+    static native void send(long producer, byte[] record) throws JMSException;
+
+    static native long createConsumer(long session, int destKind, String name) throws JMSException;
+
+    /** A record, or null on timeout / close. timeoutMs: &lt;0 forever, 0 no wait. */
+    static native byte[] receive(long consumer, long timeoutMs) throws JMSException;
+
+    static native void ack(long consumer, long deliveryTag) throws JMSException;
+
+    static native void close(long handle) throws JMSException;
+
+    static native int liveHandles();
+
+    /** Test hook: panics in Rust; must surface as a JMSException. */
+    static native void panicForTest(String message) throws JMSException;
+}
