@@ -222,10 +222,15 @@ fn consumer(handle: i64) -> Result<Arc<ConsumerState>, ShimError> {
     }
 }
 
-/// `mqbridge://user:pass@host:port/vhost` → the AMQP URL it names.
+/// `mqbridge://user:pass@host:port/vhost` → the AMQP URL it names. An empty vhost
+/// (`.../` or no path) means the default vhost `/` (in an AMQP URL a trailing `/` would name
+/// the vhost `""`); `%2f` or other encoded names pass through.
 pub fn amqp_url(uri: &str) -> Result<String, ShimError> {
     if let Some(rest) = uri.strip_prefix("mqbridge://") {
-        return Ok(format!("amqp://{rest}"));
+        return Ok(match rest.split_once('/') {
+            Some((authority, "")) => format!("amqp://{authority}"),
+            _ => format!("amqp://{rest}"),
+        });
     }
     if uri.starts_with("mqbridge:embedded") {
         return Err(jms(format!("not implemented yet: embedded broker ({uri})")));
@@ -416,4 +421,42 @@ pub fn close(handle: i64) -> Result<(), ShimError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uri_maps_to_amqp_url() {
+        let url = |u: &str| amqp_url(u).map_err(|e| e.to_string());
+        assert_eq!(url("mqbridge://u:p@h:1/"), Ok("amqp://u:p@h:1".into()));
+        assert_eq!(url("mqbridge://u:p@h:1"), Ok("amqp://u:p@h:1".into()));
+        assert_eq!(
+            url("mqbridge://u:p@h:1/prod"),
+            Ok("amqp://u:p@h:1/prod".into())
+        );
+        assert!(url("mqbridge:embedded?config=x")
+            .unwrap_err()
+            .starts_with("not implemented yet"));
+        assert!(url("tcp://h:1").is_err());
+    }
+
+    #[test]
+    fn login_refusals_are_security_exceptions() {
+        let class = |e: ClientError| match ShimError::from(e) {
+            ShimError::Throw(c, _) => Some(c),
+            ShimError::Jni(_) => None,
+        };
+        assert_eq!(
+            class(ClientError::connection(
+                "403 ACCESS_REFUSED - Login was refused"
+            )),
+            Some(JavaClass::Security)
+        );
+        assert_eq!(
+            class(ClientError::connection("connection refused")),
+            Some(JavaClass::Jms)
+        );
+    }
 }

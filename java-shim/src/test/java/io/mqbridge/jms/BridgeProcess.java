@@ -1,0 +1,112 @@
+package io.mqbridge.jms;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A real mqbridge started for the tests: the release binary ($MQBRIDGE_BIN, else
+ * target/release/mqbridge of the workspace) with a temporary config whose AMQP listener binds
+ * port 0; the port is read from the "Listening. listener=amqp address=..." log line.
+ */
+final class BridgeProcess implements AutoCloseable {
+    private static final Pattern LISTENING = Pattern.compile("Listening\\. listener=amqp address=(\\S+):(\\d+)");
+
+    final Process process;
+    final String host;
+    final int port;
+    private final Path dir;
+
+    private BridgeProcess(Process process, String host, int port, Path dir) {
+        this.process = process;
+        this.host = host;
+        this.port = port;
+        this.dir = dir;
+    }
+
+    static Path binary() {
+        String env = System.getenv("MQBRIDGE_BIN");
+        if (env != null && !env.isEmpty()) {
+            return Path.of(env);
+        }
+        String ws = System.getProperty("mqbridge.workspace", "..");
+        return Path.of(ws, "target", "release", "mqbridge");
+    }
+
+    static BridgeProcess start() throws Exception {
+        Path bin = binary();
+        if (!Files.isExecutable(bin)) {
+            throw new IllegalStateException("no mqbridge binary at " + bin
+                    + ": run `cargo build --release` or set MQBRIDGE_BIN");
+        }
+        Path dir = Files.createTempDirectory("mqbridge-jms-test");
+        Path config = dir.resolve("mqbridge.yaml");
+        Files.writeString(config, "listeners:\n  amqp:\n    bind: \"127.0.0.1:0\"\n"
+                + "storage:\n  dir: \"" + dir.resolve("data") + "\"\n"
+                + "vhosts: [\"/\"]\nusers: []\n");
+        ProcessBuilder pb = new ProcessBuilder(bin.toString(), "run", "--config", config.toString());
+        // The log goes to stdout or stderr depending on the build; read both.
+        pb.redirectErrorStream(true);
+        pb.environment().put("MQBRIDGE_LOG", "info");
+        Process p = pb.start();
+        CompletableFuture<String[]> address = new CompletableFuture<>();
+        StringBuilder log = new StringBuilder();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(
+                    new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    synchronized (log) {
+                        log.append(line).append('\n');
+                    }
+                    Matcher m = LISTENING.matcher(line.replaceAll("\u001B\\[[0-9;]*m", ""));
+                    if (m.find()) {
+                        address.complete(new String[] {m.group(1), m.group(2)});
+                    }
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+            address.completeExceptionally(new IllegalStateException("mqbridge exited before listening"));
+        }, "mqbridge-log");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            String[] a = address.get(30, TimeUnit.SECONDS);
+            return new BridgeProcess(p, a[0], Integer.parseInt(a[1]), dir);
+        } catch (Exception e) {
+            p.destroyForcibly();
+            synchronized (log) {
+                throw new IllegalStateException("mqbridge did not start: " + e + "\n" + log, e);
+            }
+        }
+    }
+
+    String uri(String user, String password) {
+        return "mqbridge://" + user + ":" + password + "@" + host + ":" + port + "/";
+    }
+
+    String uri() {
+        return uri("guest", "guest");
+    }
+
+    @Override
+    public void close() throws Exception {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+}

@@ -1,0 +1,341 @@
+package io.mqbridge.jms;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import javax.jms.BytesMessage;
+import javax.jms.Connection;
+import javax.jms.DeliveryMode;
+import javax.jms.JMSException;
+import javax.jms.JMSSecurityException;
+import javax.jms.Message;
+import javax.jms.MessageConsumer;
+import javax.jms.MessageProducer;
+import javax.jms.Queue;
+import javax.jms.Session;
+import javax.jms.TextMessage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The vertical slice against a real mqbridge (AMQP listener) started by the test. */
+class ShimTest {
+    static BridgeProcess bridge;
+
+    @BeforeAll
+    static void startBridge() throws Exception {
+        bridge = BridgeProcess.start();
+    }
+
+    @AfterAll
+    static void stopBridge() throws Exception {
+        if (bridge != null) {
+            bridge.close();
+        }
+    }
+
+    static String queueName() {
+        return "jms-test-" + UUID.randomUUID();
+    }
+
+    Connection connect() throws JMSException {
+        Connection c = new MqbridgeConnectionFactory(bridge.uri()).createConnection();
+        c.start();
+        return c;
+    }
+
+    @Test
+    void textMessageRoundTripKeepsTextHeadersAndTypedProperties() throws Exception {
+        try (Connection c = connect()) {
+            Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = s.createQueue(queueName());
+            MessageProducer p = s.createProducer(q);
+            TextMessage m = s.createTextMessage("héllo wörld ✓");
+            m.setJMSCorrelationID("corr-42");
+            m.setJMSType("order.created");
+            m.setJMSReplyTo(s.createQueue("replies"));
+            m.setBooleanProperty("flag", true);
+            m.setByteProperty("b", (byte) -7);
+            m.setShortProperty("sh", (short) 1234);
+            m.setIntProperty("count", 42);
+            m.setLongProperty("big", 1L << 40);
+            m.setFloatProperty("ratio", 1.5f);
+            m.setDoubleProperty("pi", 3.25);
+            m.setStringProperty("region", "eu-west");
+            m.setStringProperty("JMSXGroupID", "group-a");
+            p.setPriority(7);
+            p.send(m);
+            assertNotNull(m.getJMSMessageID());
+            assertTrue(m.getJMSMessageID().startsWith("ID:"));
+
+            MessageConsumer consumer = s.createConsumer(q);
+            Message got = consumer.receive(5000);
+            assertInstanceOf(TextMessage.class, got);
+            TextMessage t = (TextMessage) got;
+            assertEquals("héllo wörld ✓", t.getText());
+            assertEquals(m.getJMSMessageID(), t.getJMSMessageID());
+            assertEquals("corr-42", t.getJMSCorrelationID());
+            assertEquals("order.created", t.getJMSType());
+            assertEquals(s.createQueue("replies"), t.getJMSReplyTo());
+            assertEquals(q, t.getJMSDestination());
+            assertEquals(7, t.getJMSPriority());
+            assertEquals(DeliveryMode.PERSISTENT, t.getJMSDeliveryMode());
+            assertEquals(m.getJMSTimestamp(), t.getJMSTimestamp());
+            assertFalse(t.getJMSRedelivered());
+            assertEquals(Boolean.TRUE, t.getObjectProperty("flag"));
+            assertEquals(Byte.valueOf((byte) -7), t.getObjectProperty("b"));
+            assertEquals(Short.valueOf((short) 1234), t.getObjectProperty("sh"));
+            assertEquals(Integer.valueOf(42), t.getObjectProperty("count"));
+            assertEquals(Long.valueOf(1L << 40), t.getObjectProperty("big"));
+            assertEquals(Float.valueOf(1.5f), t.getObjectProperty("ratio"));
+            assertEquals(Double.valueOf(3.25), t.getObjectProperty("pi"));
+            assertEquals("eu-west", t.getObjectProperty("region"));
+            assertEquals("group-a", t.getStringProperty("JMSXGroupID"));
+            assertEquals(42L, t.getLongProperty("count"));
+            assertEquals("42", t.getStringProperty("count"));
+            assertThrows(javax.jms.MessageNotWriteableException.class, () -> t.setText("x"));
+            // Auto-acknowledged: nothing left on the queue.
+            assertNull(consumer.receive(300));
+        }
+    }
+
+    @Test
+    void bytesMessageRoundTrip() throws Exception {
+        try (Connection c = connect()) {
+            Session s = c.createSession();
+            Queue q = s.createQueue(queueName());
+            BytesMessage m = s.createBytesMessage();
+            m.writeInt(7);
+            m.writeUTF("abc");
+            m.writeBytes(new byte[] {0, (byte) 0xff});
+            s.createProducer(q).send(m, DeliveryMode.NON_PERSISTENT, 4, 0);
+            Message got = s.createConsumer(q).receive(5000);
+            assertInstanceOf(BytesMessage.class, got);
+            BytesMessage b = (BytesMessage) got;
+            assertEquals(DeliveryMode.NON_PERSISTENT, b.getJMSDeliveryMode());
+            assertEquals(4 + 5 + 2, b.getBodyLength());
+            assertEquals(7, b.readInt());
+            assertEquals("abc", b.readUTF());
+            byte[] tail = new byte[2];
+            assertEquals(2, b.readBytes(tail));
+            assertArrayEquals(new byte[] {0, (byte) 0xff}, tail);
+            assertThrows(javax.jms.MessageEOFException.class, b::readByte);
+        }
+    }
+
+    /** What an AMQP client sees is what the OpenWire listener would produce (docs/mapping.md §6). */
+    @Test
+    void amqpClientSeesTheOpenWireMappingAndBack() throws Exception {
+        String queue = queueName();
+        try (Connection c = connect()) {
+            Session s = c.createSession();
+            TextMessage m = s.createTextMessage("to amqp");
+            m.setJMSCorrelationID("c-1");
+            m.setJMSType("t-1");
+            m.setIntProperty("n", 5);
+            m.setStringProperty("who", "shim");
+            s.createProducer(s.createQueue(queue)).send(m);
+
+            ConnectionFactory cf = new ConnectionFactory();
+            cf.setHost(bridge.host);
+            cf.setPort(bridge.port);
+            cf.setUsername("guest");
+            cf.setPassword("guest");
+            try (com.rabbitmq.client.Connection rc = cf.newConnection(); Channel ch = rc.createChannel()) {
+                GetResponse r = null;
+                for (int i = 0; i < 50 && r == null; i++) {
+                    r = ch.basicGet(queue, true);
+                    if (r == null) {
+                        Thread.sleep(100);
+                    }
+                }
+                assertNotNull(r, "the message reached the AMQP queue");
+                AMQP.BasicProperties props = r.getProps();
+                assertEquals("to amqp", new String(r.getBody(), StandardCharsets.UTF_8));
+                assertEquals("text/plain; charset=utf-8", props.getContentType());
+                assertEquals("c-1", props.getCorrelationId());
+                assertEquals("t-1", props.getType());
+                assertEquals(m.getJMSMessageID(), props.getMessageId());
+                assertEquals(Integer.valueOf(2), props.getDeliveryMode());
+                assertEquals(5, props.getHeaders().get("n"));
+                assertEquals("shim", props.getHeaders().get("who").toString());
+                assertEquals("text", props.getHeaders().get("x-jms-msg-type").toString());
+                assertEquals(m.getJMSTimestamp(), ((Number) props.getHeaders().get("JMSTimestamp")).longValue());
+
+                // And back: an AMQP publisher's message reaches the shim with the reverse mapping.
+                Map<String, Object> headers = new HashMap<>();
+                headers.put("answer", 42L);
+                headers.put("label", "from-amqp");
+                ch.basicPublish("", queue, new AMQP.BasicProperties.Builder()
+                        .contentType("application/octet-stream")
+                        .correlationId("c-2")
+                        .headers(headers)
+                        .deliveryMode(1)
+                        .build(), new byte[] {1, 2, 3});
+            }
+            Message got = s.createConsumer(s.createQueue(queue)).receive(5000);
+            assertInstanceOf(BytesMessage.class, got);
+            BytesMessage b = (BytesMessage) got;
+            assertEquals("c-2", b.getJMSCorrelationID());
+            assertEquals(DeliveryMode.NON_PERSISTENT, b.getJMSDeliveryMode());
+            assertEquals(Long.valueOf(42), b.getObjectProperty("answer"));
+            assertEquals("from-amqp", b.getStringProperty("label"));
+            assertEquals(3, b.getBodyLength());
+        }
+    }
+
+    @Test
+    void secondConsumerGetsWhatTheFirstDidNotTake() throws Exception {
+        try (Connection c = connect()) {
+            Session s = c.createSession();
+            Queue q = s.createQueue(queueName());
+            MessageProducer p = s.createProducer(q);
+            p.send(s.createTextMessage("one"));
+            p.send(s.createTextMessage("two"));
+            MessageConsumer first = s.createConsumer(q);
+            assertEquals("one", ((TextMessage) first.receive(5000)).getText());
+            // Closing the first consumer returns its prefetched, unacknowledged message.
+            first.close();
+            Session s2 = c.createSession();
+            Message two = s2.createConsumer(q).receive(5000);
+            assertNotNull(two);
+            assertEquals("two", ((TextMessage) two).getText());
+        }
+    }
+
+    @Test
+    void receiveTimesOutAndCloseWakesABlockedReceive() throws Exception {
+        try (Connection c = connect()) {
+            Session s = c.createSession();
+            MessageConsumer consumer = s.createConsumer(s.createQueue(queueName()));
+            long t0 = System.nanoTime();
+            assertNull(consumer.receive(300));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 250 && ms < 3000, "waited " + ms + " ms");
+            assertNull(consumer.receiveNoWait());
+            Thread closer = new Thread(() -> {
+                try {
+                    Thread.sleep(300);
+                    consumer.close();
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            closer.start();
+            t0 = System.nanoTime();
+            assertNull(consumer.receive());
+            closer.join();
+            assertTrue((System.nanoTime() - t0) / 1_000_000 < 5000);
+            assertThrows(javax.jms.IllegalStateException.class, consumer::receiveNoWait);
+        }
+    }
+
+    @Test
+    void bridgeDownAtConnectIsAJmsExceptionWithTheCause() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        MqbridgeConnectionFactory f = new MqbridgeConnectionFactory(
+                "mqbridge://guest:guest@127.0.0.1:" + port + "/");
+        f.setConnectTimeoutMs(3000);
+        JMSException e = assertThrows(JMSException.class, f::createConnection);
+        assertFalse(e instanceof JMSSecurityException);
+        assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
+        assertTrue(e.getMessage().toLowerCase().contains("refused"), e.getMessage());
+    }
+
+    @Test
+    void badLoginIsAJmsSecurityException() throws Exception {
+        MqbridgeConnectionFactory f = new MqbridgeConnectionFactory(bridge.uri());
+        JMSException e = assertThrows(JMSException.class, () -> f.createConnection("guest", "wrong"));
+        assertInstanceOf(JMSSecurityException.class, e, e.getMessage());
+    }
+
+    @Test
+    void unsupportedUriAndMissingFeaturesSayNotImplemented() throws Exception {
+        JMSException e = assertThrows(JMSException.class,
+                () -> new MqbridgeConnectionFactory("mqbridge:embedded?config=x.yaml").createConnection());
+        assertTrue(e.getMessage().startsWith("not implemented yet"), e.getMessage());
+        try (Connection c = connect()) {
+            Session s = c.createSession();
+            JMSException m = assertThrows(JMSException.class, s::createMapMessage);
+            assertTrue(m.getMessage().startsWith("not implemented yet"), m.getMessage());
+            JMSException t = assertThrows(JMSException.class, () -> c.createSession(true, Session.SESSION_TRANSACTED));
+            assertTrue(t.getMessage().startsWith("not implemented yet"), t.getMessage());
+            JMSException topic = assertThrows(JMSException.class, () -> s.createConsumer(s.createTopic("news")));
+            assertTrue(topic.getMessage().startsWith("not implemented yet"), topic.getMessage());
+        }
+    }
+
+    @Test
+    void aRustPanicIsAJavaExceptionAndTheJvmGoesOn() throws Exception {
+        JMSException e = assertThrows(JMSException.class, () -> Native.panicForTest("boom in rust"));
+        assertEquals("native panic: boom in rust", e.getMessage());
+        // The native library and the JVM still work.
+        try (Connection c = connect()) {
+            Session s = c.createSession();
+            Queue q = s.createQueue(queueName());
+            s.createProducer(q).send(s.createTextMessage("after the panic"));
+            assertEquals("after the panic", ((TextMessage) s.createConsumer(q).receive(5000)).getText());
+        }
+        assertThrows(JMSException.class, () -> Native.panicForTest("again"));
+    }
+
+    @Test
+    void closingEverythingTwiceIsFineAndReleasesEveryHandle() throws Exception {
+        int before = Native.liveHandles();
+        Connection c = connect();
+        Session s = c.createSession();
+        MessageProducer p = s.createProducer(s.createQueue(queueName()));
+        MessageConsumer consumer = s.createConsumer(s.createQueue(queueName()));
+        assertEquals(before + 4, Native.liveHandles());
+        consumer.close();
+        consumer.close();
+        p.close();
+        p.close();
+        s.close();
+        s.close();
+        c.close();
+        c.close();
+        assertEquals(before, Native.liveHandles());
+        // Closing a connection closes its children.
+        Connection c2 = connect();
+        c2.createSession().createProducer(null);
+        c2.close();
+        assertEquals(before, Native.liveHandles());
+    }
+
+    @Test
+    void usingAClosedSessionIsAnIllegalStateException() throws Exception {
+        try (Connection c = connect()) {
+            Session s = c.createSession();
+            Queue q = s.createQueue(queueName());
+            MessageProducer p = s.createProducer(q);
+            TextMessage m = s.createTextMessage("x");
+            long sessionHandle = ((MqbridgeSession) s).handle;
+            s.close();
+            assertThrows(javax.jms.IllegalStateException.class, () -> s.createProducer(q));
+            assertThrows(javax.jms.IllegalStateException.class, () -> s.createTextMessage("y"));
+            assertThrows(javax.jms.IllegalStateException.class, () -> p.send(m));
+            // The native side refuses a closed handle on its own too.
+            assertThrows(javax.jms.IllegalStateException.class, () -> Native.createProducer(sessionHandle));
+            assertThrows(javax.jms.IllegalStateException.class, () -> Native.createProducer(-1));
+        }
+    }
+}
