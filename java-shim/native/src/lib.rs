@@ -238,10 +238,7 @@ pub extern "system" fn Java_io_mqbridge_jms_Native_panicForTest<'local>(
     env.with_env(|env| -> Result<(), ShimError> {
         let message = string(env, &message, "message")?;
         // Deliberate: proves a Rust panic surfaces as a Java exception (module doc).
-        #[allow(clippy::panic)]
-        {
-            panic!("{message}");
-        }
+        panic!("{message}");
     })
     .resolve::<ThrowJms>()
 }
