@@ -29,32 +29,57 @@ import javax.jms.MessageProducer;
 import javax.jms.Queue;
 import javax.jms.Session;
 import javax.jms.TextMessage;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The vertical slice against a real mqbridge (AMQP listener) started by the test. */
-class ShimTest {
-    static BridgeProcess bridge;
+/**
+ * The vertical slice, run against each AMQP target by a subclass (same assertions): an
+ * mqbridge process ({@link MqbridgeShimTest}) and RabbitMQ ({@link RabbitMqShimTest}).
+ */
+abstract class ShimTest {
+    private final List<String> queues = new ArrayList<>();
 
-    @BeforeAll
-    static void startBridge() throws Exception {
-        bridge = BridgeProcess.start();
+    /** The target as an AMQP URL, {@code amqp://user:pass@host:port[/vhost]}. */
+    abstract String amqpUri();
+
+    String uri() {
+        return "mqbridge" + amqpUri().substring("amqp".length());
     }
 
-    @AfterAll
-    static void stopBridge() throws Exception {
-        if (bridge != null) {
-            bridge.close();
+    String queueName() {
+        String q = "jms-test-" + UUID.randomUUID();
+        queues.add(q);
+        return q;
+    }
+
+    ConnectionFactory amqpFactory() throws Exception {
+        ConnectionFactory cf = new ConnectionFactory();
+        cf.setUri(amqpUri());
+        return cf;
+    }
+
+    /** Test queues are durable: delete them so a shared broker does not collect them. */
+    @AfterEach
+    void deleteQueues() throws Exception {
+        if (queues.isEmpty()) {
+            return;
         }
-    }
-
-    static String queueName() {
-        return "jms-test-" + UUID.randomUUID();
+        try (com.rabbitmq.client.Connection rc = amqpFactory().newConnection()) {
+            for (String q : queues) {
+                try (Channel ch = rc.createChannel()) {
+                    ch.queueDelete(q);
+                } catch (Exception e) {
+                    // never declared (the test failed early) or already gone
+                }
+            }
+        }
+        queues.clear();
     }
 
     Connection connect() throws JMSException {
-        Connection c = new MqbridgeConnectionFactory(bridge.uri()).createConnection();
+        Connection c = new MqbridgeConnectionFactory(uri()).createConnection();
         c.start();
         return c;
     }
@@ -144,6 +169,8 @@ class ShimTest {
         String queue = queueName();
         try (Connection c = connect()) {
             Session s = c.createSession();
+            // The consumer declares the queue (as an OpenWire consumer would).
+            s.createConsumer(s.createQueue(queue)).close();
             TextMessage m = s.createTextMessage("to amqp");
             m.setJMSCorrelationID("c-1");
             m.setJMSType("t-1");
@@ -151,12 +178,7 @@ class ShimTest {
             m.setStringProperty("who", "shim");
             s.createProducer(s.createQueue(queue)).send(m);
 
-            ConnectionFactory cf = new ConnectionFactory();
-            cf.setHost(bridge.host);
-            cf.setPort(bridge.port);
-            cf.setUsername("guest");
-            cf.setPassword("guest");
-            try (com.rabbitmq.client.Connection rc = cf.newConnection(); Channel ch = rc.createChannel()) {
+            try (com.rabbitmq.client.Connection rc = amqpFactory().newConnection(); Channel ch = rc.createChannel()) {
                 GetResponse r = null;
                 for (int i = 0; i < 50 && r == null; i++) {
                     r = ch.basicGet(queue, true);
@@ -262,7 +284,7 @@ class ShimTest {
 
     @Test
     void badLoginIsAJmsSecurityException() throws Exception {
-        MqbridgeConnectionFactory f = new MqbridgeConnectionFactory(bridge.uri());
+        MqbridgeConnectionFactory f = new MqbridgeConnectionFactory(uri());
         JMSException e = assertThrows(JMSException.class, () -> f.createConnection("guest", "wrong"));
         assertInstanceOf(JMSSecurityException.class, e, e.getMessage());
     }
@@ -336,6 +358,30 @@ class ShimTest {
             // The native side refuses a closed handle on its own too.
             assertThrows(javax.jms.IllegalStateException.class, () -> Native.createProducer(sessionHandle));
             assertThrows(javax.jms.IllegalStateException.class, () -> Native.createProducer(-1));
+        }
+    }
+
+    @Test
+    void topicSendReachesAnAmqpQueueBoundToAmqTopic() throws Exception {
+        String queue = queueName();
+        String topic = "jms.test." + UUID.randomUUID();
+        try (com.rabbitmq.client.Connection rc = amqpFactory().newConnection();
+                Channel ch = rc.createChannel();
+                Connection c = connect()) {
+            ch.queueDeclare(queue, true, false, false, null);
+            ch.queueBind(queue, "amq.topic", topic);
+            Session s = c.createSession();
+            s.createProducer(s.createTopic(topic)).send(s.createTextMessage("news"));
+            GetResponse r = null;
+            for (int i = 0; i < 50 && r == null; i++) {
+                r = ch.basicGet(queue, true);
+                if (r == null) {
+                    Thread.sleep(100);
+                }
+            }
+            assertNotNull(r, "the topic message reached the bound queue");
+            assertEquals("news", new String(r.getBody(), StandardCharsets.UTF_8));
+            assertEquals(topic, r.getEnvelope().getRoutingKey());
         }
     }
 }
