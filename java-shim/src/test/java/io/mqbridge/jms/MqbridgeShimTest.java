@@ -1,7 +1,15 @@
 package io.mqbridge.jms;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import javax.jms.Connection;
+import javax.jms.JMSException;
+import javax.jms.MessageConsumer;
+import javax.jms.Session;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** The suite against a real mqbridge process (its AMQP listener), started by the test. */
 class MqbridgeShimTest extends ShimTest {
@@ -22,5 +30,35 @@ class MqbridgeShimTest extends ShimTest {
     @Override
     String amqpUri() {
         return "amqp://guest:guest@" + bridge.host + ":" + bridge.port;
+    }
+
+    /** A bridge that dies under a waiting receive: a JMSException, no JVM crash, clean close. */
+    @Test
+    void bridgeKilledWhileAConsumerWaitsIsAJmsException() throws Exception {
+        int before = Native.liveHandles();
+        try (BridgeProcess own = BridgeProcess.start()) {
+            Connection c = new MqbridgeConnectionFactory(
+                    "mqbridge://guest:guest@" + own.host + ":" + own.port + "/").createConnection();
+            c.start();
+            Session s = c.createSession();
+            MessageConsumer consumer = s.createConsumer(s.createQueue("doomed"));
+            Thread killer = new Thread(() -> {
+                try {
+                    Thread.sleep(300);
+                    own.process.destroyForcibly().waitFor();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            killer.start();
+            long t0 = System.nanoTime();
+            JMSException e = assertThrows(JMSException.class, () -> consumer.receive(20_000));
+            killer.join();
+            assertTrue((System.nanoTime() - t0) / 1_000_000 < 15_000, "noticed in time");
+            assertTrue(e.getMessage().toLowerCase().contains("amqp"), e.getMessage());
+            c.close();
+            c.close();
+        }
+        assertTrue(Native.liveHandles() == before, "handles released");
     }
 }
