@@ -459,4 +459,43 @@ mod tests {
             Some(JavaClass::Jms)
         );
     }
+
+    #[test]
+    fn unknown_handles_are_illegal_state_and_close_is_idempotent() {
+        let class = |r: Result<i64, ShimError>| match r {
+            Err(ShimError::Throw(c, m)) => Some((c, m)),
+            _ => None,
+        };
+        assert_eq!(
+            class(create_session(i64::MAX)),
+            Some((JavaClass::IllegalState, "connection is closed".into()))
+        );
+        assert_eq!(
+            class(create_producer(-1)).map(|(c, _)| c),
+            Some(JavaClass::IllegalState)
+        );
+        assert!(matches!(
+            receive(0, 0, || 0),
+            Err(ShimError::Throw(JavaClass::IllegalState, _))
+        ));
+        assert!(close(i64::MAX).is_ok());
+        assert!(close(i64::MAX).is_ok());
+    }
+
+    #[test]
+    fn connect_to_a_closed_port_names_the_cause() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or(1);
+        let uri = format!("mqbridge://guest:guest@127.0.0.1:{port}/");
+        match connect(&uri, Duration::from_secs(3)) {
+            Err(ShimError::Throw(JavaClass::Jms, m)) => {
+                assert!(m.contains(&format!("127.0.0.1:{port}")), "{m}");
+                assert!(m.to_ascii_lowercase().contains("refused"), "{m}");
+            }
+            Err(other) => panic!("unexpected error {other:?}"),
+            Ok(_) => panic!("connected to a closed port"),
+        }
+    }
 }
