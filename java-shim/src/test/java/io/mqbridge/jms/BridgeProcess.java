@@ -15,21 +15,26 @@ import java.util.stream.Stream;
 
 /**
  * A real mqbridge started for the tests: the release binary ($MQBRIDGE_BIN, else
- * target/release/mqbridge of the workspace) with a temporary config whose AMQP listener binds
- * port 0; the port is read from the "Listening. listener=amqp address=..." log line.
+ * target/release/mqbridge of the workspace) with a temporary config whose AMQP and OpenWire
+ * listeners bind port 0; the ports are read from the "Listening. listener=amqp address=..."
+ * (and listener=openwire) log lines.
  */
 final class BridgeProcess implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("Listening\\. listener=amqp address=(\\S+):(\\d+)");
+    private static final Pattern LISTENING =
+            Pattern.compile("Listening\\. listener=(amqp|openwire) address=(\\S+):(\\d+)");
 
     final Process process;
     final String host;
     final int port;
+    /** The OpenWire listener's port (same host). */
+    final int openwirePort;
     private final Path dir;
 
-    private BridgeProcess(Process process, String host, int port, Path dir) {
+    private BridgeProcess(Process process, String host, int port, int openwirePort, Path dir) {
         this.process = process;
         this.host = host;
         this.port = port;
+        this.openwirePort = openwirePort;
         this.dir = dir;
     }
 
@@ -50,7 +55,7 @@ final class BridgeProcess implements AutoCloseable {
         }
         Path dir = Files.createTempDirectory("mqbridge-jms-test");
         Path config = dir.resolve("mqbridge.yaml");
-        Files.writeString(config, "listeners:\n  amqp:\n    bind: \"127.0.0.1:0\"\n"
+        Files.writeString(config, "listeners:\n  amqp:\n    bind: \"127.0.0.1:0\"\n  openwire:\n    bind: \"127.0.0.1:0\"\n"
                 + "storage:\n  dir: \"" + dir.resolve("data") + "\"\n"
                 + "vhosts: [\"/\"]\nusers: []\n");
         ProcessBuilder pb = new ProcessBuilder(bin.toString(), "run", "--config", config.toString());
@@ -59,6 +64,7 @@ final class BridgeProcess implements AutoCloseable {
         pb.environment().put("MQBRIDGE_LOG", "info");
         Process p = pb.start();
         CompletableFuture<String[]> address = new CompletableFuture<>();
+        CompletableFuture<String[]> openwire = new CompletableFuture<>();
         StringBuilder log = new StringBuilder();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(
@@ -70,19 +76,22 @@ final class BridgeProcess implements AutoCloseable {
                     }
                     Matcher m = LISTENING.matcher(line.replaceAll("\u001B\\[[0-9;]*m", ""));
                     if (m.find()) {
-                        address.complete(new String[] {m.group(1), m.group(2)});
+                        (m.group(1).equals("amqp") ? address : openwire)
+                                .complete(new String[] {m.group(2), m.group(3)});
                     }
                 }
             } catch (IOException e) {
                 // the process ended
             }
             address.completeExceptionally(new IllegalStateException("mqbridge exited before listening"));
+            openwire.completeExceptionally(new IllegalStateException("mqbridge exited before listening"));
         }, "mqbridge-log");
         reader.setDaemon(true);
         reader.start();
         try {
             String[] a = address.get(30, TimeUnit.SECONDS);
-            return new BridgeProcess(p, a[0], Integer.parseInt(a[1]), dir);
+            String[] o = openwire.get(30, TimeUnit.SECONDS);
+            return new BridgeProcess(p, a[0], Integer.parseInt(a[1]), Integer.parseInt(o[1]), dir);
         } catch (Exception e) {
             p.destroyForcibly();
             synchronized (log) {
