@@ -133,6 +133,8 @@ pub fn runtime() -> Result<&'static Runtime, ShimError> {
 /// One AMQP connection.
 pub struct ConnectionState {
     connector: tokio::sync::Mutex<Option<Arc<AmqpConnector>>>,
+    /// Cancelled by close: ends a waiting [`await_connection_loss`].
+    closing: CancellationToken,
 }
 
 /// A session: the connection it belongs to (AUTO_ACKNOWLEDGE for now).
@@ -251,7 +253,33 @@ pub fn connect(uri: &str, connect_timeout: Duration) -> Result<i64, ShimError> {
     let connector = runtime()?.block_on(AmqpConnector::connect(&config))?;
     Ok(register(Object::Connection(Arc::new(ConnectionState {
         connector: tokio::sync::Mutex::new(Some(Arc::new(connector))),
+        closing: CancellationToken::new(),
     }))))
+}
+
+/// How often [`await_connection_loss`] looks at the connection's state.
+const WATCH_INTERVAL: Duration = Duration::from_millis(200);
+
+/// Block until the connection is lost (returns the reason) or closed by the application
+/// (returns `None`). The Java side runs this on a daemon thread per connection with an
+/// ExceptionListener, so no Rust thread ever has to call into the JVM.
+pub fn await_connection_loss(connection_handle: i64) -> Result<Option<String>, ShimError> {
+    let conn = connection(connection_handle)?;
+    let rt = runtime()?;
+    let Some(connector) = rt.block_on(async { conn.connector.lock().await.clone() }) else {
+        return Ok(None);
+    };
+    Ok(rt.block_on(async {
+        loop {
+            if !connector.is_connected() {
+                return Some(format!("AMQP connection to {} lost", connector.url()));
+            }
+            tokio::select! {
+                _ = conn.closing.cancelled() => return None,
+                _ = tokio::time::sleep(WATCH_INTERVAL) => {}
+            }
+        }
+    }))
 }
 
 /// A session on a connection.
@@ -404,6 +432,7 @@ pub fn close(handle: i64) -> Result<(), ShimError> {
     let rt = runtime()?;
     match object {
         Object::Connection(c) => rt.block_on(async {
+            c.closing.cancel();
             let connector = c.connector.lock().await.take();
             if let Some(connector) = connector {
                 connector.close_shared().await;

@@ -17,6 +17,7 @@
 //! | `byte[] receive(long consumer, long timeoutMs)` | `mapping::openwire::from_message` record, or null (timeout/closed); <0 waits forever, 0 no wait |
 //! | `void ack(long consumer, long deliveryTag)` | `basic.ack` |
 //! | `void close(long handle)` | closes any handle; idempotent |
+//! | `String awaitConnectionLoss(long connection)` | blocks until the connection is lost (the reason) or closed (null); for ExceptionListener |
 //! | `int liveHandles()` | handles not yet closed (tests check for leaks) |
 //! | `void panicForTest(String message)` | panics in Rust (tests check the panic becomes a Java exception) |
 //!
@@ -216,6 +217,21 @@ pub extern "system" fn Java_io_mqbridge_jms_Native_close<'local>(
 ) {
     env.with_env(|_env| -> Result<(), ShimError> { client::close(handle) })
         .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_awaitConnectionLoss<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    connection: jlong,
+) -> JString<'local> {
+    env.with_env(|env| -> Result<JString<'local>, ShimError> {
+        match client::await_connection_loss(connection)? {
+            Some(reason) => Ok(env.new_string(reason)?),
+            None => Ok(JString::default()),
+        }
+    })
+    .resolve::<ThrowJms>()
 }
 
 #[unsafe(no_mangle)]

@@ -18,6 +18,8 @@ public final class MqbridgeConnection extends NativeResource implements Connecti
     private final Object startLock = new Object();
     private volatile boolean started;
     private String clientId;
+    private volatile ExceptionListener exceptionListener;
+    private Thread watcher;
 
     MqbridgeConnection(long handle) {
         super(handle, "connection");
@@ -95,12 +97,34 @@ public final class MqbridgeConnection extends NativeResource implements Connecti
     @Override
     public ExceptionListener getExceptionListener() throws JMSException {
         checkOpen();
-        return null;
+        return exceptionListener;
     }
 
+    /**
+     * The listener is told once when the connection is lost (not when it is closed). A daemon
+     * thread per connection waits in native code for that; it ends when the connection closes.
+     */
     @Override
-    public void setExceptionListener(ExceptionListener listener) throws JMSException {
-        throw NotImplemented.of("ExceptionListener");
+    public synchronized void setExceptionListener(ExceptionListener listener) throws JMSException {
+        checkOpen();
+        exceptionListener = listener;
+        if (listener != null && watcher == null) {
+            watcher = new Thread(this::watch, "mqbridge-jms-connection-watch");
+            watcher.setDaemon(true);
+            watcher.start();
+        }
+    }
+
+    private void watch() {
+        try {
+            String reason = Native.awaitConnectionLoss(handle);
+            ExceptionListener listener = exceptionListener;
+            if (reason != null && listener != null && !isClosed()) {
+                listener.onException(new JMSException(reason));
+            }
+        } catch (JMSException e) {
+            // closed meanwhile: nothing to report
+        }
     }
 
     @Override

@@ -33,6 +33,9 @@ final class Native {
 
     static native void close(long handle) throws JMSException;
 
+    /** Blocks until the connection is lost (returns the reason) or closed (returns null). */
+    static native String awaitConnectionLoss(long connection) throws JMSException;
+
     static native int liveHandles();
 
     /** Test hook: panics in Rust; must surface as a JMSException. */

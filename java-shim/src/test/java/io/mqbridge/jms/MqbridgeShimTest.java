@@ -32,7 +32,10 @@ class MqbridgeShimTest extends ShimTest {
         return "amqp://guest:guest@" + bridge.host + ":" + bridge.port;
     }
 
-    /** A bridge that dies under a waiting receive: a JMSException, no JVM crash, clean close. */
+    /**
+     * A bridge that dies under a waiting receive: a JMSException from receive, the
+     * ExceptionListener called, no JVM crash, clean close.
+     */
     @Test
     void bridgeKilledWhileAConsumerWaitsIsAJmsException() throws Exception {
         int before = Native.liveHandles();
@@ -40,6 +43,8 @@ class MqbridgeShimTest extends ShimTest {
             Connection c = new MqbridgeConnectionFactory(
                     "mqbridge://guest:guest@" + own.host + ":" + own.port + "/").createConnection();
             c.start();
+            java.util.concurrent.CompletableFuture<JMSException> lost = new java.util.concurrent.CompletableFuture<>();
+            c.setExceptionListener(lost::complete);
             Session s = c.createSession();
             MessageConsumer consumer = s.createConsumer(s.createQueue("doomed"));
             Thread killer = new Thread(() -> {
@@ -56,9 +61,22 @@ class MqbridgeShimTest extends ShimTest {
             killer.join();
             assertTrue((System.nanoTime() - t0) / 1_000_000 < 15_000, "noticed in time");
             assertTrue(e.getMessage().toLowerCase().contains("amqp"), e.getMessage());
+            JMSException reported = lost.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(reported.getMessage().contains("lost"), reported.getMessage());
             c.close();
             c.close();
         }
         assertTrue(Native.liveHandles() == before, "handles released");
+    }
+
+    @Test
+    void closingAConnectionDoesNotCallItsExceptionListener() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<JMSException> called = new java.util.concurrent.atomic.AtomicReference<>();
+        Connection c = new MqbridgeConnectionFactory(uri()).createConnection();
+        c.setExceptionListener(called::set);
+        Thread.sleep(300);
+        c.close();
+        Thread.sleep(500);
+        assertTrue(called.get() == null, "listener not called on close");
     }
 }
