@@ -424,6 +424,19 @@ pub fn ack(consumer_handle: i64, tag: i64) -> Result<(), ShimError> {
     })
 }
 
+/// Reject the delivery with `tag`; `requeue` puts it back (redelivered).
+pub fn nack(consumer_handle: i64, tag: i64, requeue: bool) -> Result<(), ShimError> {
+    let c = consumer(consumer_handle)?;
+    let tag = u64::try_from(tag).map_err(|_| jms(format!("invalid delivery tag {tag}")))?;
+    runtime()?.block_on(async {
+        let guard = c.consumer.lock().await;
+        match guard.as_ref() {
+            Some(amqp) => amqp.nack(tag, requeue).await.map_err(ShimError::from),
+            None => Err(closed("consumer")),
+        }
+    })
+}
+
 /// Close whatever `handle` refers to; unknown (already closed) handles are a no-op.
 pub fn close(handle: i64) -> Result<(), ShimError> {
     let Some(object) = lock_registry().remove(&handle) else {

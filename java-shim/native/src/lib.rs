@@ -16,6 +16,7 @@
 //! | `long createConsumer(long session, int destKind, String name)` | queue consumer (declared durable, prefetch 1) |
 //! | `byte[] receive(long consumer, long timeoutMs)` | `mapping::openwire::from_message` record, or null (timeout/closed); <0 waits forever, 0 no wait |
 //! | `void ack(long consumer, long deliveryTag)` | `basic.ack` |
+//! | `void nack(long consumer, long deliveryTag, boolean requeue)` | `basic.nack` (a MessageListener threw) |
 //! | `void close(long handle)` | closes any handle; idempotent |
 //! | `String awaitConnectionLoss(long connection)` | blocks until the connection is lost (the reason) or closed (null); for ExceptionListener |
 //! | `int liveHandles()` | handles not yet closed (tests check for leaks) |
@@ -206,6 +207,18 @@ pub extern "system" fn Java_io_mqbridge_jms_Native_ack<'local>(
     tag: jlong,
 ) {
     env.with_env(|_env| -> Result<(), ShimError> { client::ack(consumer, tag) })
+        .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_nack<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    consumer: jlong,
+    tag: jlong,
+    requeue: bool,
+) {
+    env.with_env(|_env| -> Result<(), ShimError> { client::nack(consumer, tag, requeue) })
         .resolve::<ThrowJms>()
 }
 

@@ -6,13 +6,17 @@ import javax.jms.MessageConsumer;
 import javax.jms.MessageListener;
 
 /**
- * A synchronous queue consumer (prefetch 1). AUTO_ACKNOWLEDGE: a message is acknowledged
- * as {@code receive} returns it. Closing from another thread wakes a blocked receive, which
- * then returns null.
+ * A queue consumer (prefetch 1). AUTO_ACKNOWLEDGE: a message is acknowledged as
+ * {@code receive} returns it, or when its MessageListener's {@code onMessage} returns; if
+ * {@code onMessage} throws, the message is requeued (redelivered). Closing from another
+ * thread wakes a blocked receive, which then returns null. A MessageListener runs on a Java
+ * daemon thread per consumer, serialized per session.
  */
 public final class MqbridgeConsumer extends NativeResource implements MessageConsumer {
     private final MqbridgeSession session;
     private final MqbridgeDestination destination;
+    private volatile MessageListener listener;
+    private Thread dispatcher;
 
     MqbridgeConsumer(MqbridgeSession session, long handle, MqbridgeDestination destination) {
         super(handle, "consumer");
@@ -21,8 +25,24 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
     }
 
     @Override
-    void closeChildren() {
+    void closeChildren() throws JMSException {
         session.forget(this);
+        Thread d;
+        synchronized (this) {
+            d = dispatcher;
+            dispatcher = null;
+            listener = null;
+        }
+        // The native close (after this) wakes the dispatcher's receive; JMS: close waits for
+        // a running onMessage, unless close is called from within it.
+        if (d != null && d != Thread.currentThread()) {
+            Native.close(handle);
+            try {
+                d.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     @Override
@@ -34,12 +54,67 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
     @Override
     public MessageListener getMessageListener() throws JMSException {
         checkOpen();
-        return null;
+        return listener;
     }
 
     @Override
-    public void setMessageListener(MessageListener listener) throws JMSException {
-        throw NotImplemented.of("MessageListener");
+    public synchronized void setMessageListener(MessageListener l) throws JMSException {
+        checkOpen();
+        listener = l;
+        if (l == null) {
+            // The dispatcher sees the null and stops after its current receive (<= 200 ms).
+            dispatcher = null;
+            return;
+        }
+        if (dispatcher == null) {
+            Thread t = new Thread(this::dispatch, "mqbridge-jms-listener");
+            t.setDaemon(true);
+            dispatcher = t;
+            t.start();
+        }
+    }
+
+    private void dispatch() {
+        Thread self = Thread.currentThread();
+        while (!isClosed()) {
+            synchronized (this) {
+                if (dispatcher != self || listener == null) {
+                    return;
+                }
+            }
+            try {
+                if (!session.connection.awaitStarted(200)) {
+                    continue;
+                }
+                byte[] record = Native.receive(handle, 200);
+                if (record == null) {
+                    continue;
+                }
+                MessageCodec.Decoded d = MessageCodec.decode(record);
+                MessageListener l = listener;
+                if (l == null) {
+                    Native.nack(handle, d.deliveryTag, true);
+                    return;
+                }
+                boolean ok = false;
+                synchronized (session.deliveryLock) {
+                    try {
+                        l.onMessage(d.message);
+                        ok = true;
+                    } catch (RuntimeException e) {
+                        // JMS 2.0 §8.7: in AUTO_ACKNOWLEDGE the message is redelivered.
+                    }
+                }
+                if (ok) {
+                    Native.ack(handle, d.deliveryTag);
+                } else {
+                    Native.nack(handle, d.deliveryTag, true);
+                }
+            } catch (JMSException e) {
+                // Closed, or the connection is gone (the ExceptionListener reports that).
+                return;
+            }
+        }
     }
 
     @Override
@@ -60,6 +135,9 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
 
     private Message receiveWithin(long timeoutMs) throws JMSException {
         checkOpen();
+        if (listener != null) {
+            throw new javax.jms.IllegalStateException("the consumer has a MessageListener: receive is not allowed");
+        }
         long start = System.currentTimeMillis();
         if (!session.connection.awaitStarted(timeoutMs)) {
             return null;

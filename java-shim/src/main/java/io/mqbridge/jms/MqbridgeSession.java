@@ -26,6 +26,8 @@ import javax.jms.TopicSubscriber;
 public final class MqbridgeSession extends NativeResource implements Session {
     final MqbridgeConnection connection;
     private final List<NativeResource> children = new CopyOnWriteArrayList<>();
+    /** Held while a MessageListener runs: a session delivers to one listener at a time (JMS). */
+    final Object deliveryLock = new Object();
 
     MqbridgeSession(MqbridgeConnection connection, long handle) {
         super(handle, "session");

@@ -31,6 +31,8 @@ final class Native {
 
     static native void ack(long consumer, long deliveryTag) throws JMSException;
 
+    static native void nack(long consumer, long deliveryTag, boolean requeue) throws JMSException;
+
     static native void close(long handle) throws JMSException;
 
     /** Blocks until the connection is lost (returns the reason) or closed (returns null). */

@@ -384,4 +384,46 @@ abstract class ShimTest {
             assertEquals(topic, r.getEnvelope().getRoutingKey());
         }
     }
+
+    @Test
+    void messageListenerGetsMessagesAndARuntimeExceptionRedelivers() throws Exception {
+        try (Connection c = connect()) {
+            Session s = c.createSession();
+            Queue q = s.createQueue(queueName());
+            MessageProducer p = s.createProducer(q);
+            MessageConsumer consumer = s.createConsumer(q);
+            java.util.concurrent.BlockingQueue<Message> got = new java.util.concurrent.LinkedBlockingQueue<>();
+            java.util.concurrent.atomic.AtomicBoolean failedOnce = new java.util.concurrent.atomic.AtomicBoolean();
+            consumer.setMessageListener(m -> {
+                try {
+                    if (((TextMessage) m).getText().equals("two") && failedOnce.compareAndSet(false, true)) {
+                        throw new RuntimeException("listener failure, to be redelivered");
+                    }
+                } catch (JMSException e) {
+                    throw new RuntimeException(e);
+                }
+                got.add(m);
+            });
+            assertThrows(javax.jms.IllegalStateException.class, () -> consumer.receive(10));
+            p.send(s.createTextMessage("one"));
+            p.send(s.createTextMessage("two"));
+            p.send(s.createTextMessage("three"));
+            List<String> texts = new ArrayList<>();
+            Message redelivered = null;
+            for (int i = 0; i < 3; i++) {
+                Message m = got.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+                assertNotNull(m, "listener delivery " + i);
+                texts.add(((TextMessage) m).getText());
+                if (((TextMessage) m).getText().equals("two")) {
+                    redelivered = m;
+                }
+            }
+            assertTrue(failedOnce.get());
+            assertEquals(List.of("one", "three", "two"), texts.stream().sorted().collect(java.util.stream.Collectors.toList()));
+            assertTrue(redelivered.getJMSRedelivered(), "the failed message comes back redelivered");
+            consumer.close();
+            // Acknowledged: nothing left.
+            assertNull(s.createConsumer(q).receive(300));
+        }
+    }
 }
