@@ -157,6 +157,61 @@ impl AmqpConnector {
         Ok(())
     }
 
+    /// A consumer of a fresh server-named, exclusive, auto-delete queue bound to `exchange`
+    /// with `binding_key` (a non-durable topic subscription: the queue dies with the
+    /// consumer's channel), with `basic.qos(prefetch)` and manual acks.
+    pub async fn subscriber(
+        &self,
+        exchange: &str,
+        binding_key: &str,
+        prefetch: u16,
+    ) -> Result<AmqpConsumer, ClientError> {
+        let exchange = short_string(exchange).map_err(ClientError::rejected)?;
+        let binding_key = short_string(binding_key).map_err(ClientError::rejected)?;
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(lapin_error)?;
+        let queue = channel
+            .queue_declare(
+                ShortString::from(""),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    auto_delete: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(lapin_error)?;
+        let queue_name = queue.name().clone();
+        channel
+            .queue_bind(
+                queue_name.clone(),
+                exchange,
+                binding_key,
+                lapin::options::QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(lapin_error)?;
+        channel
+            .basic_qos(prefetch, BasicQosOptions::default())
+            .await
+            .map_err(lapin_error)?;
+        let consumer = channel
+            .basic_consume(
+                queue_name,
+                ShortString::from(""),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(lapin_error)?;
+        Ok(AmqpConsumer { channel, consumer })
+    }
+
     /// A publisher on its own channel in confirm mode.
     pub async fn publisher(&self) -> Result<AmqpPublisher, ClientError> {
         let channel = confirm_channel(&self.connection).await?;

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use mqbridge::amqp::connector::{AmqpClientConfig, AmqpConnector, AmqpConsumer, AmqpPublisher};
 use mqbridge::client::{ClientError, ErrorKind};
+use mqbridge::mapping::destination::{jms_topic_to_amqp, TOPIC_EXCHANGE};
 use mqbridge::mapping::openwire::{from_message, redelivery_count, to_message};
 use mqbridge::message::jms::{JmsDestination, JmsDestinationKind};
 use tokio::runtime::Runtime;
@@ -307,7 +308,7 @@ pub fn create_producer(session_handle: i64) -> Result<i64, ShimError> {
 /// The (exchange, routing key) a JMS destination is published to (DESIGN.md §5).
 fn route(d: &JmsDestination) -> (&'static str, &str) {
     if d.kind.is_topic() {
-        ("amq.topic", d.name.as_str())
+        (TOPIC_EXCHANGE, d.name.as_str())
     } else {
         ("", d.name.as_str())
     }
@@ -347,24 +348,33 @@ fn is_declared(p: &ProducerState, queue: &str) -> bool {
         .contains(queue)
 }
 
-/// A consumer of a queue (declared durable if missing). Topics are not supported yet.
+/// A consumer of a queue (declared durable if missing) or a non-durable topic subscription
+/// (a server-named exclusive queue bound to `amq.topic`, JMS wildcards `*`/`>` translated as
+/// the OpenWire listener does). Temporary destinations are not supported yet.
 pub fn create_consumer(
     session_handle: i64,
     kind: JmsDestinationKind,
     name: &str,
 ) -> Result<i64, ShimError> {
     let s = session(session_handle)?;
-    if kind != JmsDestinationKind::Queue {
-        return Err(jms(format!(
-            "not implemented yet: consumers of {kind:?} destinations"
-        )));
-    }
-    let consumer = runtime()?.block_on(async {
-        s.connector.declare_queue(name).await?;
-        // prefetch 1: a synchronous receive holds at most one message beyond the one it
-        // returns, so other consumers of the queue are not starved.
-        s.connector.consumer(name, 1).await
-    })?;
+    // prefetch 1: a synchronous receive holds at most one message beyond the one it
+    // returns, so other consumers of the queue are not starved.
+    let consumer = match kind {
+        JmsDestinationKind::Queue => runtime()?.block_on(async {
+            s.connector.declare_queue(name).await?;
+            s.connector.consumer(name, 1).await
+        })?,
+        JmsDestinationKind::Topic => runtime()?.block_on(s.connector.subscriber(
+            TOPIC_EXCHANGE,
+            &jms_topic_to_amqp(name),
+            1,
+        ))?,
+        other => {
+            return Err(jms(format!(
+                "not implemented yet: consumers of {other:?} destinations"
+            )))
+        }
+    };
     Ok(register(Object::Consumer(Arc::new(ConsumerState {
         destination: JmsDestination::new(kind, name),
         consumer: tokio::sync::Mutex::new(Some(consumer)),
@@ -406,7 +416,13 @@ pub fn receive(
     let Some(received) = received else {
         return Ok(None);
     };
-    let mut jms = from_message(&received.message, c.destination.clone(), now_ms());
+    // A (wildcard) topic subscription reports the topic the message was sent to.
+    let destination = if c.destination.kind.is_topic() && !received.message.routing_key.is_empty() {
+        JmsDestination::topic(received.message.routing_key.clone())
+    } else {
+        c.destination.clone()
+    };
+    let mut jms = from_message(&received.message, destination, now_ms());
     jms.redelivery_counter = redelivery_count(&received.message, received.redelivered);
     Ok(Some(codec::encode(&jms, received.tag)))
 }

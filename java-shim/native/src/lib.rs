@@ -13,7 +13,7 @@
 //! | `long createSession(long connection)` | session handle (AUTO_ACKNOWLEDGE) |
 //! | `long createProducer(long session)` | producer on its own confirm channel |
 //! | `void send(long producer, byte[] record)` | `mapping::openwire::to_message`, publish, wait for the confirm |
-//! | `long createConsumer(long session, int destKind, String name)` | queue consumer (declared durable, prefetch 1) |
+//! | `long createConsumer(long session, int destKind, String name)` | queue consumer (declared durable) or non-durable topic subscriber; prefetch 1 |
 //! | `byte[] receive(long consumer, long timeoutMs)` | `mapping::openwire::from_message` record, or null (timeout/closed); <0 waits forever, 0 no wait |
 //! | `void ack(long consumer, long deliveryTag)` | `basic.ack` |
 //! | `void nack(long consumer, long deliveryTag, boolean requeue)` | `basic.nack` (a MessageListener threw) |
