@@ -351,23 +351,26 @@ fn is_declared(p: &ProducerState, queue: &str) -> bool {
 /// A consumer of a queue (declared durable if missing) or a non-durable topic subscription
 /// (a server-named exclusive queue bound to `amq.topic`, JMS wildcards `*`/`>` translated as
 /// the OpenWire listener does). Temporary destinations are not supported yet.
+///
+/// `prefetch` bounds the unacknowledged deliveries: 1 for AUTO_ACKNOWLEDGE (a receive holds
+/// at most one message beyond the one it returns, so other consumers are not starved), more
+/// for CLIENT_ACKNOWLEDGE, where messages stay unacknowledged until `acknowledge()`.
 pub fn create_consumer(
     session_handle: i64,
     kind: JmsDestinationKind,
     name: &str,
+    prefetch: u16,
 ) -> Result<i64, ShimError> {
     let s = session(session_handle)?;
-    // prefetch 1: a synchronous receive holds at most one message beyond the one it
-    // returns, so other consumers of the queue are not starved.
     let consumer = match kind {
         JmsDestinationKind::Queue => runtime()?.block_on(async {
             s.connector.declare_queue(name).await?;
-            s.connector.consumer(name, 1).await
+            s.connector.consumer(name, prefetch).await
         })?,
         JmsDestinationKind::Topic => runtime()?.block_on(s.connector.subscriber(
             TOPIC_EXCHANGE,
             &jms_topic_to_amqp(name),
-            1,
+            prefetch,
         ))?,
         other => {
             return Err(jms(format!(
@@ -435,6 +438,19 @@ pub fn ack(consumer_handle: i64, tag: i64) -> Result<(), ShimError> {
         let guard = c.consumer.lock().await;
         match guard.as_ref() {
             Some(amqp) => amqp.ack(tag).await.map_err(ShimError::from),
+            None => Err(closed("consumer")),
+        }
+    })
+}
+
+/// Acknowledge every delivery of the consumer up to and including `tag` (CLIENT_ACKNOWLEDGE).
+pub fn ack_through(consumer_handle: i64, tag: i64) -> Result<(), ShimError> {
+    let c = consumer(consumer_handle)?;
+    let tag = u64::try_from(tag).map_err(|_| jms(format!("invalid delivery tag {tag}")))?;
+    runtime()?.block_on(async {
+        let guard = c.consumer.lock().await;
+        match guard.as_ref() {
+            Some(amqp) => amqp.ack_through(tag).await.map_err(ShimError::from),
             None => Err(closed("consumer")),
         }
     })

@@ -13,9 +13,10 @@
 //! | `long createSession(long connection)` | session handle (AUTO_ACKNOWLEDGE) |
 //! | `long createProducer(long session)` | producer on its own confirm channel |
 //! | `void send(long producer, byte[] record)` | `mapping::openwire::to_message`, publish, wait for the confirm |
-//! | `long createConsumer(long session, int destKind, String name)` | queue consumer (declared durable) or non-durable topic subscriber; prefetch 1 |
+//! | `long createConsumer(long session, int destKind, String name, int prefetch)` | queue consumer (declared durable) or non-durable topic subscriber |
 //! | `byte[] receive(long consumer, long timeoutMs)` | `mapping::openwire::from_message` record, or null (timeout/closed); <0 waits forever, 0 no wait |
 //! | `void ack(long consumer, long deliveryTag)` | `basic.ack` |
+//! | `void ackThrough(long consumer, long deliveryTag)` | `basic.ack` multiple (CLIENT_ACKNOWLEDGE) |
 //! | `void nack(long consumer, long deliveryTag, boolean requeue)` | `basic.nack` (a MessageListener threw) |
 //! | `void close(long handle)` | closes any handle; idempotent |
 //! | `String awaitConnectionLoss(long connection)` | blocks until the connection is lost (the reason) or closed (null); for ExceptionListener |
@@ -171,6 +172,7 @@ pub extern "system" fn Java_io_mqbridge_jms_Native_createConsumer<'local>(
     session: jlong,
     dest_kind: jint,
     name: JString<'local>,
+    prefetch: jint,
 ) -> jlong {
     env.with_env(|env| -> Result<jlong, ShimError> {
         let name = string(env, &name, "destination name")?;
@@ -178,7 +180,9 @@ pub extern "system" fn Java_io_mqbridge_jms_Native_createConsumer<'local>(
             .ok()
             .and_then(codec::dest_kind)
             .ok_or_else(|| client::jms(format!("invalid destination kind {dest_kind}")))?;
-        client::create_consumer(session, kind, &name)
+        let prefetch = u16::try_from(prefetch)
+            .map_err(|_| client::jms(format!("invalid prefetch {prefetch}")))?;
+        client::create_consumer(session, kind, &name, prefetch)
     })
     .resolve::<ThrowJms>()
 }
@@ -207,6 +211,17 @@ pub extern "system" fn Java_io_mqbridge_jms_Native_ack<'local>(
     tag: jlong,
 ) {
     env.with_env(|_env| -> Result<(), ShimError> { client::ack(consumer, tag) })
+        .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_ackThrough<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    consumer: jlong,
+    tag: jlong,
+) {
+    env.with_env(|_env| -> Result<(), ShimError> { client::ack_through(consumer, tag) })
         .resolve::<ThrowJms>()
 }
 

@@ -52,10 +52,20 @@ public final class MqbridgeConnection extends NativeResource implements Connecti
         if (transacted) {
             throw NotImplemented.of("transacted sessions");
         }
-        if (acknowledgeMode != Session.AUTO_ACKNOWLEDGE) {
-            throw NotImplemented.of("acknowledge mode " + acknowledgeMode + " (only AUTO_ACKNOWLEDGE so far)");
+        int mode;
+        switch (acknowledgeMode) {
+            case Session.AUTO_ACKNOWLEDGE:
+            case Session.DUPS_OK_ACKNOWLEDGE:
+                // AUTO's guarantee (at most one redelivery window of one message) satisfies DUPS_OK.
+                mode = acknowledgeMode;
+                break;
+            case Session.CLIENT_ACKNOWLEDGE:
+                mode = Session.CLIENT_ACKNOWLEDGE;
+                break;
+            default:
+                throw new JMSException("invalid acknowledge mode " + acknowledgeMode);
         }
-        MqbridgeSession s = new MqbridgeSession(this, Native.createSession(handle));
+        MqbridgeSession s = new MqbridgeSession(this, Native.createSession(handle), mode);
         sessions.add(s);
         return s;
     }

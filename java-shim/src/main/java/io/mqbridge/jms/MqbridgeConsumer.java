@@ -27,6 +27,7 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
     @Override
     void closeChildren() throws JMSException {
         session.forget(this);
+        session.consumerClosed(this);
         Thread d;
         synchronized (this) {
             d = dispatcher;
@@ -106,7 +107,7 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
                     }
                 }
                 if (ok) {
-                    Native.ack(handle, d.deliveryTag);
+                    settle(d);
                 } else {
                     Native.nack(handle, d.deliveryTag, true);
                 }
@@ -148,8 +149,18 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
             return null;
         }
         MessageCodec.Decoded d = MessageCodec.decode(record);
-        Native.ack(handle, d.deliveryTag);
+        settle(d);
         return d.message;
+    }
+
+    /** A delivered message: acknowledged now (AUTO) or left to Message.acknowledge() (CLIENT). */
+    private void settle(MessageCodec.Decoded d) throws JMSException {
+        if (session.clientAcknowledge()) {
+            d.message.ackSession = session;
+            session.delivered(this, d.deliveryTag);
+        } else {
+            Native.ack(handle, d.deliveryTag);
+        }
     }
 
     /** The destination this consumer reads (for diagnostics). */

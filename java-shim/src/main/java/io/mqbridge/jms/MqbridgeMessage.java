@@ -386,9 +386,19 @@ public class MqbridgeMessage implements Message {
         put(name, v);
     }
 
-    /** AUTO_ACKNOWLEDGE is the only mode so far, where acknowledge() has no effect (JMS). */
+    /** The session that delivered this message in CLIENT_ACKNOWLEDGE mode, else null. */
+    MqbridgeSession ackSession;
+
+    /**
+     * CLIENT_ACKNOWLEDGE: acknowledges every message its session delivered so far. In the
+     * other modes it has no effect (JMS).
+     */
     @Override
-    public void acknowledge() {}
+    public void acknowledge() throws JMSException {
+        if (ackSession != null) {
+            ackSession.acknowledgeAll();
+        }
+    }
 
     @Override
     public void clearBody() throws JMSException {

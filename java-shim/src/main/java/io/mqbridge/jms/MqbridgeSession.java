@@ -22,16 +22,51 @@ import javax.jms.TextMessage;
 import javax.jms.Topic;
 import javax.jms.TopicSubscriber;
 
-/** A non-transacted AUTO_ACKNOWLEDGE session (a native handle). */
+/**
+ * A non-transacted session (a native handle): AUTO_ACKNOWLEDGE (DUPS_OK_ACKNOWLEDGE behaves
+ * the same) or CLIENT_ACKNOWLEDGE, where {@link Message#acknowledge()} acknowledges every
+ * message the session delivered so far and {@link #recover()} redelivers the unacknowledged.
+ */
 public final class MqbridgeSession extends NativeResource implements Session {
     final MqbridgeConnection connection;
     private final List<NativeResource> children = new CopyOnWriteArrayList<>();
     /** Held while a MessageListener runs: a session delivers to one listener at a time (JMS). */
     final Object deliveryLock = new Object();
 
-    MqbridgeSession(MqbridgeConnection connection, long handle) {
+    final int ackMode;
+    /** CLIENT_ACKNOWLEDGE: delivery tags not yet acknowledged, per consumer, in order. */
+    private final java.util.Map<MqbridgeConsumer, java.util.List<Long>> unacked = new java.util.LinkedHashMap<>();
+
+    MqbridgeSession(MqbridgeConnection connection, long handle, int ackMode) {
         super(handle, "session");
         this.connection = connection;
+        this.ackMode = ackMode;
+    }
+
+    boolean clientAcknowledge() {
+        return ackMode == Session.CLIENT_ACKNOWLEDGE;
+    }
+
+    /** A delivery to acknowledge later (CLIENT_ACKNOWLEDGE). */
+    synchronized void delivered(MqbridgeConsumer consumer, long tag) {
+        unacked.computeIfAbsent(consumer, k -> new java.util.ArrayList<>()).add(tag);
+    }
+
+    /** A closed consumer's deliveries went back to the queue with its channel. */
+    synchronized void consumerClosed(MqbridgeConsumer consumer) {
+        unacked.remove(consumer);
+    }
+
+    /** Message.acknowledge(): every delivery of this session so far (JMS semantics). */
+    synchronized void acknowledgeAll() throws JMSException {
+        checkOpen();
+        for (java.util.Map.Entry<MqbridgeConsumer, java.util.List<Long>> e : unacked.entrySet()) {
+            java.util.List<Long> tags = e.getValue();
+            if (!tags.isEmpty() && !e.getKey().isClosed()) {
+                Native.ackThrough(e.getKey().handle, tags.get(tags.size() - 1));
+            }
+        }
+        unacked.clear();
     }
 
     @Override
@@ -102,7 +137,7 @@ public final class MqbridgeSession extends NativeResource implements Session {
     @Override
     public int getAcknowledgeMode() throws JMSException {
         checkOpen();
-        return Session.AUTO_ACKNOWLEDGE;
+        return ackMode;
     }
 
     @Override
@@ -117,9 +152,23 @@ public final class MqbridgeSession extends NativeResource implements Session {
         throw new javax.jms.IllegalStateException("rollback on a non-transacted session");
     }
 
+    /**
+     * CLIENT_ACKNOWLEDGE: the unacknowledged messages go back to their queues and are delivered
+     * again, flagged redelivered. AUTO_ACKNOWLEDGE: every delivered message is already
+     * acknowledged, so there is nothing to redeliver.
+     */
     @Override
-    public void recover() throws JMSException {
-        throw NotImplemented.of("Session.recover");
+    public synchronized void recover() throws JMSException {
+        checkOpen();
+        for (java.util.Map.Entry<MqbridgeConsumer, java.util.List<Long>> e : unacked.entrySet()) {
+            if (e.getKey().isClosed()) {
+                continue;
+            }
+            for (long tag : e.getValue()) {
+                Native.nack(e.getKey().handle, tag, true);
+            }
+        }
+        unacked.clear();
     }
 
     @Override
@@ -151,7 +200,9 @@ public final class MqbridgeSession extends NativeResource implements Session {
     public MessageConsumer createConsumer(Destination destination) throws JMSException {
         checkOpen();
         MqbridgeDestination d = MqbridgeDestination.from(destination);
-        MqbridgeConsumer c = new MqbridgeConsumer(this, Native.createConsumer(handle, d.kind(), d.name), d);
+        // CLIENT_ACKNOWLEDGE keeps messages unacknowledged across receives: allow many.
+        int prefetch = clientAcknowledge() ? 500 : 1;
+        MqbridgeConsumer c = new MqbridgeConsumer(this, Native.createConsumer(handle, d.kind(), d.name, prefetch), d);
         children.add(c);
         return c;
     }

@@ -24,12 +24,15 @@ final class Native {
 
     static native void send(long producer, byte[] record) throws JMSException;
 
-    static native long createConsumer(long session, int destKind, String name) throws JMSException;
+    static native long createConsumer(long session, int destKind, String name, int prefetch)
+            throws JMSException;
 
     /** A record, or null on timeout / close. timeoutMs: &lt;0 forever, 0 no wait. */
     static native byte[] receive(long consumer, long timeoutMs) throws JMSException;
 
     static native void ack(long consumer, long deliveryTag) throws JMSException;
+
+    static native void ackThrough(long consumer, long deliveryTag) throws JMSException;
 
     static native void nack(long consumer, long deliveryTag, boolean requeue) throws JMSException;
 

@@ -450,4 +450,56 @@ abstract class ShimTest {
             assertNull(s.createConsumer(s.createTopic(base + ".eu")).receive(300));
         }
     }
+
+    @Test
+    void clientAcknowledgeRecoverRedeliversAndAcknowledgeCoversTheSession() throws Exception {
+        try (Connection c = connect()) {
+            Session s = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+            assertEquals(Session.CLIENT_ACKNOWLEDGE, s.getAcknowledgeMode());
+            Queue q = s.createQueue(queueName());
+            MessageProducer p = s.createProducer(q);
+            for (String t : List.of("a", "b", "c")) {
+                p.send(s.createTextMessage(t));
+            }
+            MessageConsumer consumer = s.createConsumer(q);
+            for (String t : List.of("a", "b", "c")) {
+                Message m = consumer.receive(5000);
+                assertEquals(t, ((TextMessage) m).getText());
+                assertFalse(m.getJMSRedelivered());
+            }
+            s.recover();
+            Message last = null;
+            List<String> again = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                last = consumer.receive(5000);
+                assertNotNull(last, "redelivery " + i);
+                assertTrue(last.getJMSRedelivered(), "flagged redelivered");
+                again.add(((TextMessage) last).getText());
+            }
+            assertEquals(List.of("a", "b", "c"), again.stream().sorted().collect(java.util.stream.Collectors.toList()));
+            // Acknowledging one message acknowledges all the session delivered.
+            last.acknowledge();
+            consumer.close();
+            assertNull(s.createConsumer(q).receive(300));
+        }
+    }
+
+    @Test
+    void clientAcknowledgeUnacknowledgedMessagesComeBackAfterClose() throws Exception {
+        String queue = queueName();
+        try (Connection c = connect()) {
+            Session s = c.createSession(false, Session.CLIENT_ACKNOWLEDGE);
+            Queue q = s.createQueue(queue);
+            s.createProducer(q).send(s.createTextMessage("keep me"));
+            Message m = s.createConsumer(q).receive(5000);
+            assertEquals("keep me", ((TextMessage) m).getText());
+            s.close();
+            assertThrows(javax.jms.IllegalStateException.class, m::acknowledge);
+            Session s2 = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Message back = s2.createConsumer(s2.createQueue(queue)).receive(5000);
+            assertNotNull(back);
+            assertEquals("keep me", ((TextMessage) back).getText());
+            assertTrue(back.getJMSRedelivered());
+        }
+    }
 }
