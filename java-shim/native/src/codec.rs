@@ -16,7 +16,7 @@
 //! | JMSXUserID, JMSXGroupID | str? each |
 //! | JMSXGroupSeq | i32 |
 //! | properties | i32 count, then per property: str name, value |
-//! | body | i32 length (-1 = no body), then the bytes (UTF-8 text for Text, raw for Bytes) |
+//! | body | i32 length (-1 = no body), then the bytes: UTF-8 text (Text), raw (Bytes, Object: the serialized object), i32 count + count × (str name, value) (Map), i32 count + count × value (Stream) |
 //!
 //! `str?` is an i32 byte length (-1 = null) followed by standard UTF-8 (not Java's modified
 //! UTF-8: Java writes `String.getBytes(UTF_8)`). `dest?` is a u8 kind (0 none, 1 queue,
@@ -25,8 +25,7 @@
 //! 3 short (i16), 4 int (i32), 5 long (i64), 6 float (f32), 7 double (f64), 8 char (u16),
 //! 9 String (`str?`), 10 byte[] (i32 length + bytes).
 //!
-//! Map, Stream and Object bodies are not carried yet (a decode error names them); properties
-//! that JMS cannot hold (AMQP tables and arrays arriving from AMQP publishers) are left out
+//! Properties that JMS cannot hold (AMQP tables and arrays arriving from AMQP publishers) are left out
 //! of a received record.
 
 use bytes::Bytes;
@@ -110,9 +109,26 @@ pub fn encode(jms: &JmsMessage, tag: u64) -> Vec<u8> {
         put_value(&mut w, value);
     }
     match &jms.body {
+        JmsBody::None => w.extend_from_slice(&(-1i32).to_be_bytes()),
         JmsBody::Text(t) => put_bytes(&mut w, t.as_bytes()),
-        JmsBody::Bytes(b) => put_bytes(&mut w, b),
-        _ => w.extend_from_slice(&(-1i32).to_be_bytes()),
+        JmsBody::Bytes(b) | JmsBody::Object(b) => put_bytes(&mut w, b),
+        JmsBody::Map(entries) => {
+            let mut inner = Vec::new();
+            put_len(&mut inner, entries.len());
+            for (name, value) in entries {
+                put_str(&mut inner, Some(name));
+                put_value(&mut inner, value);
+            }
+            put_bytes(&mut w, &inner);
+        }
+        JmsBody::Stream(items) => {
+            let mut inner = Vec::new();
+            put_len(&mut inner, items.len());
+            for value in items {
+                put_value(&mut inner, value);
+            }
+            put_bytes(&mut w, &inner);
+        }
     }
     w
 }
@@ -240,6 +256,14 @@ impl<'a> Reader<'a> {
         }
     }
 
+    fn done(&self) -> Result<(), CodecError> {
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            Err(CodecError(format!("{} trailing bytes", self.buf.len())))
+        }
+    }
+
     fn dest(&mut self, what: &str) -> Result<Option<JmsDestination>, CodecError> {
         let code = self.u8(what)?;
         if code == 0 {
@@ -284,17 +308,9 @@ pub fn decode(buf: &[u8]) -> Result<JmsMessage, CodecError> {
         0 => JmsKind::Message,
         1 => JmsKind::Bytes,
         5 => JmsKind::Text,
-        2 => return Err(CodecError("MapMessage bodies are not carried yet".into())),
-        3 => {
-            return Err(CodecError(
-                "ObjectMessage bodies are not carried yet".into(),
-            ))
-        }
-        4 => {
-            return Err(CodecError(
-                "StreamMessage bodies are not carried yet".into(),
-            ))
-        }
+        2 => JmsKind::Map,
+        3 => JmsKind::Object,
+        4 => JmsKind::Stream,
         k => return Err(CodecError(format!("kind {k}"))),
     };
     let mut jms = JmsMessage {
@@ -328,11 +344,34 @@ pub fn decode(buf: &[u8]) -> Result<JmsMessage, CodecError> {
         (JmsKind::Text, Some(b)) => JmsBody::Text(
             String::from_utf8(b.to_vec()).map_err(|_| CodecError("text is not UTF-8".into()))?,
         ),
+        (JmsKind::Object, Some(b)) => JmsBody::Object(Bytes::copy_from_slice(b)),
+        (JmsKind::Map, Some(b)) => {
+            let mut inner = Reader { buf: b };
+            let n = inner.i32("map size")?;
+            let mut entries = Vec::new();
+            for _ in 0..n.max(0) {
+                let name = inner
+                    .str("map key")?
+                    .ok_or_else(|| CodecError("null map key".into()))?;
+                let value = inner.value(&name)?;
+                entries.push((name, value));
+            }
+            inner.done()?;
+            JmsBody::Map(entries)
+        }
+        (JmsKind::Stream, Some(b)) => {
+            let mut inner = Reader { buf: b };
+            let n = inner.i32("stream size")?;
+            let mut items = Vec::new();
+            for _ in 0..n.max(0) {
+                items.push(inner.value("stream item")?);
+            }
+            inner.done()?;
+            JmsBody::Stream(items)
+        }
         (_, Some(b)) => JmsBody::Bytes(Bytes::copy_from_slice(b)),
     };
-    if !r.buf.is_empty() {
-        return Err(CodecError(format!("{} trailing bytes", r.buf.len())));
-    }
+    r.done()?;
     Ok(jms)
 }
 
@@ -380,6 +419,35 @@ mod tests {
     }
 
     #[test]
+    fn map_stream_and_object_bodies_round_trip() {
+        for (kind, body) in [
+            (
+                JmsKind::Map,
+                JmsBody::Map(vec![
+                    ("a".into(), JmsValue::Int(1)),
+                    ("b".into(), JmsValue::String("x".into())),
+                    ("c".into(), JmsValue::Bytes(Bytes::from_static(b"\x01"))),
+                ]),
+            ),
+            (
+                JmsKind::Stream,
+                JmsBody::Stream(vec![JmsValue::Bool(true), JmsValue::Double(0.5)]),
+            ),
+            (
+                JmsKind::Object,
+                JmsBody::Object(Bytes::from_static(b"\xac\xed")),
+            ),
+        ] {
+            let jms = JmsMessage {
+                kind,
+                body,
+                ..JmsMessage::default()
+            };
+            assert_eq!(decode(&encode(&jms, 1)), Ok(jms));
+        }
+    }
+
+    #[test]
     fn truncated_and_unknown_records_are_errors_not_panics() {
         let jms = JmsMessage {
             kind: JmsKind::Bytes,
@@ -395,6 +463,6 @@ mod tests {
         assert!(decode(&bad).is_err());
         let mut map = record;
         map[9] = 2;
-        assert!(decode(&map).unwrap_err().0.contains("MapMessage"));
+        assert!(decode(&map).is_err(), "a bytes body is not a map");
     }
 }

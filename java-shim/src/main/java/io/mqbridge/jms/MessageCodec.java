@@ -74,7 +74,7 @@ final class MessageCodec {
         return buf.toByteArray();
     }
 
-    private static void str(DataOutputStream out, String s) throws IOException {
+    static void str(DataOutputStream out, String s) throws IOException {
         if (s == null) {
             out.writeInt(-1);
         } else {
@@ -99,7 +99,7 @@ final class MessageCodec {
         str(out, md.name);
     }
 
-    private static void value(DataOutputStream out, Object v) throws IOException {
+    static void value(DataOutputStream out, Object v) throws IOException {
         if (v == null) {
             out.writeByte(0);
         } else if (v instanceof Boolean) {
@@ -158,9 +158,14 @@ final class MessageCodec {
                 case KIND_MESSAGE:
                     m = new MqbridgeMessage();
                     break;
+                case KIND_MAP:
+                    m = new MqbridgeMapMessage();
+                    break;
+                case KIND_OBJECT:
+                    m = new MqbridgeObjectMessage();
+                    break;
                 default:
-                    throw NotImplemented.of("receiving message kind " + kind
-                            + " (Map, Object and Stream messages)");
+                    throw NotImplemented.of("receiving message kind " + kind + " (StreamMessage)");
             }
             m.messageId = str(in);
             m.correlationId = str(in);
@@ -198,7 +203,7 @@ final class MessageCodec {
         }
     }
 
-    private static String str(DataInputStream in) throws IOException {
+    static String str(DataInputStream in) throws IOException {
         int n = in.readInt();
         if (n < 0) {
             return null;
@@ -216,7 +221,7 @@ final class MessageCodec {
         return MqbridgeDestination.of(kind, str(in));
     }
 
-    private static Object value(DataInputStream in) throws IOException {
+    static Object value(DataInputStream in) throws IOException {
         int tag = in.readUnsignedByte();
         switch (tag) {
             case 0:

@@ -90,7 +90,8 @@ public final class MqbridgeSession extends NativeResource implements Session {
 
     @Override
     public MapMessage createMapMessage() throws JMSException {
-        throw NotImplemented.of("MapMessage");
+        checkOpen();
+        return new MqbridgeMapMessage();
     }
 
     @Override
@@ -101,12 +102,16 @@ public final class MqbridgeSession extends NativeResource implements Session {
 
     @Override
     public ObjectMessage createObjectMessage() throws JMSException {
-        throw NotImplemented.of("ObjectMessage");
+        checkOpen();
+        return new MqbridgeObjectMessage();
     }
 
     @Override
     public ObjectMessage createObjectMessage(Serializable object) throws JMSException {
-        throw NotImplemented.of("ObjectMessage");
+        checkOpen();
+        MqbridgeObjectMessage m = new MqbridgeObjectMessage();
+        m.setObject(object);
+        return m;
     }
 
     @Override

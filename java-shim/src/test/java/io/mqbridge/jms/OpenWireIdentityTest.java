@@ -148,4 +148,37 @@ class OpenWireIdentityTest {
             assertArrayEquals(new byte[] {9, 8, 7}, body);
         }
     }
+
+    @Test
+    void mapMessagesCrossBothWays() throws Exception {
+        String queue = "identity.map." + UUID.randomUUID();
+        try (Connection ow = activemq(); Connection shim = shim()) {
+            Session owSession = ow.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Session s = shim.createSession();
+            javax.jms.MessageConsumer owConsumer = owSession.createConsumer(owSession.createQueue(queue));
+            javax.jms.MapMessage m = s.createMapMessage();
+            m.setInt("i", 5);
+            m.setLong("l", 6L);
+            m.setString("s", "t");
+            m.setBoolean("b", true);
+            s.createProducer(s.createQueue(queue)).send(m);
+            javax.jms.MapMessage got = (javax.jms.MapMessage) owConsumer.receive(10_000);
+            assertNotNull(got);
+            assertEquals(5, got.getObject("i"));
+            assertEquals(6L, got.getObject("l"));
+            assertEquals("t", got.getObject("s"));
+            assertEquals(true, got.getObject("b"));
+            owConsumer.close();
+
+            javax.jms.MessageConsumer shimConsumer = s.createConsumer(s.createQueue(queue));
+            javax.jms.MapMessage back = owSession.createMapMessage();
+            back.setShort("sh", (short) 3);
+            back.setDouble("d", 0.5);
+            owSession.createProducer(owSession.createQueue(queue)).send(back);
+            javax.jms.MapMessage gotBack = (javax.jms.MapMessage) shimConsumer.receive(10_000);
+            assertNotNull(gotBack);
+            assertEquals((short) 3, gotBack.getObject("sh"));
+            assertEquals(0.5, gotBack.getObject("d"));
+        }
+    }
 }

@@ -296,7 +296,7 @@ abstract class ShimTest {
         assertTrue(e.getMessage().startsWith("not implemented yet"), e.getMessage());
         try (Connection c = connect()) {
             Session s = c.createSession();
-            JMSException m = assertThrows(JMSException.class, s::createMapMessage);
+            JMSException m = assertThrows(JMSException.class, s::createStreamMessage);
             assertTrue(m.getMessage().startsWith("not implemented yet"), m.getMessage());
             JMSException t = assertThrows(JMSException.class, () -> c.createSession(true, Session.SESSION_TRANSACTED));
             assertTrue(t.getMessage().startsWith("not implemented yet"), t.getMessage());
@@ -500,6 +500,47 @@ abstract class ShimTest {
             assertNotNull(back);
             assertEquals("keep me", ((TextMessage) back).getText());
             assertTrue(back.getJMSRedelivered());
+        }
+    }
+
+    /** A class outside the trusted packages: getObject must refuse to deserialize it. */
+    static final class Untrusted implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        final String x = "x";
+    }
+
+    @Test
+    void mapAndObjectMessagesRoundTrip() throws Exception {
+        try (Connection c = connect()) {
+            Session s = c.createSession();
+            Queue q = s.createQueue(queueName());
+            MessageProducer p = s.createProducer(q);
+            javax.jms.MapMessage map = s.createMapMessage();
+            map.setInt("int", 7);
+            map.setString("str", "v");
+            map.setBoolean("flag", true);
+            map.setDouble("d", 2.5);
+            map.setBytes("raw", new byte[] {1, 2});
+            map.setChar("ch", 'z');
+            p.send(map);
+            java.util.ArrayList<Object> list = new java.util.ArrayList<>(List.of("a", 1, 2.5));
+            p.send(s.createObjectMessage(list));
+            p.send(s.createObjectMessage(new Untrusted()));
+
+            MessageConsumer consumer = s.createConsumer(q);
+            javax.jms.MapMessage gotMap = (javax.jms.MapMessage) consumer.receive(5000);
+            assertEquals(7, gotMap.getObject("int"));
+            assertEquals("v", gotMap.getString("str"));
+            assertEquals(true, gotMap.getBoolean("flag"));
+            assertEquals(2.5, gotMap.getDouble("d"));
+            assertArrayEquals(new byte[] {1, 2}, gotMap.getBytes("raw"));
+            assertEquals('z', gotMap.getChar("ch"));
+            assertEquals(7L, gotMap.getLong("int"));
+            javax.jms.ObjectMessage gotObject = (javax.jms.ObjectMessage) consumer.receive(5000);
+            assertEquals(list, gotObject.getObject());
+            javax.jms.ObjectMessage untrusted = (javax.jms.ObjectMessage) consumer.receive(5000);
+            JMSException refused = assertThrows(JMSException.class, untrusted::getObject);
+            assertTrue(refused.getMessage().contains("trustedPackages"), refused.getMessage());
         }
     }
 }
