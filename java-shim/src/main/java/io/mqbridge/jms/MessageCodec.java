@@ -164,8 +164,11 @@ final class MessageCodec {
                 case KIND_OBJECT:
                     m = new MqbridgeObjectMessage();
                     break;
+                case KIND_STREAM:
+                    m = new MqbridgeStreamMessage();
+                    break;
                 default:
-                    throw NotImplemented.of("receiving message kind " + kind + " (StreamMessage)");
+                    throw new JMSException("unknown message kind " + kind + " in a native record");
             }
             m.messageId = str(in);
             m.correlationId = str(in);

@@ -101,7 +101,8 @@ public final class MqbridgeConnection extends NativeResource implements Connecti
 
     @Override
     public ConnectionMetaData getMetaData() throws JMSException {
-        throw NotImplemented.of("Connection.getMetaData");
+        checkOpen();
+        return MqbridgeMetaData.INSTANCE;
     }
 
     @Override

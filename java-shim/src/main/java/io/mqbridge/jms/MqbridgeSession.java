@@ -116,7 +116,8 @@ public final class MqbridgeSession extends NativeResource implements Session {
 
     @Override
     public StreamMessage createStreamMessage() throws JMSException {
-        throw NotImplemented.of("StreamMessage");
+        checkOpen();
+        return new MqbridgeStreamMessage();
     }
 
     @Override

@@ -296,8 +296,9 @@ abstract class ShimTest {
         assertTrue(e.getMessage().startsWith("not implemented yet"), e.getMessage());
         try (Connection c = connect()) {
             Session s = c.createSession();
-            JMSException m = assertThrows(JMSException.class, s::createStreamMessage);
+            JMSException m = assertThrows(JMSException.class, () -> s.createBrowser(s.createQueue("q")));
             assertTrue(m.getMessage().startsWith("not implemented yet"), m.getMessage());
+            assertEquals("2.0", c.getMetaData().getJMSVersion());
             JMSException t = assertThrows(JMSException.class, () -> c.createSession(true, Session.SESSION_TRANSACTED));
             assertTrue(t.getMessage().startsWith("not implemented yet"), t.getMessage());
             JMSException temp = assertThrows(JMSException.class, s::createTemporaryQueue);
@@ -541,6 +542,34 @@ abstract class ShimTest {
             javax.jms.ObjectMessage untrusted = (javax.jms.ObjectMessage) consumer.receive(5000);
             JMSException refused = assertThrows(JMSException.class, untrusted::getObject);
             assertTrue(refused.getMessage().contains("trustedPackages"), refused.getMessage());
+        }
+    }
+
+    @Test
+    void streamMessageRoundTripWithConversions() throws Exception {
+        try (Connection c = connect()) {
+            Session s = c.createSession();
+            Queue q = s.createQueue(queueName());
+            javax.jms.StreamMessage m = s.createStreamMessage();
+            m.writeInt(42);
+            m.writeString("7");
+            m.writeBytes(new byte[] {1, 2, 3});
+            m.writeBoolean(true);
+            m.writeChar('c');
+            s.createProducer(q).send(m);
+            javax.jms.StreamMessage got = (javax.jms.StreamMessage) s.createConsumer(q).receive(5000);
+            assertNotNull(got);
+            assertThrows(javax.jms.MessageFormatException.class, got::readBoolean);
+            assertEquals(42L, got.readLong());
+            assertEquals(7, got.readInt());
+            byte[] buf = new byte[2];
+            assertEquals(2, got.readBytes(buf));
+            assertArrayEquals(new byte[] {1, 2}, buf);
+            assertEquals(1, got.readBytes(buf));
+            assertEquals(3, buf[0]);
+            assertEquals(true, got.readObject());
+            assertEquals('c', got.readChar());
+            assertThrows(javax.jms.MessageEOFException.class, got::readObject);
         }
     }
 }
