@@ -157,6 +157,46 @@ impl AmqpConnector {
         Ok(())
     }
 
+    /// Declare `queue` exclusive to this connection (a JMS temporary queue: only this
+    /// connection may consume it, and the broker deletes it when the connection closes).
+    pub async fn declare_exclusive_queue(&self, queue: &str) -> Result<(), ClientError> {
+        let queue_name = short_string(queue).map_err(ClientError::rejected)?;
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(lapin_error)?;
+        channel
+            .queue_declare(
+                queue_name,
+                QueueDeclareOptions {
+                    exclusive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(lapin_error)?;
+        let _ = channel.close(200, ShortString::from("declared")).await;
+        Ok(())
+    }
+
+    /// Delete `queue` (with its messages).
+    pub async fn delete_queue(&self, queue: &str) -> Result<(), ClientError> {
+        let queue_name = short_string(queue).map_err(ClientError::rejected)?;
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(lapin_error)?;
+        channel
+            .queue_delete(queue_name, lapin::options::QueueDeleteOptions::default())
+            .await
+            .map_err(lapin_error)?;
+        let _ = channel.close(200, ShortString::from("deleted")).await;
+        Ok(())
+    }
+
     /// A consumer of a fresh server-named, exclusive, auto-delete queue bound to `exchange`
     /// with `binding_key` (a non-durable topic subscription: the queue dies with the
     /// consumer's channel), with `basic.qos(prefetch)` and manual acks.

@@ -294,6 +294,18 @@ pub fn create_session(connection_handle: i64) -> Result<i64, ShimError> {
     }))))
 }
 
+/// Declare temporary queue `name`, exclusive to the session's connection.
+pub fn create_temporary_queue(session_handle: i64, name: &str) -> Result<(), ShimError> {
+    let s = session(session_handle)?;
+    Ok(runtime()?.block_on(s.connector.declare_exclusive_queue(name))?)
+}
+
+/// Delete queue `name` (TemporaryQueue.delete).
+pub fn delete_queue(session_handle: i64, name: &str) -> Result<(), ShimError> {
+    let s = session(session_handle)?;
+    Ok(runtime()?.block_on(s.connector.delete_queue(name))?)
+}
+
 /// A producer on a session.
 pub fn create_producer(session_handle: i64) -> Result<i64, ShimError> {
     let s = session(session_handle)?;
@@ -314,6 +326,17 @@ fn route(d: &JmsDestination) -> (&'static str, &str) {
     }
 }
 
+/// Declare a JMS queue durable, as the OpenWire listener does. A queue that exists with
+/// other properties (e.g. a temporary queue named in a JMSReplyTo, which arrives as a plain
+/// queue name) is refused by the broker with 405/406: it exists, which is all a send needs.
+async fn declare_queue(connector: &AmqpConnector, name: &str) -> Result<(), ShimError> {
+    match connector.declare_queue(name).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind == ErrorKind::Refused => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Send one message record and wait for the broker's confirm. Queues are declared durable
 /// on first use, as the OpenWire listener does, so a send before any consumer is kept.
 pub fn send(producer_handle: i64, record: &[u8], now_ms: u64) -> Result<(), ShimError> {
@@ -328,8 +351,9 @@ pub fn send(producer_handle: i64, record: &[u8], now_ms: u64) -> Result<(), Shim
     let (exchange, key) = route(&destination);
     let message = to_message(&message, exchange, key, now_ms).map_err(|e| jms(e.to_string()))?;
     runtime()?.block_on(async {
-        if !destination.kind.is_topic() && !is_declared(&p, &destination.name) {
-            p.connector.declare_queue(&destination.name).await?;
+        // Temporary queues exist already (declared exclusive by their connection).
+        if destination.kind == JmsDestinationKind::Queue && !is_declared(&p, &destination.name) {
+            declare_queue(&p.connector, &destination.name).await?;
             p.declared
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -350,7 +374,8 @@ fn is_declared(p: &ProducerState, queue: &str) -> bool {
 
 /// A consumer of a queue (declared durable if missing) or a non-durable topic subscription
 /// (a server-named exclusive queue bound to `amq.topic`, JMS wildcards `*`/`>` translated as
-/// the OpenWire listener does). Temporary destinations are not supported yet.
+/// the OpenWire listener does). A temporary queue must have been created by
+/// [`create_temporary_queue`] on the same connection.
 ///
 /// `prefetch` bounds the unacknowledged deliveries: 1 for AUTO_ACKNOWLEDGE (a receive holds
 /// at most one message beyond the one it returns, so other consumers are not starved), more
@@ -364,19 +389,16 @@ pub fn create_consumer(
     let s = session(session_handle)?;
     let consumer = match kind {
         JmsDestinationKind::Queue => runtime()?.block_on(async {
-            s.connector.declare_queue(name).await?;
-            s.connector.consumer(name, prefetch).await
+            declare_queue(&s.connector, name).await?;
+            Ok::<_, ShimError>(s.connector.consumer(name, prefetch).await?)
         })?,
-        JmsDestinationKind::Topic => runtime()?.block_on(s.connector.subscriber(
-            TOPIC_EXCHANGE,
-            &jms_topic_to_amqp(name),
-            prefetch,
-        ))?,
-        other => {
-            return Err(jms(format!(
-                "not implemented yet: consumers of {other:?} destinations"
-            )))
+        JmsDestinationKind::TempQueue => {
+            runtime()?.block_on(s.connector.consumer(name, prefetch))?
         }
+        JmsDestinationKind::Topic | JmsDestinationKind::TempTopic => runtime()?.block_on(
+            s.connector
+                .subscriber(TOPIC_EXCHANGE, &jms_topic_to_amqp(name), prefetch),
+        )?,
     };
     Ok(register(Object::Consumer(Arc::new(ConsumerState {
         destination: JmsDestination::new(kind, name),

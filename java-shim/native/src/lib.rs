@@ -12,6 +12,7 @@
 //! | `long connect(String uri, long connectTimeoutMs)` | `mqbridge://user:pass@host:port/vhost` → AMQP 0-9-1 connection (via `mqbridge::amqp::connector`) |
 //! | `long createSession(long connection)` | session handle (AUTO_ACKNOWLEDGE) |
 //! | `long createProducer(long session)` | producer on its own confirm channel |
+//! | `void createTemporaryQueue(long session, String name)` / `void deleteQueue(long session, String name)` | temporary queue: exclusive to the connection / deleted |
 //! | `void send(long producer, byte[] record)` | `mapping::openwire::to_message`, publish, wait for the confirm |
 //! | `long createConsumer(long session, int destKind, String name, int prefetch)` | queue consumer (declared durable) or non-durable topic subscriber |
 //! | `byte[] receive(long consumer, long timeoutMs)` | `mapping::openwire::from_message` record, or null (timeout/closed); <0 waits forever, 0 no wait |
@@ -146,6 +147,34 @@ pub extern "system" fn Java_io_mqbridge_jms_Native_createProducer<'local>(
 ) -> jlong {
     env.with_env(|_env| -> Result<jlong, ShimError> { client::create_producer(session) })
         .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_createTemporaryQueue<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    session: jlong,
+    name: JString<'local>,
+) {
+    env.with_env(|env| -> Result<(), ShimError> {
+        let name = string(env, &name, "queue name")?;
+        client::create_temporary_queue(session, &name)
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_deleteQueue<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    session: jlong,
+    name: JString<'local>,
+) {
+    env.with_env(|env| -> Result<(), ShimError> {
+        let name = string(env, &name, "queue name")?;
+        client::delete_queue(session, &name)
+    })
+    .resolve::<ThrowJms>()
 }
 
 #[unsafe(no_mangle)]

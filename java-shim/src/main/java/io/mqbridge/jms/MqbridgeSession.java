@@ -206,6 +206,12 @@ public final class MqbridgeSession extends NativeResource implements Session {
     public MessageConsumer createConsumer(Destination destination) throws JMSException {
         checkOpen();
         MqbridgeDestination d = MqbridgeDestination.from(destination);
+        MqbridgeSession owner = d instanceof MqbridgeTemporaryQueue ? ((MqbridgeTemporaryQueue) d).session
+                : d instanceof MqbridgeTemporaryTopic ? ((MqbridgeTemporaryTopic) d).session : null;
+        if (owner != null && owner.connection != connection) {
+            throw new javax.jms.InvalidDestinationException(
+                    "a temporary destination can only be consumed by the connection that created it");
+        }
         // CLIENT_ACKNOWLEDGE keeps messages unacknowledged across receives: allow many.
         int prefetch = clientAcknowledge() ? 500 : 1;
         MqbridgeConsumer c = new MqbridgeConsumer(this, Native.createConsumer(handle, d.kind(), d.name, prefetch), d);
@@ -295,14 +301,22 @@ public final class MqbridgeSession extends NativeResource implements Session {
         throw NotImplemented.of("QueueBrowser");
     }
 
+    private static String temporaryName() {
+        return "ID:mqbridge-jms-" + java.util.UUID.randomUUID() + ":temp";
+    }
+
     @Override
     public TemporaryQueue createTemporaryQueue() throws JMSException {
-        throw NotImplemented.of("temporary queues");
+        checkOpen();
+        MqbridgeTemporaryQueue q = new MqbridgeTemporaryQueue(this, temporaryName());
+        Native.createTemporaryQueue(handle, q.name);
+        return q;
     }
 
     @Override
     public TemporaryTopic createTemporaryTopic() throws JMSException {
-        throw NotImplemented.of("temporary topics");
+        checkOpen();
+        return new MqbridgeTemporaryTopic(this, temporaryName());
     }
 
     @Override

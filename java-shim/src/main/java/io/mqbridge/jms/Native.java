@@ -24,6 +24,11 @@ final class Native {
 
     static native void send(long producer, byte[] record) throws JMSException;
 
+    /** Declare a temporary queue, exclusive to the session's connection. */
+    static native void createTemporaryQueue(long session, String name) throws JMSException;
+
+    static native void deleteQueue(long session, String name) throws JMSException;
+
     static native long createConsumer(long session, int destKind, String name, int prefetch)
             throws JMSException;
 

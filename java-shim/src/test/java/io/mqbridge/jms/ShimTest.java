@@ -301,8 +301,8 @@ abstract class ShimTest {
             assertEquals("2.0", c.getMetaData().getJMSVersion());
             JMSException t = assertThrows(JMSException.class, () -> c.createSession(true, Session.SESSION_TRANSACTED));
             assertTrue(t.getMessage().startsWith("not implemented yet"), t.getMessage());
-            JMSException temp = assertThrows(JMSException.class, s::createTemporaryQueue);
-            assertTrue(temp.getMessage().startsWith("not implemented yet"), temp.getMessage());
+            JMSException durable = assertThrows(JMSException.class, () -> s.createDurableConsumer(s.createTopic("t"), "sub"));
+            assertTrue(durable.getMessage().startsWith("not implemented yet"), durable.getMessage());
         }
     }
 
@@ -570,6 +570,39 @@ abstract class ShimTest {
             assertEquals(true, got.readObject());
             assertEquals('c', got.readChar());
             assertThrows(javax.jms.MessageEOFException.class, got::readObject);
+        }
+    }
+
+    @Test
+    void requestReplyThroughATemporaryQueue() throws Exception {
+        try (Connection c = connect(); Connection server = connect()) {
+            Session s = c.createSession();
+            javax.jms.TemporaryQueue replies = s.createTemporaryQueue();
+            MessageConsumer replyConsumer = s.createConsumer(replies);
+            Queue requests = s.createQueue(queueName());
+            Session ss = server.createSession();
+            MessageConsumer requestConsumer = ss.createConsumer(requests);
+            // Only the creating connection may consume a temporary queue.
+            assertThrows(javax.jms.InvalidDestinationException.class, () -> ss.createConsumer(replies));
+
+            TextMessage request = s.createTextMessage("ping");
+            request.setJMSReplyTo(replies);
+            request.setJMSCorrelationID("req-1");
+            s.createProducer(requests).send(request);
+
+            Message got = requestConsumer.receive(5000);
+            assertNotNull(got);
+            assertEquals(replies.getQueueName(), ((Queue) got.getJMSReplyTo()).getQueueName());
+            TextMessage reply = ss.createTextMessage("pong");
+            reply.setJMSCorrelationID(got.getJMSCorrelationID());
+            ss.createProducer(got.getJMSReplyTo()).send(reply);
+
+            Message answer = replyConsumer.receive(5000);
+            assertNotNull(answer);
+            assertEquals("pong", ((TextMessage) answer).getText());
+            assertEquals("req-1", answer.getJMSCorrelationID());
+            replyConsumer.close();
+            replies.delete();
         }
     }
 }
