@@ -181,6 +181,35 @@ impl AmqpConnector {
         Ok(())
     }
 
+    /// Bind `queue` to `exchange` with `binding_key` (a durable topic subscription's queue).
+    pub async fn bind_queue(
+        &self,
+        queue: &str,
+        exchange: &str,
+        binding_key: &str,
+    ) -> Result<(), ClientError> {
+        let queue = short_string(queue).map_err(ClientError::rejected)?;
+        let exchange = short_string(exchange).map_err(ClientError::rejected)?;
+        let binding_key = short_string(binding_key).map_err(ClientError::rejected)?;
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(lapin_error)?;
+        channel
+            .queue_bind(
+                queue,
+                exchange,
+                binding_key,
+                lapin::options::QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(lapin_error)?;
+        let _ = channel.close(200, ShortString::from("bound")).await;
+        Ok(())
+    }
+
     /// Delete `queue` (with its messages).
     pub async fn delete_queue(&self, queue: &str) -> Result<(), ClientError> {
         let queue_name = short_string(queue).map_err(ClientError::rejected)?;

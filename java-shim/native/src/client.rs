@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use mqbridge::amqp::connector::{AmqpClientConfig, AmqpConnector, AmqpConsumer, AmqpPublisher};
 use mqbridge::client::{ClientError, ErrorKind};
-use mqbridge::mapping::destination::{jms_topic_to_amqp, TOPIC_EXCHANGE};
+use mqbridge::mapping::destination::{
+    durable_subscription_queue, jms_topic_to_amqp, TOPIC_EXCHANGE,
+};
 use mqbridge::mapping::openwire::{from_message, redelivery_count, to_message};
 use mqbridge::message::jms::{JmsDestination, JmsDestinationKind};
 use tokio::runtime::Runtime;
@@ -405,6 +407,43 @@ pub fn create_consumer(
         consumer: tokio::sync::Mutex::new(Some(consumer)),
         closing: CancellationToken::new(),
     }))))
+}
+
+/// A durable subscriber of `topic`: the durable queue `C:S` of (client id, subscription
+/// name) bound to `amq.topic`, exactly as the OpenWire listener names and binds it, so an
+/// ActiveMQ client and the shim share the subscription.
+pub fn create_durable_consumer(
+    session_handle: i64,
+    client_id: &str,
+    subscription: &str,
+    topic: &str,
+    prefetch: u16,
+) -> Result<i64, ShimError> {
+    let s = session(session_handle)?;
+    let queue = durable_subscription_queue(client_id, subscription);
+    let consumer = runtime()?.block_on(async {
+        s.connector.declare_queue(&queue).await?;
+        s.connector
+            .bind_queue(&queue, TOPIC_EXCHANGE, &jms_topic_to_amqp(topic))
+            .await?;
+        s.connector.consumer(&queue, prefetch).await
+    })?;
+    Ok(register(Object::Consumer(Arc::new(ConsumerState {
+        destination: JmsDestination::topic(topic),
+        consumer: tokio::sync::Mutex::new(Some(consumer)),
+        closing: CancellationToken::new(),
+    }))))
+}
+
+/// Remove a durable subscription (its queue and the messages kept for it).
+pub fn unsubscribe(
+    session_handle: i64,
+    client_id: &str,
+    subscription: &str,
+) -> Result<(), ShimError> {
+    let s = session(session_handle)?;
+    let queue = durable_subscription_queue(client_id, subscription);
+    Ok(runtime()?.block_on(s.connector.delete_queue(&queue))?)
 }
 
 /// Receive one message: `timeout_ms` < 0 waits until a message arrives or the consumer is

@@ -15,6 +15,8 @@
 //! | `void createTemporaryQueue(long session, String name)` / `void deleteQueue(long session, String name)` | temporary queue: exclusive to the connection / deleted |
 //! | `void send(long producer, byte[] record)` | `mapping::openwire::to_message`, publish, wait for the confirm |
 //! | `long createConsumer(long session, int destKind, String name, int prefetch)` | queue consumer (declared durable) or non-durable topic subscriber |
+//! | `long createDurableConsumer(long session, String clientId, String name, String topic, int prefetch)` | durable queue `C:S` bound to `amq.topic` (the OpenWire listener's naming) |
+//! | `void unsubscribe(long session, String clientId, String name)` | deletes the `C:S` queue |
 //! | `byte[] receive(long consumer, long timeoutMs)` | `mapping::openwire::from_message` record, or null (timeout/closed); <0 waits forever, 0 no wait |
 //! | `void ack(long consumer, long deliveryTag)` | `basic.ack` |
 //! | `void ackThrough(long consumer, long deliveryTag)` | `basic.ack` multiple (CLIENT_ACKNOWLEDGE) |
@@ -212,6 +214,43 @@ pub extern "system" fn Java_io_mqbridge_jms_Native_createConsumer<'local>(
         let prefetch = u16::try_from(prefetch)
             .map_err(|_| client::jms(format!("invalid prefetch {prefetch}")))?;
         client::create_consumer(session, kind, &name, prefetch)
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_createDurableConsumer<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    session: jlong,
+    client_id: JString<'local>,
+    name: JString<'local>,
+    topic: JString<'local>,
+    prefetch: jint,
+) -> jlong {
+    env.with_env(|env| -> Result<jlong, ShimError> {
+        let client_id = string(env, &client_id, "client ID")?;
+        let name = string(env, &name, "subscription name")?;
+        let topic = string(env, &topic, "topic")?;
+        let prefetch = u16::try_from(prefetch)
+            .map_err(|_| client::jms(format!("invalid prefetch {prefetch}")))?;
+        client::create_durable_consumer(session, &client_id, &name, &topic, prefetch)
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_unsubscribe<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    session: jlong,
+    client_id: JString<'local>,
+    name: JString<'local>,
+) {
+    env.with_env(|env| -> Result<(), ShimError> {
+        let client_id = string(env, &client_id, "client ID")?;
+        let name = string(env, &name, "subscription name")?;
+        client::unsubscribe(session, &client_id, &name)
     })
     .resolve::<ThrowJms>()
 }

@@ -12,7 +12,7 @@ import javax.jms.MessageListener;
  * thread wakes a blocked receive, which then returns null. A MessageListener runs on a Java
  * daemon thread per consumer, serialized per session.
  */
-public final class MqbridgeConsumer extends NativeResource implements MessageConsumer {
+public final class MqbridgeConsumer extends NativeResource implements MessageConsumer, javax.jms.TopicSubscriber {
     private final MqbridgeSession session;
     private final MqbridgeDestination destination;
     private volatile MessageListener listener;
@@ -161,6 +161,21 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
         } else {
             Native.ack(handle, d.deliveryTag);
         }
+    }
+
+    @Override
+    public javax.jms.Topic getTopic() throws JMSException {
+        checkOpen();
+        if (destination instanceof javax.jms.Topic) {
+            return (javax.jms.Topic) destination;
+        }
+        throw new javax.jms.IllegalStateException("this consumer reads a queue, not a topic");
+    }
+
+    @Override
+    public boolean getNoLocal() throws JMSException {
+        checkOpen();
+        return false;
     }
 
     /** The destination this consumer reads (for diagnostics). */

@@ -260,24 +260,56 @@ public final class MqbridgeSession extends NativeResource implements Session {
 
     @Override
     public TopicSubscriber createDurableSubscriber(Topic topic, String name) throws JMSException {
-        throw NotImplemented.of("durable subscriptions");
+        return durable(topic, name);
     }
 
     @Override
     public TopicSubscriber createDurableSubscriber(Topic topic, String name, String selector, boolean noLocal)
             throws JMSException {
-        throw NotImplemented.of("durable subscriptions");
+        checkDurableOptions(selector, noLocal);
+        return durable(topic, name);
     }
 
     @Override
     public MessageConsumer createDurableConsumer(Topic topic, String name) throws JMSException {
-        throw NotImplemented.of("durable subscriptions");
+        return durable(topic, name);
     }
 
     @Override
     public MessageConsumer createDurableConsumer(Topic topic, String name, String selector, boolean noLocal)
             throws JMSException {
-        throw NotImplemented.of("durable subscriptions");
+        checkDurableOptions(selector, noLocal);
+        return durable(topic, name);
+    }
+
+    private static void checkDurableOptions(String selector, boolean noLocal) throws JMSException {
+        if (selector != null && !selector.trim().isEmpty()) {
+            throw NotImplemented.of("message selectors");
+        }
+        if (noLocal) {
+            throw NotImplemented.of("noLocal consumers");
+        }
+    }
+
+    /**
+     * An unshared durable subscription: queue {@code clientID:name} bound to {@code amq.topic},
+     * the OpenWire listener's naming, so ActiveMQ clients and the shim share it.
+     */
+    private MqbridgeConsumer durable(Topic topic, String name) throws JMSException {
+        checkOpen();
+        String clientId = connection.getClientID();
+        if (clientId == null) {
+            throw new javax.jms.IllegalStateException("a durable subscription needs the connection's client ID");
+        }
+        if (name == null || name.isEmpty()) {
+            throw new javax.jms.JMSException("a durable subscription needs a name");
+        }
+        MqbridgeDestination d = MqbridgeDestination.from(topic);
+        int prefetch = clientAcknowledge() ? 500 : 1;
+        MqbridgeConsumer c = new MqbridgeConsumer(this,
+                Native.createDurableConsumer(handle, clientId, name, d.name, prefetch), d);
+        children.add(c);
+        return c;
     }
 
     @Override
@@ -321,6 +353,11 @@ public final class MqbridgeSession extends NativeResource implements Session {
 
     @Override
     public void unsubscribe(String name) throws JMSException {
-        throw NotImplemented.of("durable subscriptions (unsubscribe)");
+        checkOpen();
+        String clientId = connection.getClientID();
+        if (clientId == null) {
+            throw new javax.jms.IllegalStateException("unsubscribe needs the connection's client ID");
+        }
+        Native.unsubscribe(handle, clientId, name);
     }
 }

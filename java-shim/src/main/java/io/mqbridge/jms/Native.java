@@ -32,6 +32,11 @@ final class Native {
     static native long createConsumer(long session, int destKind, String name, int prefetch)
             throws JMSException;
 
+    static native long createDurableConsumer(long session, String clientId, String name, String topic,
+            int prefetch) throws JMSException;
+
+    static native void unsubscribe(long session, String clientId, String name) throws JMSException;
+
     /** A record, or null on timeout / close. timeoutMs: &lt;0 forever, 0 no wait. */
     static native byte[] receive(long consumer, long timeoutMs) throws JMSException;
 

@@ -181,4 +181,28 @@ class OpenWireIdentityTest {
             assertEquals(0.5, gotBack.getObject("d"));
         }
     }
+
+    /** Same (client ID, name) → same durable subscription queue as the OpenWire listener's. */
+    @Test
+    void durableSubscriptionIsSharedWithActiveMqClients() throws Exception {
+        String topic = "identity.durable." + UUID.randomUUID().toString().replace("-", "");
+        String clientId = "ow-shim-" + UUID.randomUUID();
+        Connection ow = new ActiveMQConnectionFactory("tcp://" + bridge.host + ":" + bridge.openwirePort)
+                .createConnection();
+        ow.setClientID(clientId);
+        ow.start();
+        Session owSession = ow.createSession(false, Session.AUTO_ACKNOWLEDGE);
+        owSession.createDurableSubscriber(owSession.createTopic(topic), "sub").close();
+        ow.close();
+        try (Connection c = new MqbridgeConnectionFactory(
+                "mqbridge://guest:guest@" + bridge.host + ":" + bridge.port + "/").createConnection()) {
+            c.setClientID(clientId);
+            c.start();
+            Session s = c.createSession();
+            s.createProducer(s.createTopic(topic)).send(s.createTextMessage("kept for the OpenWire subscription"));
+            Message m = s.createDurableSubscriber(s.createTopic(topic), "sub").receive(5000);
+            assertNotNull(m, "the shim reads the subscription the ActiveMQ client created");
+            assertEquals("kept for the OpenWire subscription", ((TextMessage) m).getText());
+        }
+    }
 }

@@ -301,8 +301,8 @@ abstract class ShimTest {
             assertEquals("2.0", c.getMetaData().getJMSVersion());
             JMSException t = assertThrows(JMSException.class, () -> c.createSession(true, Session.SESSION_TRANSACTED));
             assertTrue(t.getMessage().startsWith("not implemented yet"), t.getMessage());
-            JMSException durable = assertThrows(JMSException.class, () -> s.createDurableConsumer(s.createTopic("t"), "sub"));
-            assertTrue(durable.getMessage().startsWith("not implemented yet"), durable.getMessage());
+            JMSException shared = assertThrows(JMSException.class, () -> s.createSharedDurableConsumer(s.createTopic("t"), "sub"));
+            assertTrue(shared.getMessage().startsWith("not implemented yet"), shared.getMessage());
         }
     }
 
@@ -603,6 +603,33 @@ abstract class ShimTest {
             assertEquals("req-1", answer.getJMSCorrelationID());
             replyConsumer.close();
             replies.delete();
+        }
+    }
+
+    @Test
+    void durableSubscriptionKeepsMessagesWhileOffline() throws Exception {
+        String topic = "jms.durable." + UUID.randomUUID().toString().replace("-", "");
+        String clientId = "shim-" + UUID.randomUUID();
+        queues.add(clientId + ":sub");
+        try (Connection c = new MqbridgeConnectionFactory(uri()).createConnection()) {
+            c.setClientID(clientId);
+            c.start();
+            Session s = c.createSession();
+            javax.jms.Topic t = s.createTopic(topic);
+            s.createDurableSubscriber(t, "sub").close();
+            // Offline: the subscription keeps what is published.
+            s.createProducer(t).send(s.createTextMessage("while away"));
+            javax.jms.TopicSubscriber back = s.createDurableSubscriber(t, "sub");
+            assertEquals(t, back.getTopic());
+            Message m = back.receive(5000);
+            assertNotNull(m);
+            assertEquals("while away", ((TextMessage) m).getText());
+            back.close();
+            s.unsubscribe("sub");
+            s.createProducer(t).send(s.createTextMessage("after unsubscribe"));
+            // A new subscription starts empty.
+            assertNull(s.createDurableConsumer(t, "sub").receive(300));
+            s.unsubscribe("sub");
         }
     }
 }
