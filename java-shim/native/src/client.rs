@@ -260,6 +260,9 @@ pub fn connect(uri: &str, connect_timeout: Duration) -> Result<i64, ShimError> {
     }))))
 }
 
+/// How long a close waits for the broker's close-ok before giving up.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How often [`await_connection_loss`] looks at the connection's state.
 const WATCH_INTERVAL: Duration = Duration::from_millis(200);
 
@@ -541,7 +544,9 @@ pub fn close(handle: i64) -> Result<(), ShimError> {
             c.closing.cancel();
             let connector = c.connector.lock().await.take();
             if let Some(connector) = connector {
-                connector.close_shared().await;
+                // A peer that never answers connection.close must not hang close() (and the
+                // application thread calling it): give up waiting; lapin drops the socket.
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, connector.close_shared()).await;
             }
         }),
         Object::Session(_) | Object::Producer(_) => {}
@@ -550,7 +555,7 @@ pub fn close(handle: i64) -> Result<(), ShimError> {
             rt.block_on(async {
                 let consumer = c.consumer.lock().await.take();
                 if let Some(consumer) = consumer {
-                    consumer.close().await;
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, consumer.close()).await;
                 }
             });
         }
