@@ -34,10 +34,10 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
             dispatcher = null;
             listener = null;
         }
-        // The native close (after this) wakes the dispatcher's receive; JMS: close waits for
-        // a running onMessage, unless close is called from within it.
+        // JMS: close waits for a running onMessage (and its acknowledgement), unless called
+        // from within it. The dispatcher sees the cleared listener after its current receive
+        // (<= 200 ms) or delivery; only then is the native consumer closed.
         if (d != null && d != Thread.currentThread()) {
-            Native.close(handle);
             try {
                 d.join(10_000);
             } catch (InterruptedException e) {
