@@ -136,30 +136,24 @@ impl AmqpConnector {
     /// Declare `queue` durable (as the OpenWire listener does for a JMS queue): an existing
     /// queue with other arguments is a `Refused` error. Uses a short-lived channel.
     pub async fn declare_queue(&self, queue: &str) -> Result<(), ClientError> {
-        let queue_name = short_string(queue).map_err(ClientError::rejected)?;
-        let channel = self
-            .connection
-            .create_channel()
-            .await
-            .map_err(lapin_error)?;
-        channel
-            .queue_declare(
-                queue_name,
-                QueueDeclareOptions {
-                    durable: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .map_err(lapin_error)?;
-        let _ = channel.close(200, ShortString::from("declared")).await;
-        Ok(())
+        let options = QueueDeclareOptions {
+            durable: true,
+            ..Default::default()
+        };
+        self.declare(queue, options).await
     }
 
     /// Declare `queue` exclusive to this connection (a JMS temporary queue: only this
     /// connection may consume it, and the broker deletes it when the connection closes).
     pub async fn declare_exclusive_queue(&self, queue: &str) -> Result<(), ClientError> {
+        let options = QueueDeclareOptions {
+            exclusive: true,
+            ..Default::default()
+        };
+        self.declare(queue, options).await
+    }
+
+    async fn declare(&self, queue: &str, options: QueueDeclareOptions) -> Result<(), ClientError> {
         let queue_name = short_string(queue).map_err(ClientError::rejected)?;
         let channel = self
             .connection
@@ -167,14 +161,7 @@ impl AmqpConnector {
             .await
             .map_err(lapin_error)?;
         channel
-            .queue_declare(
-                queue_name,
-                QueueDeclareOptions {
-                    exclusive: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
+            .queue_declare(queue_name, options, FieldTable::default())
             .await
             .map_err(lapin_error)?;
         let _ = channel.close(200, ShortString::from("declared")).await;
