@@ -280,14 +280,6 @@ routes_interop() {
     .venv/bin/python -m pytest -p no:cacheprovider -q -rfE -s tests/interop/routes
 }
 
-# The outbound clients of routes (tests/it: openwire_client, stomp_client, amqp_connector)
-# against the real brokers too; without these variables those tests run against mqbridge only.
-clients_vs_peers() {
-  MQB_ACTIVEMQ_OPENWIRE=127.0.0.1:$ACTIVEMQ_OPENWIRE_PORT MQB_ACTIVEMQ_STOMP=$ACTIVEMQ_STOMP_HOST_PORT \
-    MQB_RABBITMQ_STOMP=$RABBITMQ_STOMP_HOST_PORT MQB_RABBITMQ_URL=$RABBITMQ_URL timeout -k 10 400 \
-    cargo test --test it -- openwire_client stomp_client amqp_connector
-}
-
 # Operations of routes (tests/interop/routes_ops), mqbridge and Python only: the JSON Schema
 # against every config/ file, `mqbridge check` errors by line and column, hot reload while
 # pika traffic flows (no message lost), and core queue -> SMTP routes into smtp_sink.py.
@@ -378,7 +370,6 @@ else
   section "OpenWire suites vs mqbridge"
   openwire_vs_mqbridge
   step "routes: ActiveMQ <-> RabbitMQ" routes_interop
-  step "route clients vs ActiveMQ and RabbitMQ" clients_vs_peers
 fi
 
 if [ "${CRASH_TEST_RABBITMQ:-0}" = 1 ]; then
