@@ -75,23 +75,28 @@ public class MqbridgeConnectionFactory implements ConnectionFactory {
         return s == null ? "" : URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
+    /** A JMSContext (AUTO_ACKNOWLEDGE) on a new connection. */
     @Override
     public JMSContext createContext() {
-        throw NotImplemented.runtime("JMSContext (JMS 2.0 simplified API)");
+        return createContext(JMSContext.AUTO_ACKNOWLEDGE);
     }
 
     @Override
     public JMSContext createContext(String userName, String password) {
-        throw NotImplemented.runtime("JMSContext (JMS 2.0 simplified API)");
+        return createContext(userName, password, JMSContext.AUTO_ACKNOWLEDGE);
     }
 
     @Override
     public JMSContext createContext(String userName, String password, int sessionMode) {
-        throw NotImplemented.runtime("JMSContext (JMS 2.0 simplified API)");
+        MqbridgeJMSContext.checkSessionMode(sessionMode);
+        return MqbridgeJMSContext.open(
+                (MqbridgeConnection) JmsRuntime.call(() -> createConnection(userName, password)), sessionMode);
     }
 
+    /** A JMSContext with that session mode on a new connection (closed with the context). */
     @Override
     public JMSContext createContext(int sessionMode) {
-        throw NotImplemented.runtime("JMSContext (JMS 2.0 simplified API)");
+        MqbridgeJMSContext.checkSessionMode(sessionMode);
+        return MqbridgeJMSContext.open((MqbridgeConnection) JmsRuntime.call(this::createConnection), sessionMode);
     }
 }
