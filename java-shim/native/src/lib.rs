@@ -38,10 +38,10 @@ pub mod codec;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jni::errors::ErrorPolicy;
-use jni::objects::{JByteArray, JClass, JString};
+use jni::objects::{JByteArray, JClass, JString, JThrowable, JValue};
 use jni::strings::JNIString;
 use jni::sys::{jint, jlong};
-use jni::{Env, EnvUnowned};
+use jni::{jni_sig, jni_str, Env, EnvUnowned};
 
 use client::{JavaClass, ShimError};
 
@@ -56,13 +56,51 @@ fn now_ms() -> u64 {
 /// The error policy of every entry point (module doc).
 pub struct ThrowJms;
 
+/// Throws `class(message)`. The exception object is made by Java (`Native.failure`), not
+/// by name here: the jakarta artifact relocates `javax.jms` to `jakarta.jms`, so only the Java
+/// side knows which package its JMS exceptions live in. If that call fails, a
+/// `java.lang.RuntimeException` with the message is thrown instead (never nothing).
 fn throw(env: &mut Env<'_>, class: JavaClass, message: &str) -> jni::errors::Result<()> {
-    // `throw_new` reports the now-pending exception as Err(JavaException): that is the
+    let thrown = match failure(env, class, message) {
+        Ok(throwable) => env.throw(&throwable),
+        Err(e) => {
+            if env.exception_check() {
+                env.exception_clear();
+            }
+            env.throw_new(
+                jni_str!("java/lang/RuntimeException"),
+                JNIString::from(format!("{message} (Native.failure failed: {e})")),
+            )
+        }
+    };
+    // `throw`/`throw_new` report the now-pending exception as Err(JavaException): that is the
     // intended outcome here, so only other failures are errors.
-    match env.throw_new(JNIString::from(class.name()), JNIString::from(message)) {
+    match thrown {
         Ok(()) | Err(jni::errors::Error::JavaException) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// `io.mqbridge.jms.Native.failure(class.name(), message)`: the Throwable to throw.
+fn failure<'local>(
+    env: &mut Env<'local>,
+    class: JavaClass,
+    message: &str,
+) -> jni::errors::Result<JThrowable<'local>> {
+    let name = env.new_string(class.name())?;
+    let text = env.new_string(message)?;
+    let obj = env
+        .call_static_method(
+            jni_str!("io/mqbridge/jms/Native"),
+            jni_str!("failure"),
+            jni_sig!("(Ljava/lang/String;Ljava/lang/String;)Ljava/lang/Throwable;"),
+            &[JValue::from(&name), JValue::from(&text)],
+        )?
+        .l()?;
+    if obj.is_null() {
+        return Err(jni::errors::Error::NullPtr("Native.failure returned null"));
+    }
+    env.cast_local::<JThrowable>(obj)
 }
 
 impl<T: Default> ErrorPolicy<T, ShimError> for ThrowJms {

@@ -53,6 +53,36 @@ final class Native {
 
     static native int liveHandles();
 
+    /**
+     * "javax.jms.", computed so that it is no string constant: the jakarta build's relocation
+     * rewrites constants naming javax.jms, and this one must keep matching what Rust sends.
+     */
+    private static final String JAVAX_JMS = String.join(".", "javax", "jms", "");
+
+    /**
+     * Called by the native side to make the exception it throws: {@code jniClassName} is the
+     * class it means ({@code javax/jms/InvalidDestinationException}, client.rs JavaClass::name).
+     * A JMS exception class is looked up in the package of this build's JMSException, so the
+     * jakarta artifact (javax.jms relocated to jakarta.jms) throws jakarta.jms exceptions while
+     * the native library names only javax ones. Any other class is taken as named; a class
+     * that cannot be made (no such class, no String constructor) becomes a JMSException.
+     */
+    static Throwable failure(String jniClassName, String message) {
+        String name = jniClassName == null ? "" : jniClassName.replace('/', '.');
+        if (name.startsWith(JAVAX_JMS)) {
+            name = JMSException.class.getPackageName() + "." + name.substring(JAVAX_JMS.length());
+        }
+        try {
+            Class<?> c = Class.forName(name, true, Native.class.getClassLoader());
+            if (Throwable.class.isAssignableFrom(c)) {
+                return (Throwable) c.getConstructor(String.class).newInstance(message);
+            }
+        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+            // fall through: a JMSException naming the class it should have been
+        }
+        return new JMSException(message + " (as " + jniClassName + ")");
+    }
+
     /** Test hook: panics in Rust; must surface as a JMSException. */
     static native void panicForTest(String message) throws JMSException;
 }
