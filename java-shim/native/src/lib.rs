@@ -30,7 +30,9 @@
 //! resolved with [`ThrowJms`]: a [`client::ShimError`] is thrown as its JMSException subclass
 //! (`JMSSecurityException` for a refused login, `IllegalStateException` for a closed
 //! handle, `InvalidDestinationException`, else `JMSException` with the cause text), a panic
-//! as `JMSException("native panic: …")`. Nothing unwinds into the JVM.
+//! as `JMSException("native panic: …")`. Nothing unwinds into the JVM. The exception object
+//! is made by Java, `static Throwable Native.failure(String jniClassName, String message)`
+//! (see `throw` below), so that the jakarta jar (javax.jms relocated) throws jakarta.jms classes.
 
 pub mod client;
 pub mod codec;
