@@ -60,7 +60,8 @@ final class JmsRuntime {
     static JMSRuntimeException convert(JMSException e) {
         String m = e.getMessage();
         String code = e.getErrorCode();
-        // Subclasses before their parents (MessageEOFException is a MessageFormatException).
+        // Exceptions without a runtime partner (MessageEOFException, MessageNotReadableException)
+        // become a plain JMSRuntimeException.
         if (e instanceof IllegalStateException) {
             return new IllegalStateRuntimeException(m, code, e);
         }
