@@ -513,6 +513,32 @@ class JMSContextTest {
         });
     }
 
+    /** JMSProducer settings on the shim arrive as such through mqbridge's OpenWire listener. */
+    @Test
+    void shimContextToActiveMqContextThroughMqbridge() throws Exception {
+        assumeTrue(target == Target.SHIM_MQBRIDGE, "crosses the shim and ActiveMQ's client on one mqbridge");
+        String name = queueName();
+        try (JMSContext shim = context(); JMSContext amq = Target.ACTIVEMQ_CLIENT.factory().createContext()) {
+            JMSConsumer consumer = amq.createConsumer(amq.createQueue(name));
+            shim.createProducer().setProperty("region", "eu").setProperty("n", 5L).setJMSType("t.x")
+                    .setJMSCorrelationID("c-1").setPriority(6).send(shim.createQueue(name), Map.of("k", "v"));
+            MapMessage m = assertInstanceOf(MapMessage.class, consumer.receive(5000));
+            assertEquals("v", m.getString("k"));
+            assertEquals("eu", m.getStringProperty("region"));
+            assertEquals(5L, m.getObjectProperty("n"));
+            assertEquals("t.x", m.getJMSType());
+            assertEquals("c-1", m.getJMSCorrelationID());
+            assertEquals(6, m.getJMSPriority());
+            consumer.close(); // else ActiveMQ's prefetch takes the reply
+            // and back: ActiveMQ's JMSProducer to the shim
+            amq.createProducer().setProperty("from", "activemq").send(amq.createQueue(name), "reply");
+            JMSConsumer back = shim.createConsumer(shim.createQueue(name));
+            Message r = back.receive(5000);
+            assertEquals("reply", r.getBody(String.class));
+            assertEquals("activemq", r.getStringProperty("from"));
+        }
+    }
+
     @Test
     void exceptionListenerIsKeptOnTheConnection() throws Exception {
         try (JMSContext ctx = context()) {

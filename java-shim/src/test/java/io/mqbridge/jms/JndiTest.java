@@ -268,6 +268,10 @@ class JndiTest {
         env.remove(Context.PROVIDER_URL);
         MqbridgeConnectionFactory cf = (MqbridgeConnectionFactory) new InitialContext(env).lookup("ConnectionFactory");
         assertEquals(MqbridgeInitialContextFactory.DEFAULT_URL, cf.getUri());
+        // An opaque mqbridge: URI (embedded mode) is taken as given.
+        env.put(Context.PROVIDER_URL, "mqbridge:embedded?config=/etc/mqbridge.yaml");
+        MqbridgeConnectionFactory embedded = (MqbridgeConnectionFactory) new InitialContext(env).lookup("ConnectionFactory");
+        assertEquals("mqbridge:embedded?config=/etc/mqbridge.yaml", embedded.getUri());
     }
 
     @Test
