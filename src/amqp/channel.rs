@@ -755,11 +755,7 @@ fn selector_filter(
     if text.is_empty() {
         return Ok(None);
     }
-    let selector = crate::selector::Selector::parse(text).map_err(|e| {
-        Error::precondition_failed(format!(
-            "invalid selector '{text}' at position {}: {e}",
-            e.position
-        ))
-    })?;
+    let selector = crate::selector::Selector::parse(text)
+        .map_err(|e| Error::precondition_failed(format!("invalid selector '{text}': {e}")))?;
     Ok(Some(Arc::new(move |m: &Message| selector.matches(m))))
 }

@@ -526,7 +526,8 @@ pub fn create_filtered_consumer(
     if kind.is_topic() {
         let handle = create_consumer(session_handle, kind, name, prefetch)?;
         let s = session(session_handle)?;
-        let filter = crate::filter::LocalFilter::new(selector, no_local.then(|| s.local_id.clone()));
+        let filter =
+            crate::filter::LocalFilter::new(selector, no_local.then(|| s.local_id.clone()));
         return set_filter(handle, filter);
     }
     let Some((text, _)) = selector else {

@@ -238,7 +238,10 @@ mod tests {
             })
         );
         let d = parse_uri("mqbridge:embedded?config=c.yaml").map_err(|e| e.to_string());
-        assert_eq!(d.map(|u| (u.user, u.password)), Ok(("guest".into(), "guest".into())));
+        assert_eq!(
+            d.map(|u| (u.user, u.password)),
+            Ok(("guest".into(), "guest".into()))
+        );
         for bad in [
             "mqbridge:embedded",
             "mqbridge:embedded?",
@@ -253,7 +256,8 @@ mod tests {
 
     #[test]
     fn a_bad_config_names_file_line_and_column() {
-        let dir = std::env::temp_dir().join(format!("mqbridge-jni-embedded-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("mqbridge-jni-embedded-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let path = dir.join("bad.yaml");
         let written = std::fs::write(&path, "listeners:\n  amqp:\n    bind: [oops\n");
