@@ -12,6 +12,10 @@ import javax.jms.JMSException;
 /**
  * The provider's ConnectionFactory. URI {@code mqbridge://user:pass@host:port/vhost}: AMQP
  * 0-9-1 to an mqbridge (or any AMQP broker), mapping JMS to AMQP as the OpenWire listener does.
+ * URI {@code mqbridge:embedded?config=PATH}: the mqbridge server runs inside this JVM (one per
+ * config file, stopped with its last connection or at JVM exit) and the connection reaches it
+ * over its loopback AMQP listener; credentials go in {@code createConnection(user, password)}
+ * (default guest/guest).
  */
 public class MqbridgeConnectionFactory implements ConnectionFactory {
     private String uri;
