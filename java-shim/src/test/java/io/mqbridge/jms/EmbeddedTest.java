@@ -145,6 +145,32 @@ class EmbeddedTest {
     }
 
     @Test
+    void aJvmExitWithOpenConnectionsKeepsConfirmedMessages() throws Exception {
+        // The child exits with its connection open: the shutdown hook stops the broker; what
+        // the broker confirmed is there after a restart on the same store.
+        Path config = config(freePort(), "users: []\n");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                "io.mqbridge.jms.EmbeddedExitMain", config.toString());
+        pb.redirectErrorStream(true);
+        Process child = pb.start();
+        String out = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(child.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "child JVM exited");
+        assertEquals(0, child.exitValue(), out);
+        assertTrue(out.contains("sent"), out);
+        try (Connection c = factory(config).createConnection()) {
+            c.start();
+            Session s = c.createSession();
+            MessageConsumer consumer = s.createConsumer(s.createQueue("embedded.exit"));
+            for (int i = 0; i < 3; i++) {
+                Message m = consumer.receive(5000);
+                assertNotNull(m, "message " + i + " after the JVM exit");
+                assertEquals("before exit " + i, ((TextMessage) m).getText());
+            }
+        }
+    }
+
+    @Test
     void aBadConfigIsAJmsExceptionWithFileLineAndColumn() throws Exception {
         Path config = dir.resolve("bad.yaml");
         Files.writeString(config, "listeners:\n  openwire:\n    bind: \"127.0.0.1:0\"\nstorage:\n  dirr: \"x\"\n");
