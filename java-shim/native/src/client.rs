@@ -569,6 +569,8 @@ fn set_filter(handle: i64, filter: Option<crate::filter::LocalFilter>) -> Result
     // Nobody else holds the fresh consumer yet: move its AMQP consumer into the new state.
     let amqp = c.consumer.try_lock().ok().and_then(|mut g| g.take());
     let Some(amqp) = amqp else {
+        drop(registry);
+        let _ = close(handle);
         return Err(jms("consumer busy while being created"));
     };
     registry.insert(
