@@ -186,6 +186,34 @@ class EmbeddedTest {
     }
 
     @Test
+    void twoConfigsAreTwoBrokersAndABusyPortIsAClearError() throws Exception {
+        Path one = config(freePort(), "users: []\n");
+        Path other = dir.resolve("other.yaml");
+        Files.writeString(other, "listeners:\n  amqp:\n    bind: \"127.0.0.1:0\"\n"
+                + "storage:\n  dir: \"" + dir.resolve("data-other") + "\"\nvhosts: [\"/\"]\n");
+        try (Connection a = factory(one).createConnection(); Connection b = factory(other).createConnection()) {
+            assertEquals(2, Native.embeddedBrokers());
+            a.start();
+            b.start();
+            // Separate brokers: a queue of one is not seen by the other.
+            Session sa = a.createSession();
+            sa.createProducer(sa.createQueue("embedded.sep")).send(sa.createTextMessage("only in one"));
+            Session sb = b.createSession();
+            assertNull(sb.createConsumer(sb.createQueue("embedded.sep")).receive(300));
+            assertEquals("only in one",
+                    ((TextMessage) sa.createConsumer(sa.createQueue("embedded.sep")).receive(5000)).getText());
+        }
+        try (ServerSocket busy = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Path taken = dir.resolve("taken.yaml");
+            Files.writeString(taken, "listeners:\n  amqp:\n    bind: \"127.0.0.1:" + busy.getLocalPort() + "\"\n"
+                    + "storage:\n  dir: \"" + dir.resolve("data-taken") + "\"\nvhosts: [\"/\"]\n");
+            JMSException e = assertThrows(JMSException.class, () -> factory(taken).createConnection());
+            assertTrue(e.getMessage().contains("cannot bind the AMQP listener"), e.getMessage());
+            assertEquals(0, Native.embeddedBrokers());
+        }
+    }
+
+    @Test
     void credentialsGoToTheEmbeddedBrokersUsers() throws Exception {
         Path config = config(freePort(), "");
         MqbridgeConnectionFactory cf = factory(config);
