@@ -288,6 +288,15 @@ routes_ops() {
     .venv/bin/python -m pytest -p no:cacheprovider -q -rfE -s tests/interop/routes_ops
 }
 
+# The outbound clients of routes (tests/it: openwire_client, stomp_client, amqp_connector)
+# against the real brokers too; without these variables those tests run against mqbridge only.
+# --workspace keeps the feature set of the `cargo test --workspace` step: nothing recompiles.
+clients_vs_peers() {
+  MQB_ACTIVEMQ_OPENWIRE=127.0.0.1:$ACTIVEMQ_OPENWIRE_PORT MQB_ACTIVEMQ_STOMP=$ACTIVEMQ_STOMP_HOST_PORT \
+    MQB_RABBITMQ_STOMP=$RABBITMQ_STOMP_HOST_PORT MQB_RABBITMQ_URL=$RABBITMQ_URL timeout -k 10 400 \
+    cargo test --workspace --test it -- openwire_client stomp_client amqp_connector
+}
+
 # The java-shim (JMS provider over JNI): `mvn verify` builds the native library with cargo,
 # packages the jar and runs the JUnit suites over three targets: the shim to an mqbridge it
 # starts ($MQBRIDGE_BIN), the shim to RabbitMQ ($RABBITMQ_URL), and ActiveMQ's own client to
@@ -379,6 +388,7 @@ else
   section "OpenWire suites vs mqbridge"
   openwire_vs_mqbridge
   step "routes: ActiveMQ <-> RabbitMQ" routes_interop
+  step "route clients vs ActiveMQ and RabbitMQ" clients_vs_peers
 fi
 if [ "$SKIP_BRIDGE" != 1 ]; then
   step "java-shim: mvn verify (shim -> mqbridge, shim -> RabbitMQ, ActiveMQ client -> OpenWire)" java_shim
