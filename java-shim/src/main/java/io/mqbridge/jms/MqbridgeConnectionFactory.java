@@ -20,6 +20,8 @@ import javax.jms.JMSException;
 public class MqbridgeConnectionFactory implements ConnectionFactory {
     private String uri;
     private long connectTimeoutMs = 10_000;
+    private String userName;
+    private String password;
 
     public MqbridgeConnectionFactory() {
         this("mqbridge://guest:guest@127.0.0.1:5672/");
@@ -45,8 +47,28 @@ public class MqbridgeConnectionFactory implements ConnectionFactory {
         this.connectTimeoutMs = ms;
     }
 
+    /** The login for {@link #createConnection()} and {@link #createContext()}, replacing the URI's; null: the URI's. */
+    public String getUserName() {
+        return userName;
+    }
+
+    public void setUserName(String userName) {
+        this.userName = userName;
+    }
+
+    public String getPassword() {
+        return password;
+    }
+
+    public void setPassword(String password) {
+        this.password = password;
+    }
+
     @Override
     public Connection createConnection() throws JMSException {
+        if (userName != null) {
+            return createConnection(userName, password);
+        }
         return new MqbridgeConnection(Native.connect(embeddedHook(uri), connectTimeoutMs));
     }
 

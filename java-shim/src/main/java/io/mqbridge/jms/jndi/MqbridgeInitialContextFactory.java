@@ -5,8 +5,6 @@ import io.mqbridge.jms.MqbridgeQueue;
 import io.mqbridge.jms.MqbridgeTopic;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.Hashtable;
 import java.util.Map;
 import java.util.TreeMap;
@@ -29,7 +27,8 @@ import javax.naming.spi.InitialContextFactory;
  *
  * plus {@code dynamicQueues/NAME} and {@code dynamicTopics/NAME}, which look up the queue or
  * topic NAME without configuration. {@code java.naming.security.principal} and
- * {@code java.naming.security.credentials}, when set, replace the URL's user and password.
+ * {@code java.naming.security.credentials}, when set, are the factories' login (replacing the
+ * URL's; {@link MqbridgeConnectionFactory#setUserName}).
  * The context is read-only ({@link MqbridgeJndiContext}); an invalid URL fails here, as a
  * NamingException whose root cause says why.
  */
@@ -58,7 +57,9 @@ public class MqbridgeInitialContextFactory implements InitialContextFactory {
             url = DEFAULT_URL;
         }
         url = url.trim();
-        url = checkedUrl(url, string(env, Context.SECURITY_PRINCIPAL), string(env, Context.SECURITY_CREDENTIALS));
+        checkUrl(url);
+        String principal = string(env, Context.SECURITY_PRINCIPAL);
+        String credentials = string(env, Context.SECURITY_CREDENTIALS);
 
         Map<String, Object> bindings = new TreeMap<>();
         String names = string(env, CONNECTION_FACTORY_NAMES);
@@ -68,7 +69,12 @@ public class MqbridgeInitialContextFactory implements InitialContextFactory {
         for (String name : names.split(",")) {
             name = name.trim();
             if (!name.isEmpty()) {
-                bindings.put(name, new MqbridgeConnectionFactory(url));
+                MqbridgeConnectionFactory factory = new MqbridgeConnectionFactory(url);
+                if (principal != null) {
+                    factory.setUserName(principal);
+                    factory.setPassword(credentials);
+                }
+                bindings.put(name, factory);
             }
         }
         for (Map.Entry<Object, Object> e : env.entrySet()) {
@@ -98,11 +104,10 @@ public class MqbridgeInitialContextFactory implements InitialContextFactory {
     }
 
     /**
-     * The provider URL, checked: {@code mqbridge://[user:pass@]host[:port][/vhost]} or an
-     * opaque {@code mqbridge:...} (embedded mode), with the user info replaced when a
-     * principal is configured.
+     * The provider URL must be {@code mqbridge://[user:pass@]host[:port][/vhost]} or an opaque
+     * {@code mqbridge:...} (embedded mode, checked when it connects).
      */
-    static String checkedUrl(String url, String principal, String credentials) throws NamingException {
+    static void checkUrl(String url) throws NamingException {
         URI u;
         try {
             u = new URI(url);
@@ -113,22 +118,9 @@ public class MqbridgeInitialContextFactory implements InitialContextFactory {
             throw invalid(url, new IllegalArgumentException(
                     "the scheme must be mqbridge (mqbridge://user:pass@host:port/vhost), not " + u.getScheme()));
         }
-        if (u.isOpaque()) {
-            return url;
-        }
-        if (u.getHost() == null) {
+        if (!u.isOpaque() && u.getHost() == null) {
             throw invalid(url, new IllegalArgumentException("no host (mqbridge://user:pass@host:port/vhost)"));
         }
-        if (principal == null) {
-            return url;
-        }
-        String hostPort = u.getRawAuthority().substring(u.getRawAuthority().lastIndexOf('@') + 1);
-        String path = u.getRawPath() == null ? "" : u.getRawPath();
-        return u.getScheme() + "://" + enc(principal) + ":" + enc(credentials) + "@" + hostPort + path;
-    }
-
-    private static String enc(String s) {
-        return s == null ? "" : URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     private static NamingException invalid(String url, Exception cause) {
