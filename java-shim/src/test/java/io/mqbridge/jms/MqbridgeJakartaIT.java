@@ -279,5 +279,9 @@ class MqbridgeJakartaIT {
         c.close();
         assertThrows(IllegalStateException.class, () -> s.createQueue("x"));
         c.close();
+        JMSContext context = cf.createContext();
+        context.close();
+        assertThrows(jakarta.jms.IllegalStateRuntimeException.class, context::createProducer);
+        assertThrows(jakarta.jms.JMSRuntimeException.class, () -> cf.createContext(42));
     }
 }
