@@ -283,6 +283,9 @@ class JMSContextTest {
                 assertThrows(InvalidDestinationRuntimeException.class, () -> p.send(null, "x"));
                 assertThrows(MessageFormatRuntimeException.class,
                         () -> p.send(ctx.createQueue(queueName()), (Message) null));
+                // ActiveMQ's MapMessage takes nested lists; JMS 2.0 allows only primitives, String, byte[].
+                Map<String, Object> bad = Map.of("list", new ArrayList<>());
+                assertThrows(MessageFormatRuntimeException.class, () -> p.send(ctx.createQueue(queueName()), bad));
             }
         }
     }
