@@ -219,8 +219,23 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
         }
     }
 
+    /**
+     * Set by JMSConsumer.receiveBody for one receive (null otherwise): the type its caller
+     * wants the body as. In AUTO_ACKNOWLEDGE and DUPS_OK_ACKNOWLEDGE a message whose body is
+     * not that is requeued, not acknowledged, and the receive throws MessageFormatException
+     * (JMS 2.0: it is delivered again); in the other modes it counts as delivered.
+     */
+    volatile Class<?> bodyType;
+
     /** A delivered message: acknowledged now (AUTO) or left to Message.acknowledge() (CLIENT). */
     private void settle(MessageCodec.Decoded d) throws JMSException {
+        Class<?> wanted = bodyType;
+        if (wanted != null && !session.clientAcknowledge() && !session.getTransacted()
+                && !MqbridgeJMSConsumer.hasBodyOf(d.message, wanted)) {
+            Native.nack(handle, d.deliveryTag, true);
+            throw new javax.jms.MessageFormatException("the message body cannot be returned as "
+                    + wanted.getName() + " (the message stays on the queue)");
+        }
         if (session.clientAcknowledge()) {
             d.message.ackSession = session;
             session.delivered(this, d.deliveryTag);

@@ -13,9 +13,9 @@ import javax.jms.StreamMessage;
  * connection, so closing or stopping that context from it is refused (JMS 2.0).
  *
  * <p>{@code receiveBody} of a message whose body cannot be returned as the asked type
- * throws MessageFormatRuntimeException; the message was received (in AUTO_ACKNOWLEDGE and
- * DUPS_OK_ACKNOWLEDGE already acknowledged, as the classic receive acknowledges it), so it
- * is not delivered again.
+ * throws MessageFormatRuntimeException; in AUTO_ACKNOWLEDGE and DUPS_OK_ACKNOWLEDGE the message
+ * is not acknowledged and is delivered again, in CLIENT_ACKNOWLEDGE and transacted sessions it
+ * counts as delivered (JMS 2.0).
  */
 final class MqbridgeJMSConsumer implements JMSConsumer {
     private final MqbridgeJMSContext context;
@@ -68,33 +68,60 @@ final class MqbridgeJMSConsumer implements JMSConsumer {
 
     @Override
     public <T> T receiveBody(Class<T> c) {
-        return body(receive(), c);
+        return body(c, () -> consumer.receive());
     }
 
     @Override
     public <T> T receiveBody(Class<T> c, long timeout) {
-        return body(receive(timeout), c);
+        return body(c, () -> consumer.receive(timeout));
     }
 
     @Override
     public <T> T receiveBodyNoWait(Class<T> c) {
-        return body(receiveNoWait(), c);
+        return body(c, () -> consumer.receiveNoWait());
     }
 
-    /** JMS 2.0: any message but a StreamMessage or a body-less Message, if assignable to c. */
-    private static <T> T body(Message m, Class<T> c) {
+    /**
+     * JMS 2.0: any message but a StreamMessage or a body-less Message, if assignable to c. The
+     * consumer checks before it acknowledges ({@link MqbridgeConsumer#bodyType}), so a refused
+     * message is delivered again in AUTO_ACKNOWLEDGE and DUPS_OK_ACKNOWLEDGE.
+     */
+    private <T> T body(Class<T> c, JmsRuntime.Call<Message> receive) {
+        if (c == null) {
+            throw new MessageFormatRuntimeException("receiveBody needs a type");
+        }
+        MqbridgeConsumer own = consumer instanceof MqbridgeConsumer ? (MqbridgeConsumer) consumer : null;
+        if (own != null) {
+            own.bodyType = c;
+        }
+        Message m;
+        try {
+            m = JmsRuntime.call(receive);
+        } finally {
+            if (own != null) {
+                own.bodyType = null;
+            }
+        }
         if (m == null) {
             return null;
         }
-        if (m instanceof StreamMessage || m.getClass() == MqbridgeMessage.class) {
-            throw new MessageFormatRuntimeException("receiveBody cannot return the body of a "
-                    + (m instanceof StreamMessage ? "StreamMessage" : "Message without body") + " (JMS 2.0)");
+        if (!hasBodyOf(m, c)) {
+            throw new MessageFormatRuntimeException("receiveBody cannot return the body of this "
+                    + (m instanceof StreamMessage ? "StreamMessage" : m.getClass() == MqbridgeMessage.class
+                            ? "Message without body" : "message") + " as " + c.getName() + " (JMS 2.0)");
         }
-        return JmsRuntime.call(() -> {
-            if (!m.isBodyAssignableTo(c)) {
-                throw new javax.jms.MessageFormatException("the message body cannot be returned as " + c.getName());
-            }
-            return m.getBody(c);
-        });
+        return JmsRuntime.call(() -> m.getBody(c));
+    }
+
+    /** Whether receiveBody can return m's body as c (not for a StreamMessage or a body-less Message). */
+    static boolean hasBodyOf(Message m, Class<?> c) {
+        if (m instanceof StreamMessage || m.getClass() == MqbridgeMessage.class) {
+            return false;
+        }
+        try {
+            return m.isBodyAssignableTo(c);
+        } catch (javax.jms.JMSException e) {
+            return false;
+        }
     }
 }

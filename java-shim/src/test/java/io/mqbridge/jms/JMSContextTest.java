@@ -255,14 +255,35 @@ class JMSContextTest {
             Queue q = ctx.createQueue(queueName());
             JMSConsumer consumer = ctx.createConsumer(q);
             JMSProducer p = ctx.createProducer();
+            // AUTO_ACKNOWLEDGE: the refused message is not acknowledged and comes again (JMS 2.0).
             p.send(q, "not a number");
             assertThrows(MessageFormatRuntimeException.class, () -> consumer.receiveBody(Integer.class, 5000));
+            Message again = consumer.receive(5000);
+            assertEquals("not a number", again.getBody(String.class));
+            assertTrue(again.getJMSRedelivered(), "delivered again");
             p.send(q, ctx.createStreamMessage());
             assertThrows(MessageFormatRuntimeException.class, () -> consumer.receiveBody(Object.class, 5000));
+            assertInstanceOf(StreamMessage.class, consumer.receive(5000));
             p.send(q, ctx.createMessage());
             assertThrows(MessageFormatRuntimeException.class, () -> consumer.receiveBody(String.class, 5000));
+            assertNotNull(consumer.receive(5000));
             p.send(q, new byte[] {1});
             assertThrows(MessageFormatRuntimeException.class, () -> consumer.receiveBody(String.class, 5000));
+            assertArrayEquals(new byte[] {1}, consumer.receiveBody(byte[].class, 5000));
+            assertNull(consumer.receiveNoWait());
+        }
+        // CLIENT_ACKNOWLEDGE: the refused message counts as delivered; acknowledge consumes it.
+        String name = queueName();
+        try (JMSContext ctx = context(JMSContext.CLIENT_ACKNOWLEDGE)) {
+            Queue q = ctx.createQueue(name);
+            JMSConsumer consumer = ctx.createConsumer(q);
+            ctx.createProducer().send(q, "text");
+            assertThrows(MessageFormatRuntimeException.class, () -> consumer.receiveBody(Long.class, 5000));
+            assertNull(consumer.receive(300), "not delivered again in the session");
+            ctx.acknowledge();
+        }
+        try (JMSContext ctx = context()) {
+            assertNull(ctx.createConsumer(ctx.createQueue(name)).receive(300), "acknowledged");
         }
     }
 

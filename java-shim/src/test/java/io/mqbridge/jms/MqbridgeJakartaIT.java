@@ -229,6 +229,8 @@ class MqbridgeJakartaIT {
             assertEquals(5, consumer.receiveBody(Integer.class, 5000));
             context.createProducer().send(q, "not bytes");
             assertThrows(MessageFormatRuntimeException.class, () -> consumer.receiveBody(byte[].class, 5000));
+            // not acknowledged (AUTO_ACKNOWLEDGE): delivered again
+            assertEquals("not bytes", consumer.receiveBody(String.class, 5000));
             assertNull(consumer.receiveBodyNoWait(String.class));
         }
     }
