@@ -98,13 +98,24 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
                     return;
                 }
                 boolean ok = false;
+                boolean transacted = session.transacted();
                 synchronized (session.deliveryLock) {
+                    if (transacted) {
+                        // Part of the session's transaction before onMessage runs, so the
+                        // listener's session.commit() covers it (JMS 2.0 §6.2.7).
+                        Native.ack(handle, d.deliveryTag);
+                    }
                     try {
                         l.onMessage(d.message);
                         ok = true;
                     } catch (RuntimeException e) {
                         // JMS 2.0 §8.7: in AUTO_ACKNOWLEDGE the message is redelivered.
                     }
+                }
+                if (transacted) {
+                    // JMS 2.0 §8.7: a listener that throws in a transacted session neither
+                    // commits nor rolls back: the application does.
+                    continue;
                 }
                 if (ok) {
                     settle(d);
