@@ -15,8 +15,8 @@
 # 61633, incl. the failover/restart test) and in full against mqbridge (failover included:
 # the bridge is restarted with kill -9 on pinned ports), the route interop tests
 # (tests/interop/routes: ActiveMQ <-> RabbitMQ through mqbridge routes, faults included) and
-# the routes operations tests (tests/interop/routes_ops: schema, check, hot reload, SMTP);
-# stop everything it started. Every suite runs even when an
+# the routes operations tests (tests/interop/routes_ops: schema, check, hot reload, SMTP) and
+# the java-shim's `mvn verify` (its JUnit suites over three targets); stop everything it started. Every suite runs even when an
 # earlier one failed; the exit status is non-zero if any step failed.
 #
 # Environment:
@@ -288,6 +288,24 @@ routes_ops() {
     .venv/bin/python -m pytest -p no:cacheprovider -q -rfE -s tests/interop/routes_ops
 }
 
+# The outbound clients of routes (tests/it: openwire_client, stomp_client, amqp_connector)
+# against the real brokers too; without these variables those tests run against mqbridge only.
+# --workspace keeps the feature set of the `cargo test --workspace` step: nothing recompiles.
+clients_vs_peers() {
+  MQB_ACTIVEMQ_OPENWIRE=127.0.0.1:$ACTIVEMQ_OPENWIRE_PORT MQB_ACTIVEMQ_STOMP=$ACTIVEMQ_STOMP_HOST_PORT \
+    MQB_RABBITMQ_STOMP=$RABBITMQ_STOMP_HOST_PORT MQB_RABBITMQ_URL=$RABBITMQ_URL timeout -k 10 400 \
+    cargo test --workspace --test it -- openwire_client stomp_client amqp_connector
+}
+
+# The java-shim (JMS provider over JNI): `mvn verify` builds the native library with cargo,
+# packages the jar and runs the JUnit suites over three targets: the shim to an mqbridge it
+# starts ($MQBRIDGE_BIN), the shim to RabbitMQ ($RABBITMQ_URL), and ActiveMQ's own client to
+# that mqbridge's OpenWire listener; plus Spring, pika <-> shim, and the OpenWire identity checks.
+java_shim() {
+  RABBITMQ_URL=$RABBITMQ_URL MQBRIDGE_BIN=$MQBRIDGE_BIN PIKA_PYTHON="$ROOT/.venv/bin/python" \
+    CARGO_TARGET_DIR=$TARGET_DIR timeout -k 10 1200 mvn -q -B -f java-shim/pom.xml verify
+}
+
 start_bridge() {
   # exports MQBRIDGE_STOMP_HOST_PORT too, or leaves it unset (and the STOMP steps fail)
   MQBRIDGE_RUN_DIR="$WORK/bridge" mqbridge_start "$MQBRIDGE_LISTENERS_AMQP_STOMP" "$WORK/bridge-data"
@@ -309,7 +327,7 @@ must "install: node (npm ci, amqplib)" install_node
 must "install: java (maven, amqp-client, junit)" install_java
 
 step "cargo fmt --check" cargo fmt --all -- --check
-step "cargo clippy -D warnings" cargo clippy --all-targets -- -D warnings
+step "cargo clippy -D warnings" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test --workspace" cargo test --workspace
 if [ "$SKIP_BRIDGE" = 1 ]; then
   info "MQBRIDGE_SKIP_BRIDGE=1: not building the release binary"
@@ -370,6 +388,10 @@ else
   section "OpenWire suites vs mqbridge"
   openwire_vs_mqbridge
   step "routes: ActiveMQ <-> RabbitMQ" routes_interop
+  step "route clients vs ActiveMQ and RabbitMQ" clients_vs_peers
+fi
+if [ "$SKIP_BRIDGE" != 1 ]; then
+  step "java-shim: mvn verify (shim -> mqbridge, shim -> RabbitMQ, ActiveMQ client -> OpenWire)" java_shim
 fi
 
 if [ "${CRASH_TEST_RABBITMQ:-0}" = 1 ]; then

@@ -514,6 +514,11 @@ pub fn receive(
     };
     let mut jms = from_message(&received.message, destination, now_ms());
     jms.redelivery_counter = redelivery_count(&received.message, received.redelivered);
+    // JMS message ids start with "ID:"; an AMQP publisher's `abc` shows as `ID:abc`, as
+    // ActiveMQ's client shows it through the OpenWire listener (docs/mapping.md §6.2).
+    if let Some(id) = jms.message_id.as_mut().filter(|id| !id.starts_with("ID:")) {
+        id.insert_str(0, "ID:");
+    }
     Ok(Some(codec::encode(&jms, received.tag)))
 }
 

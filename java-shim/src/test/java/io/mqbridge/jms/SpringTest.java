@@ -3,63 +3,76 @@ package io.mqbridge.jms;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import javax.jms.ConnectionFactory;
 import javax.jms.Message;
+import javax.jms.MessageListener;
 import javax.jms.TextMessage;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.springframework.context.support.GenericXmlApplicationContext;
+import org.springframework.core.env.MapPropertySource;
 import org.springframework.jms.core.JmsTemplate;
-import org.springframework.jms.listener.DefaultMessageListenerContainer;
 
 /**
- * A Spring app (JmsTemplate + DefaultMessageListenerContainer) whose only tie to the
- * provider is the ConnectionFactory bean: switched to the shim by configuration.
+ * A Spring app (src/test/resources/spring/app.xml: a JmsTemplate and a
+ * DefaultMessageListenerContainer) that names no provider, run unchanged on every target: the
+ * ConnectionFactory bean comes from activemq.xml (ActiveMQ's client, against mqbridge's
+ * OpenWire listener) or mqbridge.xml (the shim, against mqbridge and RabbitMQ). Switching an
+ * app to the shim is that one file.
  */
+@ParameterizedClass
+@MethodSource("io.mqbridge.jms.Target#all")
 class SpringTest {
-    static BridgeProcess bridge;
+    @Parameter
+    Target target;
 
-    @BeforeAll
-    static void startBridge() throws Exception {
-        bridge = BridgeProcess.start();
-    }
+    /** The app's listener: collects what the container delivers. */
+    public static final class OrderListener implements MessageListener {
+        final BlockingQueue<Message> received = new LinkedBlockingQueue<>();
 
-    @AfterAll
-    static void stopBridge() throws Exception {
-        if (bridge != null) {
-            bridge.close();
+        @Override
+        public void onMessage(Message message) {
+            received.add(message);
         }
     }
 
-    /** The one line of "configuration" an app changes. */
-    ConnectionFactory connectionFactory() {
-        return new MqbridgeConnectionFactory("mqbridge://guest:guest@" + bridge.host + ":" + bridge.port + "/");
+    GenericXmlApplicationContext app(String queue) {
+        String providerFile;
+        String url;
+        if (target.isShim()) {
+            providerFile = "classpath:spring/mqbridge.xml";
+            url = target.shimUri();
+        } else {
+            providerFile = "classpath:spring/activemq.xml";
+            BridgeProcess b = Target.SharedBridge.get();
+            url = "tcp://" + b.host + ":" + b.openwirePort;
+        }
+        GenericXmlApplicationContext ctx = new GenericXmlApplicationContext();
+        ctx.getEnvironment().getPropertySources().addFirst(
+                new MapPropertySource("test", Map.of("jms.url", url, "app.queue", queue)));
+        ctx.load("classpath:spring/app.xml", providerFile);
+        ctx.refresh();
+        return ctx;
     }
 
     @Test
-    void jmsTemplateAndListenerContainerWorkThroughTheShim() throws Exception {
+    void jmsTemplateAndListenerContainerRunUnchangedOnEveryProvider() throws Exception {
         String queue = "spring." + UUID.randomUUID();
-        ConnectionFactory cf = connectionFactory();
-        BlockingQueue<Message> got = new LinkedBlockingQueue<>();
-        DefaultMessageListenerContainer container = new DefaultMessageListenerContainer();
-        container.setConnectionFactory(cf);
-        container.setDestinationName(queue);
-        container.setMessageListener((javax.jms.MessageListener) got::add);
-        container.setReceiveTimeout(200);
-        container.afterPropertiesSet();
-        container.start();
-        try {
-            JmsTemplate template = new JmsTemplate(cf);
+        try (GenericXmlApplicationContext ctx = app(queue)) {
+            JmsTemplate template = ctx.getBean(JmsTemplate.class);
+            OrderListener orders = ctx.getBean(OrderListener.class);
             template.convertAndSend(queue, "hello spring", m -> {
                 m.setStringProperty("origin", "jmsTemplate");
                 m.setJMSCorrelationID("spring-1");
                 return m;
             });
-            Message m = got.poll(15, TimeUnit.SECONDS);
+            Message m = orders.received.poll(15, TimeUnit.SECONDS);
             assertNotNull(m, "the listener container received the message");
             assertEquals("hello spring", ((TextMessage) m).getText());
             assertEquals("jmsTemplate", m.getStringProperty("origin"));
@@ -68,11 +81,23 @@ class SpringTest {
             // And JmsTemplate's own synchronous receive.
             String other = queue + ".sync";
             template.convertAndSend(other, "sync");
-            template.setReceiveTimeout(5000);
             assertEquals("sync", template.receiveAndConvert(other));
-        } finally {
-            container.stop();
-            container.shutdown();
+        }
+        if (target.isShim()) {
+            deleteQueues(queue, queue + ".sync");
+        }
+    }
+
+    /** The test queues are durable AMQP queues: drop them so a shared broker does not collect them. */
+    private void deleteQueues(String... names) throws Exception {
+        com.rabbitmq.client.ConnectionFactory cf = new com.rabbitmq.client.ConnectionFactory();
+        cf.setUri(target.amqpUri());
+        try (com.rabbitmq.client.Connection rc = cf.newConnection()) {
+            for (String q : names) {
+                try (com.rabbitmq.client.Channel ch = rc.createChannel()) {
+                    ch.queueDelete(q);
+                }
+            }
         }
     }
 }

@@ -7,31 +7,13 @@ import javax.jms.Connection;
 import javax.jms.JMSException;
 import javax.jms.MessageConsumer;
 import javax.jms.Session;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The suite against a real mqbridge process (its AMQP listener), started by the test. */
-class MqbridgeShimTest extends ShimTest {
-    static BridgeProcess bridge;
-
-    @BeforeAll
-    static void startBridge() throws Exception {
-        bridge = BridgeProcess.start();
-    }
-
-    @AfterAll
-    static void stopBridge() throws Exception {
-        if (bridge != null) {
-            bridge.close();
-        }
-    }
-
-    @Override
-    String amqpUri() {
-        return "amqp://guest:guest@" + bridge.host + ":" + bridge.port;
-    }
-
+/**
+ * Failures of the bridge under the shim: killed while a consumer waits, and a clean close
+ * that must not look like one. (The shared suites are in {@link ShimTest}.)
+ */
+class BridgeFailureTest {
     /**
      * A bridge that dies under a waiting receive: a JMSException from receive, the
      * ExceptionListener called, no JVM crash, clean close.
@@ -72,7 +54,7 @@ class MqbridgeShimTest extends ShimTest {
     @Test
     void closingAConnectionDoesNotCallItsExceptionListener() throws Exception {
         java.util.concurrent.atomic.AtomicReference<JMSException> called = new java.util.concurrent.atomic.AtomicReference<>();
-        Connection c = new MqbridgeConnectionFactory(uri()).createConnection();
+        Connection c = new MqbridgeConnectionFactory(Target.SHIM_MQBRIDGE.shimUri()).createConnection();
         c.setExceptionListener(called::set);
         Thread.sleep(300);
         c.close();
