@@ -57,21 +57,7 @@ class ConfirmTimeoutTest {
             // Asynchronous: the broker does not take it either; JMS lets the send throw (what
             // the shim does when the message cannot even be written in time) or report it.
             CompletableFuture<Exception> failed = new CompletableFuture<>();
-            try {
-            } catch (JMSException e) {
-                    timedOut = e;
-                    tookMs = (System.nanoTime() - t0) / 1_000_000;
-                }
-            }
-            assertNotNull(timedOut, "the alarm never blocked the producer");
-            assertTrue(timedOut.getMessage().contains("1500 ms"), timedOut.getMessage());
-            assertTrue(tookMs >= 1400 && tookMs < 10_000, "gave up after the timeout, took " + tookMs + " ms");
-
-            // Asynchronous: the broker does not take it either; JMS lets the send throw (what
-            // the shim does when the message cannot even be written in time) or report it.
-            CompletableFuture<Exception> failed = new CompletableFuture<>();
-            try {
-                p.send(s.createTextMessage("stuck too"), new CompletionListener() {
+            CompletionListener listener = new CompletionListener() {
                 @Override
                 public void onCompletion(Message m) {
                     failed.completeExceptionally(new AssertionError("completed without a confirm"));
@@ -81,7 +67,9 @@ class ConfirmTimeoutTest {
                 public void onException(Message m, Exception ex) {
                     failed.complete(ex);
                 }
-            });
+            };
+            try {
+                p.send(s.createTextMessage("stuck too"), listener);
             } catch (JMSException e) {
                 failed.complete(e);
             }
