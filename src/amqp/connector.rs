@@ -729,7 +729,11 @@ impl AmqpTxChannel {
         self.consume(queue_name, prefetch).await
     }
 
-    async fn consume(&self, queue: ShortString, prefetch: u16) -> Result<AmqpConsumer, ClientError> {
+    async fn consume(
+        &self,
+        queue: ShortString,
+        prefetch: u16,
+    ) -> Result<AmqpConsumer, ClientError> {
         // Per-consumer qos (global=false) applies to the consumers started after it.
         self.channel
             .basic_qos(prefetch, BasicQosOptions::default())

@@ -919,7 +919,9 @@ pub fn publish(
             .publisher
             .as_ref()
             .ok_or_else(|| jms("producer has no publishing channel"))?;
-        Ok(Some(publisher.publish(exchange, key, &message, false).await?))
+        Ok(Some(
+            publisher.publish(exchange, key, &message, false).await?,
+        ))
     };
     let confirm = runtime()?
         .block_on(async { tokio::time::timeout(timeout, work).await })
@@ -1013,15 +1015,13 @@ pub fn browse_next(browser_handle: i64, now_ms: u64) -> Result<Option<Vec<u8>>, 
             let Some(received) = b.browser.next().await? else {
                 return Ok(None);
             };
-            if b
-                .selector
+            if b.selector
                 .as_ref()
                 .is_some_and(|sel| !sel.matches(&received.message))
             {
                 continue;
             }
-            let mut jms_message =
-                from_message(&received.message, b.destination.clone(), now_ms);
+            let mut jms_message = from_message(&received.message, b.destination.clone(), now_ms);
             jms_message.redelivery_counter =
                 redelivery_count(&received.message, received.redelivered);
             return Ok(Some(codec::encode(&jms_message, 0)));
@@ -1086,6 +1086,61 @@ mod tests {
         ));
         assert!(close(i64::MAX).is_ok());
         assert!(close(i64::MAX).is_ok());
+    }
+
+    #[test]
+    fn delay_queues_are_named_per_delay_and_destination_and_dead_letter_to_it() {
+        let (name, args) = delay_queue(1500, &JmsDestination::queue("orders")).unwrap_or_default();
+        assert_eq!(name, "mqbridge.delay.1500.queue.orders");
+        let arg = |k: &str| args.inner().get(k).cloned();
+        assert_eq!(arg("x-message-ttl"), Some(AMQPValue::LongLongInt(1500)));
+        assert_eq!(
+            arg("x-dead-letter-exchange"),
+            Some(AMQPValue::LongString("".into()))
+        );
+        assert_eq!(
+            arg("x-dead-letter-routing-key"),
+            Some(AMQPValue::LongString("orders".into()))
+        );
+        assert_eq!(arg("x-expires"), Some(AMQPValue::LongLongInt(61_500)));
+        let (name, args) = delay_queue(10, &JmsDestination::topic("a.b")).unwrap_or_default();
+        assert_eq!(name, "mqbridge.delay.10.topic.a.b");
+        assert_eq!(
+            args.inner().get("x-dead-letter-exchange").cloned(),
+            Some(AMQPValue::LongString(TOPIC_EXCHANGE.into()))
+        );
+        assert!(matches!(
+            delay_queue(10, &JmsDestination::queue("x".repeat(250))),
+            Err(ShimError::Throw(JavaClass::InvalidDestination, _))
+        ));
+    }
+
+    #[test]
+    fn transactions_and_browsers_need_live_handles() {
+        let class = |r: Result<(), ShimError>| match r {
+            Err(ShimError::Throw(c, _)) => Some(c),
+            _ => None,
+        };
+        assert_eq!(class(commit(i64::MAX)), Some(JavaClass::IllegalState));
+        assert_eq!(class(rollback(i64::MAX)), Some(JavaClass::IllegalState));
+        assert!(matches!(
+            browse_next(i64::MAX, 0),
+            Err(ShimError::Throw(JavaClass::IllegalState, _))
+        ));
+        assert!(matches!(
+            create_browser(i64::MAX, "q", None),
+            Err(ShimError::Throw(JavaClass::IllegalState, _))
+        ));
+        assert!(matches!(
+            create_transacted_session(i64::MAX),
+            Err(ShimError::Throw(JavaClass::IllegalState, _))
+        ));
+        // Token 0 (a send inside a transaction) has nothing to wait for.
+        assert!(await_confirm(i64::MAX, 0, Duration::from_millis(1)).is_ok());
+        assert_eq!(
+            class(await_confirm(i64::MAX, 7, Duration::from_millis(1))),
+            Some(JavaClass::IllegalState)
+        );
     }
 
     #[test]
