@@ -454,11 +454,13 @@ impl Channel {
             }
             B::Consume(c) => {
                 let queue = self.queue_name(c.queue.as_str())?;
+                let filter = selector_filter(&c.arguments)?;
                 let opts = ConsumeOptions {
                     tag: c.consumer_tag.as_str().to_string(),
                     no_ack: c.no_ack,
                     exclusive: c.exclusive,
                     arguments: c.arguments,
+                    filter,
                     ..ConsumeOptions::default()
                 };
                 self.sink.hold();
@@ -725,4 +727,35 @@ impl Channel {
             channel::FlowOk { active },
         )));
     }
+}
+
+/// The `basic.consume` argument carrying a JMS message selector (an mqbridge extension,
+/// announced as the `x-selector` server capability; docs/mapping.md §6.5).
+pub const SELECTOR_ARGUMENT: &str = "x-selector";
+
+/// The consumer filter of an `x-selector` argument: the JMS selector evaluated against the
+/// core message exactly as the OpenWire listener evaluates a consumer's selector, so
+/// messages it refuses stay in the queue for other consumers. An empty selector selects
+/// everything; a non-string or unparsable one is 406 PRECONDITION_FAILED (a channel error).
+fn selector_filter(
+    arguments: &amq_protocol::types::FieldTable,
+) -> Result<Option<crate::broker::session::MessageFilter>> {
+    use amq_protocol::types::AMQPValue;
+    let text = match arguments.inner().get(SELECTOR_ARGUMENT) {
+        None => return Ok(None),
+        Some(AMQPValue::LongString(s)) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+        Some(AMQPValue::ShortString(s)) => s.as_str().to_owned(),
+        Some(other) => {
+            return Err(Error::precondition_failed(format!(
+                "invalid {SELECTOR_ARGUMENT} argument: a string was expected, got {other:?}"
+            )))
+        }
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let selector = crate::selector::Selector::parse(text)
+        .map_err(|e| Error::precondition_failed(format!("invalid selector '{text}': {e}")))?;
+    Ok(Some(Arc::new(move |m: &Message| selector.matches(m))))
 }

@@ -53,6 +53,8 @@ pub struct AmqpClientConfig {
 /// One connection to an external AMQP 0-9-1 broker.
 pub struct AmqpConnector {
     connection: Arc<Connection>,
+    /// [`supports_selectors`](Self::supports_selectors), once asked.
+    selectors: tokio::sync::OnceCell<bool>,
     /// The URL connected to, password redacted (for logs and error texts).
     url: String,
 }
@@ -80,6 +82,7 @@ impl AmqpConnector {
                     tracing::debug!(url = %shown, "AMQP connector connected");
                     return Ok(AmqpConnector {
                         connection: Arc::new(connection),
+                        selectors: tokio::sync::OnceCell::new(),
                         url: shown,
                     });
                 }
@@ -100,6 +103,18 @@ impl AmqpConnector {
     /// A consumer of `queue` on its own channel, with `basic.qos(prefetch)` and manual acks.
     /// The queue must exist (checked with a passive declare; never created here).
     pub async fn consumer(&self, queue: &str, prefetch: u16) -> Result<AmqpConsumer, ClientError> {
+        self.consumer_with_arguments(queue, prefetch, FieldTable::default())
+            .await
+    }
+
+    /// [`consumer`](Self::consumer) with `basic.consume` arguments (e.g. mqbridge's
+    /// `x-selector`, see [`supports_selectors`](Self::supports_selectors)).
+    pub async fn consumer_with_arguments(
+        &self,
+        queue: &str,
+        prefetch: u16,
+        arguments: FieldTable,
+    ) -> Result<AmqpConsumer, ClientError> {
         let queue_name = short_string(queue).map_err(ClientError::rejected)?;
         let channel = self
             .connection
@@ -126,7 +141,7 @@ impl AmqpConnector {
                 queue_name,
                 ShortString::from(""),
                 BasicConsumeOptions::default(),
-                FieldTable::default(),
+                arguments,
             )
             .await
             .map_err(lapin_error)?;
@@ -135,6 +150,110 @@ impl AmqpConnector {
             consumer,
             shared: false,
         })
+    }
+
+    /// Whether the broker filters consumers by a JMS selector given as the `basic.consume`
+    /// argument `x-selector` (mqbridge's AMQP listener does; RabbitMQ ignores unknown
+    /// consume arguments and would deliver everything). mqbridge announces it as the server
+    /// capability `x-selector`, but lapin does not expose the server properties, so this
+    /// asks by behaviour instead: a consume with an invalid selector on a throw-away
+    /// server-named queue is refused with 406 PRECONDITION_FAILED naming the selector only
+    /// by a broker that evaluates selectors. Asked once per connection.
+    pub async fn supports_selectors(&self) -> Result<bool, ClientError> {
+        self.selectors
+            .get_or_try_init(|| async {
+                let channel = self
+                    .connection
+                    .create_channel()
+                    .await
+                    .map_err(lapin_error)?;
+                let queue = channel
+                    .queue_declare(
+                        ShortString::from(""),
+                        QueueDeclareOptions {
+                            exclusive: true,
+                            auto_delete: true,
+                            ..Default::default()
+                        },
+                        FieldTable::default(),
+                    )
+                    .await
+                    .map_err(lapin_error)?;
+                let mut arguments = FieldTable::default();
+                arguments.insert(
+                    ShortString::from("x-selector"),
+                    lapin::types::AMQPValue::LongString("(".into()),
+                );
+                let probe = channel
+                    .basic_consume(
+                        queue.name().clone(),
+                        ShortString::from(""),
+                        BasicConsumeOptions::default(),
+                        arguments,
+                    )
+                    .await;
+                let supported = match probe {
+                    Ok(_) => false,
+                    Err(e) => {
+                        let text = describe(&e);
+                        if !e.is_amqp_soft_error() {
+                            return Err(ClientError::connection(text));
+                        }
+                        text.starts_with("406") && text.contains("selector")
+                    }
+                };
+                if channel.status().connected() {
+                    let _ = channel.close(200, ShortString::from("probed")).await;
+                }
+                Ok(supported)
+            })
+            .await
+            .copied()
+    }
+
+    /// Declare `queue` with the given durability and auto-delete flags, not exclusive
+    /// (a JMS 2.0 shared subscription's queue: durable, or deleted by the broker when its
+    /// last consumer goes). An existing queue with other flags is a `Refused` error.
+    pub async fn declare_shared_queue(
+        &self,
+        queue: &str,
+        durable: bool,
+        auto_delete: bool,
+    ) -> Result<(), ClientError> {
+        let options = QueueDeclareOptions {
+            durable,
+            auto_delete,
+            ..Default::default()
+        };
+        self.declare(queue, options).await
+    }
+
+    /// The number of consumers of `queue` (passive declare), `None` if it does not exist.
+    pub async fn queue_consumer_count(&self, queue: &str) -> Result<Option<u32>, ClientError> {
+        let queue_name = short_string(queue).map_err(ClientError::rejected)?;
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(lapin_error)?;
+        let declared = channel
+            .queue_declare(
+                queue_name,
+                QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await;
+        match declared {
+            Ok(q) => {
+                let _ = channel.close(200, ShortString::from("declared")).await;
+                Ok(Some(q.consumer_count()))
+            }
+            Err(e) if describe(&e).starts_with("404") => Ok(None),
+            Err(e) => Err(lapin_error(e)),
+        }
     }
 
     /// Declare `queue` durable (as the OpenWire listener does for a JMS queue): an existing
@@ -681,9 +800,22 @@ impl AmqpTxChannel {
         queue: &str,
         prefetch: u16,
     ) -> Result<AmqpConsumer, ClientError> {
+        self.consumer_with_arguments(connector, queue, prefetch, FieldTable::default())
+            .await
+    }
+
+    /// [`consumer`](Self::consumer) with `basic.consume` arguments (e.g. mqbridge's
+    /// `x-selector`).
+    pub async fn consumer_with_arguments(
+        &self,
+        connector: &AmqpConnector,
+        queue: &str,
+        prefetch: u16,
+        arguments: FieldTable,
+    ) -> Result<AmqpConsumer, ClientError> {
         let queue = short_string(queue).map_err(ClientError::rejected)?;
         connector.check_queue(&queue).await?;
-        self.consume(queue, prefetch).await
+        self.consume(queue, prefetch, arguments).await
     }
 
     /// A non-durable subscription on this channel: a server-named exclusive auto-delete
@@ -726,13 +858,15 @@ impl AmqpTxChannel {
             .await
             .map_err(lapin_error)?;
         let _ = scratch.close(200, ShortString::from("bound")).await;
-        self.consume(queue_name, prefetch).await
+        self.consume(queue_name, prefetch, FieldTable::default())
+            .await
     }
 
     async fn consume(
         &self,
         queue: ShortString,
         prefetch: u16,
+        arguments: FieldTable,
     ) -> Result<AmqpConsumer, ClientError> {
         // Per-consumer qos (global=false) applies to the consumers started after it.
         self.channel
@@ -745,7 +879,7 @@ impl AmqpTxChannel {
                 queue,
                 ShortString::from(""),
                 BasicConsumeOptions::default(),
-                FieldTable::default(),
+                arguments,
             )
             .await
             .map_err(lapin_error)?;

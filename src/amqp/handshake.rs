@@ -271,6 +271,8 @@ pub fn start_method() -> AMQPClass {
         ("authentication_failure_close", true),
         ("per_consumer_qos", true),
         ("direct_reply_to", false),
+        // basic.consume argument `x-selector`: a JMS selector filters the consumer.
+        ("x-selector", true),
     ] {
         caps.insert(name.into(), AMQPValue::Boolean(on));
     }

@@ -4,6 +4,7 @@ mod amqp_connector;
 mod amqp_errors;
 mod amqp_lapin;
 mod amqp_raw;
+mod amqp_selector;
 mod cli_route_test;
 mod common;
 mod openwire_client;

@@ -40,10 +40,10 @@ pub enum JavaClass {
     IllegalState,
     /// `javax.jms.InvalidDestinationException`
     InvalidDestination,
-    /// `javax.jms.TransactionRolledBackException` (a commit the broker rolled back)
-    TransactionRolledBack,
     /// `javax.jms.InvalidSelectorException`
     InvalidSelector,
+    /// `javax.jms.TransactionRolledBackException` (a commit the broker rolled back)
+    TransactionRolledBack,
 }
 
 impl JavaClass {
@@ -54,8 +54,8 @@ impl JavaClass {
             JavaClass::Security => "javax/jms/JMSSecurityException",
             JavaClass::IllegalState => "javax/jms/IllegalStateException",
             JavaClass::InvalidDestination => "javax/jms/InvalidDestinationException",
-            JavaClass::TransactionRolledBack => "javax/jms/TransactionRolledBackException",
             JavaClass::InvalidSelector => "javax/jms/InvalidSelectorException",
+            JavaClass::TransactionRolledBack => "javax/jms/TransactionRolledBackException",
         }
     }
 }
@@ -146,6 +146,10 @@ pub fn runtime() -> Result<&'static Runtime, ShimError> {
 /// One AMQP connection.
 pub struct ConnectionState {
     connector: tokio::sync::Mutex<Option<Arc<AmqpConnector>>>,
+    /// Stamped as `app_id` on every message this connection publishes (noLocal).
+    local_id: Arc<str>,
+    /// The embedded broker this connection holds a reference on (`mqbridge:embedded`).
+    embedded: Option<std::path::PathBuf>,
     /// Cancelled by close: ends a waiting [`await_connection_loss`].
     closing: CancellationToken,
 }
@@ -153,6 +157,8 @@ pub struct ConnectionState {
 /// A session: the connection it belongs to; a transacted session's channel.
 pub struct SessionState {
     connector: Arc<AmqpConnector>,
+    /// The connection's [`ConnectionState::local_id`].
+    local_id: Arc<str>,
     /// Transacted sessions only: the channel its producers and consumers share.
     tx: Option<Arc<TxState>>,
 }
@@ -161,6 +167,8 @@ pub struct SessionState {
 /// has declared; the confirms of sends not yet awaited.
 pub struct ProducerState {
     connector: Arc<AmqpConnector>,
+    /// The connection's [`ConnectionState::local_id`], stamped as `app_id`.
+    local_id: Arc<str>,
     publisher: Option<AmqpPublisher>,
     declared: Mutex<HashSet<String>>,
     tx: Option<Arc<TxState>>,
@@ -171,6 +179,9 @@ pub struct ProducerState {
 /// A synchronous consumer of one queue.
 pub struct ConsumerState {
     destination: JmsDestination,
+    /// Topic subscriptions with a selector or noLocal: deliveries it refuses are
+    /// acknowledged and dropped here (see [`crate::filter`]).
+    filter: Option<crate::filter::LocalFilter>,
     consumer: tokio::sync::Mutex<Option<AmqpConsumer>>,
     /// Cancelled by close: wakes a `receive` blocked in another thread.
     closing: CancellationToken,
@@ -257,7 +268,9 @@ pub fn amqp_url(uri: &str) -> Result<String, ShimError> {
         });
     }
     if uri.starts_with("mqbridge:embedded") {
-        return Err(jms(format!("not implemented yet: embedded broker ({uri})")));
+        return Err(jms(format!(
+            "{uri} starts an embedded broker: it has no AMQP URL of its own"
+        )));
     }
     Err(jms(format!(
         "unsupported URI {uri:?}: expected mqbridge://user:pass@host:port/vhost"
@@ -266,7 +279,19 @@ pub fn amqp_url(uri: &str) -> Result<String, ShimError> {
 
 /// Connect; returns the connection handle.
 pub fn connect(uri: &str, connect_timeout: Duration) -> Result<i64, ShimError> {
-    let url = amqp_url(uri)?;
+    if uri.starts_with("mqbridge:embedded") {
+        return crate::embedded::connect(uri, connect_timeout);
+    }
+    connect_url(amqp_url(uri)?, connect_timeout, None)
+}
+
+/// Connect to the AMQP URL; `embedded` is the embedded broker the connection holds a
+/// reference on (released by [`close`]).
+pub(crate) fn connect_url(
+    url: String,
+    connect_timeout: Duration,
+    embedded: Option<std::path::PathBuf>,
+) -> Result<i64, ShimError> {
     let config = AmqpClientConfig {
         urls: vec![url],
         connect_timeout,
@@ -275,6 +300,8 @@ pub fn connect(uri: &str, connect_timeout: Duration) -> Result<i64, ShimError> {
     let connector = runtime()?.block_on(AmqpConnector::connect(&config))?;
     Ok(register(Object::Connection(Arc::new(ConnectionState {
         connector: tokio::sync::Mutex::new(Some(Arc::new(connector))),
+        local_id: crate::filter::new_local_id().into(),
+        embedded,
         closing: CancellationToken::new(),
     }))))
 }
@@ -315,6 +342,7 @@ pub fn create_session(connection_handle: i64) -> Result<i64, ShimError> {
         .ok_or_else(|| closed("connection"))?;
     Ok(register(Object::Session(Arc::new(SessionState {
         connector,
+        local_id: conn.local_id.clone(),
         tx: None,
     }))))
 }
@@ -342,6 +370,7 @@ pub fn create_producer(session_handle: i64) -> Result<i64, ShimError> {
     };
     Ok(register(Object::Producer(Arc::new(ProducerState {
         connector: s.connector.clone(),
+        local_id: s.local_id.clone(),
         publisher,
         declared: Mutex::new(HashSet::new()),
         tx: s.tx.clone(),
@@ -425,9 +454,10 @@ pub fn create_consumer(
     };
     Ok(register(Object::Consumer(Arc::new(ConsumerState {
         destination: JmsDestination::new(kind, name),
+        filter: None,
         consumer: tokio::sync::Mutex::new(Some(consumer)),
         closing: CancellationToken::new(),
-        tx: None,
+        tx: s.tx.clone(),
     }))))
 }
 
@@ -455,13 +485,16 @@ pub fn create_durable_consumer(
     })?;
     Ok(register(Object::Consumer(Arc::new(ConsumerState {
         destination: JmsDestination::topic(topic),
+        filter: None,
         consumer: tokio::sync::Mutex::new(Some(consumer)),
         closing: CancellationToken::new(),
         tx: s.tx.clone(),
     }))))
 }
 
-/// Remove a durable subscription (its queue and the messages kept for it).
+/// Remove a durable subscription (its queue and the messages kept for it). JMS 2.0: a
+/// subscription with an active consumer (on any connection: the broker's consumer count) is
+/// an `IllegalStateException`, one that does not exist an `InvalidDestinationException`.
 pub fn unsubscribe(
     session_handle: i64,
     client_id: &str,
@@ -469,7 +502,197 @@ pub fn unsubscribe(
 ) -> Result<(), ShimError> {
     let s = session(session_handle)?;
     let queue = durable_subscription_queue(client_id, subscription);
-    Ok(runtime()?.block_on(s.connector.delete_queue(&queue))?)
+    runtime()?.block_on(async {
+        match s.connector.queue_consumer_count(&queue).await? {
+            None => Err(ShimError::Throw(
+                JavaClass::InvalidDestination,
+                format!("no durable subscription '{subscription}' (queue '{queue}')"),
+            )),
+            Some(n) if n > 0 => Err(ShimError::Throw(
+                JavaClass::IllegalState,
+                format!(
+                    "durable subscription '{subscription}' has {n} active consumer(s): close them before unsubscribing"
+                ),
+            )),
+            Some(_) => Ok(s.connector.delete_queue(&queue).await?),
+        }
+    })
+}
+
+/// A consumer with a message selector and/or noLocal (`createConsumer(dest, selector,
+/// noLocal)`). The selector is parsed here first (`InvalidSelectorException`).
+///
+/// - Topic: a non-durable subscription whose deliveries the selector or noLocal refuses are
+///   acknowledged and dropped ([`crate::filter`]): nobody else reads that queue.
+/// - Queue: messages the selector refuses must stay for other consumers, so the broker has
+///   to filter: mqbridge does with the `x-selector` consume argument
+///   ([`AmqpConnector::supports_selectors`]); any other broker (RabbitMQ cannot filter a
+///   queue) is refused with a `JMSException` naming the reason. noLocal has no effect on a
+///   queue (JMS 2.0 leaves it unspecified there).
+pub fn create_filtered_consumer(
+    session_handle: i64,
+    kind: JmsDestinationKind,
+    name: &str,
+    selector: Option<&str>,
+    no_local: bool,
+    prefetch: u16,
+) -> Result<i64, ShimError> {
+    let selector = crate::filter::parse_selector(selector)?;
+    if kind.is_topic() {
+        let handle = create_consumer(session_handle, kind, name, prefetch)?;
+        let s = session(session_handle)?;
+        let filter =
+            crate::filter::LocalFilter::new(selector, no_local.then(|| s.local_id.clone()));
+        return set_filter(handle, filter);
+    }
+    let Some((text, _)) = selector else {
+        return create_consumer(session_handle, kind, name, prefetch);
+    };
+    let s = session(session_handle)?;
+    let consumer = runtime()?.block_on(async {
+        if !s.connector.supports_selectors().await? {
+            return Err(jms(format!(
+                "message selectors on a queue need a broker that filters queues (mqbridge's x-selector); \
+                 the AMQP broker at {} cannot, so the selector \"{text}\" on queue '{name}' is refused",
+                s.connector.url()
+            )));
+        }
+        if kind == JmsDestinationKind::Queue {
+            declare_queue(&s.connector, name).await?;
+        }
+        let arguments = crate::filter::selector_arguments(&text);
+        Ok(match &s.tx {
+            Some(tx) => {
+                tx.channel
+                    .consumer_with_arguments(&s.connector, name, prefetch, arguments)
+                    .await?
+            }
+            None => {
+                s.connector
+                    .consumer_with_arguments(name, prefetch, arguments)
+                    .await?
+            }
+        })
+    })?;
+    Ok(register(Object::Consumer(Arc::new(ConsumerState {
+        destination: JmsDestination::new(kind, name),
+        filter: None,
+        consumer: tokio::sync::Mutex::new(Some(consumer)),
+        closing: CancellationToken::new(),
+        tx: s.tx.clone(),
+    }))))
+}
+
+/// Replace consumer `handle`'s registry entry by one with `filter` (before any receive).
+fn set_filter(handle: i64, filter: Option<crate::filter::LocalFilter>) -> Result<i64, ShimError> {
+    let Some(filter) = filter else {
+        return Ok(handle);
+    };
+    let mut registry = lock_registry();
+    let Some(Object::Consumer(c)) = registry.get(&handle).cloned() else {
+        return Err(closed("consumer"));
+    };
+    // Nobody else holds the fresh consumer yet: move its AMQP consumer into the new state.
+    let amqp = c.consumer.try_lock().ok().and_then(|mut g| g.take());
+    let Some(amqp) = amqp else {
+        drop(registry);
+        let _ = close(handle);
+        return Err(jms("consumer busy while being created"));
+    };
+    registry.insert(
+        handle,
+        Object::Consumer(Arc::new(ConsumerState {
+            destination: c.destination.clone(),
+            filter: Some(filter),
+            consumer: tokio::sync::Mutex::new(Some(amqp)),
+            closing: CancellationToken::new(),
+            tx: c.tx.clone(),
+        })),
+    );
+    Ok(handle)
+}
+
+/// What kind of topic subscription [`create_subscription`] makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionKind {
+    /// Unshared durable (`createDurableConsumer`): needs the client ID.
+    Durable,
+    /// JMS 2.0 shared durable (`createSharedDurableConsumer`): stays until unsubscribe.
+    SharedDurable,
+    /// JMS 2.0 shared non-durable (`createSharedConsumer`): gone with its last consumer.
+    Shared,
+}
+
+/// A consumer on a named topic subscription. The queue is
+/// `durable_subscription_queue(clientId, name)`, the OpenWire listener's durable naming
+/// (`C:S`, `:S` without a client ID), so a shim shared or unshared durable subscription
+/// and an ActiveMQ client's durable subscriber of the same client ID and name are one
+/// subscription. Shared: several consumers (any connection) read the one queue, the broker
+/// spreads messages between them; the non-durable kind is an auto-delete queue the broker
+/// removes when its last consumer goes. Selector and noLocal filter client-side (as for
+/// non-durable subscribers); a subscription created again with another selector keeps its
+/// queue (and messages), only the new filter applies.
+#[allow(clippy::too_many_arguments)]
+pub fn create_subscription(
+    session_handle: i64,
+    kind: SubscriptionKind,
+    client_id: &str,
+    subscription: &str,
+    topic: &str,
+    selector: Option<&str>,
+    no_local: bool,
+    prefetch: u16,
+) -> Result<i64, ShimError> {
+    let selector = crate::filter::parse_selector(selector)?;
+    let s = session(session_handle)?;
+    let queue = durable_subscription_queue(client_id, subscription);
+    let (durable, auto_delete) = match kind {
+        SubscriptionKind::Durable | SubscriptionKind::SharedDurable => (true, false),
+        SubscriptionKind::Shared => (false, true),
+    };
+    let consumer = runtime()?.block_on(async {
+        if kind == SubscriptionKind::Durable {
+            if let Some(n) = s.connector.queue_consumer_count(&queue).await? {
+                if n > 0 {
+                    return Err(ShimError::Throw(
+                        JavaClass::IllegalState,
+                        format!(
+                            "durable subscription '{subscription}' of client '{client_id}' is already active"
+                        ),
+                    ));
+                }
+            }
+        }
+        s.connector
+            .declare_shared_queue(&queue, durable, auto_delete)
+            .await
+            .map_err(|e| {
+                if e.kind == ErrorKind::Refused {
+                    jms(format!(
+                        "subscription '{subscription}' exists with another durability ({}): {}",
+                        if durable { "it is not durable" } else { "it is durable" },
+                        e.message
+                    ))
+                } else {
+                    e.into()
+                }
+            })?;
+        s.connector
+            .bind_queue(&queue, TOPIC_EXCHANGE, &jms_topic_to_amqp(topic))
+            .await?;
+        Ok::<_, ShimError>(match &s.tx {
+            Some(tx) => tx.channel.consumer(&s.connector, &queue, prefetch).await?,
+            None => s.connector.consumer(&queue, prefetch).await?,
+        })
+    })?;
+    let filter = crate::filter::LocalFilter::new(selector, no_local.then(|| s.local_id.clone()));
+    Ok(register(Object::Consumer(Arc::new(ConsumerState {
+        destination: JmsDestination::topic(topic),
+        filter,
+        consumer: tokio::sync::Mutex::new(Some(consumer)),
+        closing: CancellationToken::new(),
+        tx: s.tx.clone(),
+    }))))
 }
 
 /// Receive one message: `timeout_ms` < 0 waits until a message arrives or the consumer is
@@ -492,15 +715,31 @@ pub fn receive(
             Ok(ms) => Some(Duration::from_millis(ms)),
             Err(_) => None,
         };
-        let next = async {
-            match wait {
-                Some(d) => tokio::time::timeout(d, amqp.recv()).await.ok(),
-                None => Some(amqp.recv().await),
+        let deadline = wait.map(|d| tokio::time::Instant::now() + d);
+        loop {
+            let next = async {
+                match deadline {
+                    Some(d) => tokio::time::timeout_at(d, amqp.recv()).await.ok(),
+                    None => Some(amqp.recv().await),
+                }
+            };
+            let received = tokio::select! {
+                _ = c.closing.cancelled() => return Ok(None),
+                r = next => r.transpose().map_err(ShimError::from)?,
+            };
+            let Some(received) = received else {
+                return Ok(None);
+            };
+            match &c.filter {
+                // Not part of this subscription: the subscription's queue is this
+                // subscriber's (or its shared subscription's), so nobody else wants it.
+                // In a transaction the ack is part of it (a rollback requeues it as well).
+                Some(f) if !f.accepts(&received.message) => match &c.tx {
+                    Some(tx) => tx.ack(received.tag).await?,
+                    None => amqp.ack(received.tag).await?,
+                },
+                _ => return Ok(Some(received)),
             }
-        };
-        tokio::select! {
-            _ = c.closing.cancelled() => Ok(None),
-            r = next => r.transpose().map_err(ShimError::from),
         }
     })?;
     let Some(received) = received else {
@@ -578,6 +817,9 @@ pub fn close(handle: i64) -> Result<(), ShimError> {
                 // A peer that never answers connection.close must not hang close() (and the
                 // application thread calling it): give up waiting; lapin drops the socket.
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, connector.close_shared()).await;
+                if let Some(path) = &c.embedded {
+                    crate::embedded::release(path).await;
+                }
             }
         }),
         Object::Session(s) => {
@@ -678,6 +920,7 @@ pub fn create_transacted_session(connection_handle: i64) -> Result<i64, ShimErro
     let channel = rt.block_on(connector.tx_channel())?;
     Ok(register(Object::Session(Arc::new(SessionState {
         connector,
+        local_id: conn.local_id.clone(),
         tx: Some(Arc::new(TxState {
             channel,
             book: tokio::sync::Mutex::new(TxBook::default()),
@@ -710,6 +953,7 @@ fn create_tx_consumer(
     })?;
     Ok(register(Object::Consumer(Arc::new(ConsumerState {
         destination: JmsDestination::new(kind, name),
+        filter: None,
         consumer: tokio::sync::Mutex::new(Some(consumer)),
         closing: CancellationToken::new(),
         tx: Some(tx.clone()),
@@ -878,6 +1122,10 @@ pub fn publish(
     };
     let mut message =
         to_message(&jms_message, exchange, key, now_ms).map_err(|e| jms(e.to_string()))?;
+    // Marks the publishing connection, for noLocal subscribers (crate::filter).
+    message.properties = message
+        .properties
+        .with_app_id(mqbridge::message::ShortString::from(p.local_id.to_string()));
     if let Some((_, expiration)) = &delayed {
         if *expiration > 0 {
             with_header(
@@ -1042,9 +1290,6 @@ mod tests {
             url("mqbridge://u:p@h:1/prod"),
             Ok("amqp://u:p@h:1/prod".into())
         );
-        assert!(url("mqbridge:embedded?config=x")
-            .unwrap_err()
-            .starts_with("not implemented yet"));
         assert!(url("tcp://h:1").is_err());
     }
 

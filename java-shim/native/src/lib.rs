@@ -9,14 +9,17 @@
 //!
 //! | Java | does |
 //! |---|---|
-//! | `long connect(String uri, long connectTimeoutMs)` | `mqbridge://user:pass@host:port/vhost` → AMQP 0-9-1 connection (via `mqbridge::amqp::connector`) |
+//! | `long connect(String uri, long connectTimeoutMs)` | `mqbridge://user:pass@host:port/vhost` → AMQP 0-9-1 connection (via `mqbridge::amqp::connector`); `mqbridge:embedded?config=PATH` starts/reuses the in-process broker and connects to it |
 //! | `long createSession(long connection)` | session handle (AUTO_ACKNOWLEDGE) |
 //! | `long createProducer(long session)` | producer on its own confirm channel |
 //! | `void createTemporaryQueue(long session, String name)` / `void deleteQueue(long session, String name)` | temporary queue: exclusive to the connection / deleted |
 //! | `void send(long producer, byte[] record)` | `mapping::openwire::to_message`, publish, wait for the confirm |
 //! | `long createConsumer(long session, int destKind, String name, int prefetch)` | queue consumer (declared durable) or non-durable topic subscriber |
 //! | `long createDurableConsumer(long session, String clientId, String name, String topic, int prefetch)` | durable queue `C:S` bound to `amq.topic` (the OpenWire listener's naming) |
-//! | `void unsubscribe(long session, String clientId, String name)` | deletes the `C:S` queue |
+//! | `void unsubscribe(long session, String clientId, String name)` | deletes the `C:S` queue; active → `IllegalStateException`, missing → `InvalidDestinationException` |
+//! | `long createFilteredConsumer(long session, int destKind, String name, String selector, boolean noLocal, int prefetch)` | consumer with a selector (null: none) / noLocal ([`filter`]): topics filter client-side, queues via mqbridge's `x-selector` (other brokers: `JMSException`); invalid selector → `InvalidSelectorException` |
+//! | `long createSubscription(long session, int kind, String clientId, String name, String topic, String selector, boolean noLocal, int prefetch)` | named topic subscription, kind 1 durable / 2 shared durable / 3 shared non-durable, queue `C:S` (`:S` without client ID) |
+//! | `void shutdownEmbedded()` / `int embeddedBrokers()` | stops every `mqbridge:embedded` broker (JVM exit) / how many run ([`embedded`]) |
 //! | `byte[] receive(long consumer, long timeoutMs)` | `mapping::openwire::from_message` record, or null (timeout/closed); <0 waits forever, 0 no wait |
 //! | `void ack(long consumer, long deliveryTag)` | `basic.ack` |
 //! | `void ackThrough(long consumer, long deliveryTag)` | `basic.ack` multiple (CLIENT_ACKNOWLEDGE) |
@@ -35,11 +38,13 @@
 //! Errors: every entry point runs inside `EnvUnowned::with_env` (which catches panics) and is
 //! resolved with [`ThrowJms`]: a [`client::ShimError`] is thrown as its JMSException subclass
 //! (`JMSSecurityException` for a refused login, `IllegalStateException` for a closed
-//! handle, `InvalidDestinationException`, else `JMSException` with the cause text), a panic
+//! handle, `InvalidDestinationException`, `InvalidSelectorException`, else `JMSException` with the cause text), a panic
 //! as `JMSException("native panic: …")`. Nothing unwinds into the JVM.
 
 pub mod client;
 pub mod codec;
+pub mod embedded;
+pub mod filter;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -357,6 +362,108 @@ pub extern "system" fn Java_io_mqbridge_jms_Native_panicForTest<'local>(
         let message = string(env, &message, "message")?;
         // Deliberate: proves a Rust panic surfaces as a Java exception (module doc).
         panic!("{message}");
+    })
+    .resolve::<ThrowJms>()
+}
+
+// --- selectors, noLocal, shared subscriptions, embedded broker (filter.rs, embedded.rs) ---
+
+fn optional_string(env: &mut Env<'_>, s: &JString<'_>) -> Result<Option<String>, ShimError> {
+    if s.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(s.try_to_string(env)?))
+}
+
+fn prefetch_of(prefetch: jint) -> Result<u16, ShimError> {
+    u16::try_from(prefetch).map_err(|_| client::jms(format!("invalid prefetch {prefetch}")))
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_createFilteredConsumer<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    session: jlong,
+    dest_kind: jint,
+    name: JString<'local>,
+    selector: JString<'local>,
+    no_local: bool,
+    prefetch: jint,
+) -> jlong {
+    env.with_env(|env| -> Result<jlong, ShimError> {
+        let name = string(env, &name, "destination name")?;
+        let selector = optional_string(env, &selector)?;
+        let kind = u8::try_from(dest_kind)
+            .ok()
+            .and_then(codec::dest_kind)
+            .ok_or_else(|| client::jms(format!("invalid destination kind {dest_kind}")))?;
+        client::create_filtered_consumer(
+            session,
+            kind,
+            &name,
+            selector.as_deref(),
+            no_local,
+            prefetch_of(prefetch)?,
+        )
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_createSubscription<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    session: jlong,
+    kind: jint,
+    client_id: JString<'local>,
+    name: JString<'local>,
+    topic: JString<'local>,
+    selector: JString<'local>,
+    no_local: bool,
+    prefetch: jint,
+) -> jlong {
+    env.with_env(|env| -> Result<jlong, ShimError> {
+        let kind = match kind {
+            1 => client::SubscriptionKind::Durable,
+            2 => client::SubscriptionKind::SharedDurable,
+            3 => client::SubscriptionKind::Shared,
+            other => return Err(client::jms(format!("invalid subscription kind {other}"))),
+        };
+        // No client ID (allowed for shared subscriptions) names the queue `:S`.
+        let client_id = optional_string(env, &client_id)?.unwrap_or_default();
+        let name = string(env, &name, "subscription name")?;
+        let topic = string(env, &topic, "topic")?;
+        let selector = optional_string(env, &selector)?;
+        client::create_subscription(
+            session,
+            kind,
+            &client_id,
+            &name,
+            &topic,
+            selector.as_deref(),
+            no_local,
+            prefetch_of(prefetch)?,
+        )
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_shutdownEmbedded<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) {
+    env.with_env(|_env| -> Result<(), ShimError> { embedded::shutdown_all() })
+        .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_embeddedBrokers<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+) -> jint {
+    env.with_env(|_env| -> Result<jint, ShimError> {
+        Ok(jint::try_from(embedded::running()?).unwrap_or(jint::MAX))
     })
     .resolve::<ThrowJms>()
 }

@@ -17,6 +17,15 @@ public final class MqbridgeConnection extends NativeResource implements Connecti
     private final List<MqbridgeSession> sessions = new CopyOnWriteArrayList<>();
     private final Object startLock = new Object();
     private volatile boolean started;
+    /**
+     * Deliveries (a receive handing out a message, a running onMessage) hold the read side;
+     * {@link #stop()} takes the write side after clearing {@code started}, so it returns only
+     * once deliveries in progress are done and nothing is delivered after it (JMS 2.0 §6.1.5).
+     */
+    final java.util.concurrent.locks.ReentrantReadWriteLock deliveryGate =
+            new java.util.concurrent.locks.ReentrantReadWriteLock();
+    /** The connection whose MessageListener this thread is running (stop() there would deadlock). */
+    static final ThreadLocal<MqbridgeConnection> IN_LISTENER = new ThreadLocal<>();
     private String clientId;
     private volatile ExceptionListener exceptionListener;
     private Thread watcher;
@@ -154,10 +163,25 @@ public final class MqbridgeConnection extends NativeResource implements Connecti
         }
     }
 
+    boolean isStarted() {
+        return started;
+    }
+
+    /**
+     * Pauses delivery without closing anything: receive calls wait (until start() or their
+     * timeout), MessageListeners get nothing; returns once deliveries in progress are done.
+     * Calling it from one of this connection's MessageListeners is an IllegalStateException
+     * (JMS 2.0: it would deadlock).
+     */
     @Override
     public void stop() throws JMSException {
         checkOpen();
+        if (IN_LISTENER.get() == this) {
+            throw new javax.jms.IllegalStateException("Connection.stop() called from its own MessageListener");
+        }
         started = false;
+        deliveryGate.writeLock().lock();
+        deliveryGate.writeLock().unlock();
     }
 
     /** JMS 2.0: a CompletionListener callback must not close its own connection. */

@@ -12,6 +12,10 @@ import javax.jms.JMSException;
 /**
  * The provider's ConnectionFactory. URI {@code mqbridge://user:pass@host:port/vhost}: AMQP
  * 0-9-1 to an mqbridge (or any AMQP broker), mapping JMS to AMQP as the OpenWire listener does.
+ * URI {@code mqbridge:embedded?config=PATH}: the mqbridge server runs inside this JVM (one per
+ * config file, stopped with its last connection or at JVM exit) and the connection reaches it
+ * over its loopback AMQP listener; credentials go in {@code createConnection(user, password)}
+ * (default guest/guest).
  */
 public class MqbridgeConnectionFactory implements ConnectionFactory {
     private String uri;
@@ -68,17 +72,57 @@ public class MqbridgeConnectionFactory implements ConnectionFactory {
 
     @Override
     public Connection createConnection() throws JMSException {
-        return configured(new MqbridgeConnection(Native.connect(uri, connectTimeoutMs)));
+        return configured(new MqbridgeConnection(Native.connect(embeddedHook(uri), connectTimeoutMs)));
     }
 
     @Override
     public Connection createConnection(String user, String password) throws JMSException {
-        return configured(new MqbridgeConnection(Native.connect(withCredentials(uri, user, password),
-                connectTimeoutMs)));
+        return configured(new MqbridgeConnection(
+                Native.connect(embeddedHook(withCredentials(uri, user, password)), connectTimeoutMs)));
+    }
+
+    /** The scheme of the in-process broker: {@code mqbridge:embedded?config=PATH}. */
+    static final String EMBEDDED = "mqbridge:embedded";
+    private static boolean hookInstalled;
+
+    /**
+     * Before the first embedded connection: a JVM shutdown hook stops the embedded brokers
+     * still running (their last connection not closed), so their stores are flushed.
+     */
+    private static String embeddedHook(String uri) {
+        if (uri != null && uri.startsWith(EMBEDDED)) {
+            synchronized (MqbridgeConnectionFactory.class) {
+                if (!hookInstalled) {
+                    hookInstalled = true;
+                    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                        try {
+                            Native.shutdownEmbedded();
+                        } catch (JMSException | RuntimeException e) {
+                            // exiting anyway; nothing left to report to
+                        }
+                    }, "mqbridge-jms-embedded-shutdown"));
+                }
+            }
+        }
+        return uri;
     }
 
     /** The URI with its user info replaced by {@code user:password} (URL-encoded). */
     static String withCredentials(String uri, String user, String password) throws JMSException {
+        if (uri != null && uri.startsWith(EMBEDDED)) {
+            // Query parameters user= / password= (replacing any in the URI).
+            StringBuilder b = new StringBuilder();
+            int q = uri.indexOf('?');
+            b.append(q < 0 ? uri : uri.substring(0, q)).append('?');
+            if (q >= 0) {
+                for (String pair : uri.substring(q + 1).split("&")) {
+                    if (!pair.isEmpty() && !pair.startsWith("user=") && !pair.startsWith("password=")) {
+                        b.append(pair).append('&');
+                    }
+                }
+            }
+            return b.append("user=").append(enc(user)).append("&password=").append(enc(password)).toString();
+        }
         try {
             URI u = new URI(uri);
             if (u.getRawAuthority() == null) {

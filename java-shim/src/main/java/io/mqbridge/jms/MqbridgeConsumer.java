@@ -17,11 +17,27 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
     private final MqbridgeDestination destination;
     private volatile MessageListener listener;
     private Thread dispatcher;
+    private final String selector;
+    private final boolean noLocal;
+    /**
+     * A record received while the connection was stopped (Connection.stop()): held, not
+     * delivered, until the connection starts again. Only the receiving thread touches it.
+     */
+    private byte[] parked;
+    /** How long one native receive waits before the stopped state and deadline are re-checked. */
+    private static final long SLICE_MS = 100;
 
     MqbridgeConsumer(MqbridgeSession session, long handle, MqbridgeDestination destination) {
+        this(session, handle, destination, null, false);
+    }
+
+    MqbridgeConsumer(MqbridgeSession session, long handle, MqbridgeDestination destination, String selector,
+            boolean noLocal) {
         super(handle, "consumer");
         this.session = session;
         this.destination = destination;
+        this.selector = selector;
+        this.noLocal = noLocal;
     }
 
     @Override
@@ -49,7 +65,7 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
     @Override
     public String getMessageSelector() throws JMSException {
         checkOpen();
-        return null;
+        return selector;
     }
 
     @Override
@@ -87,7 +103,11 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
                 if (!session.connection.awaitStarted(200)) {
                     continue;
                 }
-                byte[] record = Native.receive(handle, 200);
+                byte[] record = parked;
+                parked = null;
+                if (record == null) {
+                    record = Native.receive(handle, 200);
+                }
                 if (record == null) {
                     continue;
                 }
@@ -99,18 +119,33 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
                 }
                 boolean ok = false;
                 boolean transacted = session.transacted();
-                synchronized (session.deliveryLock) {
-                    if (transacted) {
-                        // Part of the session's transaction before onMessage runs, so the
-                        // listener's session.commit() covers it (JMS 2.0 §6.2.7).
-                        Native.ack(handle, d.deliveryTag);
+                // Connection.stop() waits for a running onMessage (the read side of the gate),
+                // and nothing is delivered once it returned.
+                java.util.concurrent.locks.Lock gate = session.connection.deliveryGate.readLock();
+                gate.lock();
+                try {
+                    if (!session.connection.isStarted()) {
+                        parked = record;
+                        continue;
                     }
-                    try {
-                        l.onMessage(d.message);
-                        ok = true;
-                    } catch (RuntimeException e) {
-                        // JMS 2.0 §8.7: in AUTO_ACKNOWLEDGE the message is redelivered.
+                    synchronized (session.deliveryLock) {
+                        if (transacted) {
+                            // Part of the session's transaction before onMessage runs, so the
+                            // listener's session.commit() covers it (JMS 2.0 §6.2.7).
+                            Native.ack(handle, d.deliveryTag);
+                        }
+                        MqbridgeConnection.IN_LISTENER.set(session.connection);
+                        try {
+                            l.onMessage(d.message);
+                            ok = true;
+                        } catch (RuntimeException e) {
+                            // JMS 2.0 §8.7: in AUTO_ACKNOWLEDGE the message is redelivered.
+                        } finally {
+                            MqbridgeConnection.IN_LISTENER.remove();
+                        }
                     }
+                } finally {
+                    gate.unlock();
                 }
                 if (transacted) {
                     // JMS 2.0 §8.7: a listener that throws in a transacted session neither
@@ -150,18 +185,49 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
         if (listener != null) {
             throw new javax.jms.IllegalStateException("the consumer has a MessageListener: receive is not allowed");
         }
-        long start = System.currentTimeMillis();
-        if (!session.connection.awaitStarted(timeoutMs)) {
-            return null;
+        // Delivery pauses while the connection is stopped: the wait goes on (in slices, so a
+        // stop() is noticed) until start() or the timeout; a message that arrives meanwhile
+        // is parked and handed out after start().
+        long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.currentTimeMillis() + timeoutMs;
+        while (true) {
+            if (isClosed()) {
+                return null;
+            }
+            long left = timeoutMs < 0 ? -1 : Math.max(0, deadline - System.currentTimeMillis());
+            if (!session.connection.awaitStarted(left)) {
+                return null;
+            }
+            byte[] record = parked;
+            parked = null;
+            if (record == null) {
+                left = timeoutMs < 0 ? -1 : Math.max(0, deadline - System.currentTimeMillis());
+                try {
+                    record = Native.receive(handle, left < 0 ? SLICE_MS : Math.min(left, SLICE_MS));
+                } catch (javax.jms.IllegalStateException e) {
+                    if (isClosed()) {
+                        return null; // closed by another thread while waiting
+                    }
+                    throw e;
+                }
+            }
+            if (record != null) {
+                java.util.concurrent.locks.Lock gate = session.connection.deliveryGate.readLock();
+                gate.lock();
+                try {
+                    if (session.connection.isStarted()) {
+                        MessageCodec.Decoded d = MessageCodec.decode(record);
+                        settle(d);
+                        return d.message;
+                    }
+                    parked = record;
+                } finally {
+                    gate.unlock();
+                }
+            }
+            if (timeoutMs >= 0 && System.currentTimeMillis() >= deadline) {
+                return null;
+            }
         }
-        long left = timeoutMs < 0 ? -1 : Math.max(0, timeoutMs - (System.currentTimeMillis() - start));
-        byte[] record = Native.receive(handle, left);
-        if (record == null) {
-            return null;
-        }
-        MessageCodec.Decoded d = MessageCodec.decode(record);
-        settle(d);
-        return d.message;
     }
 
     /** A delivered message: acknowledged now (AUTO) or left to Message.acknowledge() (CLIENT). */
@@ -186,7 +252,7 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
     @Override
     public boolean getNoLocal() throws JMSException {
         checkOpen();
-        return false;
+        return noLocal;
     }
 
     /** The destination this consumer reads (for diagnostics). */

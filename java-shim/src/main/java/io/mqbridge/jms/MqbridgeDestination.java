@@ -19,14 +19,33 @@ public abstract class MqbridgeDestination implements Destination {
 
     abstract int kind();
 
+    /**
+     * The destination of a received record. The AMQP mapping carries no "temporary" flag
+     * (a JMSReplyTo is a plain queue name or {@code /topic/T}), so a name that only a
+     * temporary destination has — the shim's {@code ID:mqbridge-jms-UUID:temp}, or ActiveMQ's
+     * {@code ID:connection-id:N} — comes back as a TemporaryQueue / TemporaryTopic (that a
+     * requester can compare with the one it created; only its creator can consume or delete it).
+     */
     static MqbridgeDestination of(int kind, String name) {
         switch (kind) {
-            case QUEUE:
             case TEMP_QUEUE:
-                return new MqbridgeQueue(name);
+                return new MqbridgeTemporaryQueue(null, name);
+            case TEMP_TOPIC:
+                return new MqbridgeTemporaryTopic(null, name);
+            case QUEUE:
+                return isTemporaryName(name) ? new MqbridgeTemporaryQueue(null, name) : new MqbridgeQueue(name);
             default:
-                return new MqbridgeTopic(name);
+                return isTemporaryName(name) ? new MqbridgeTemporaryTopic(null, name) : new MqbridgeTopic(name);
         }
+    }
+
+    /** The name of a shim or an ActiveMQ client temporary destination. */
+    static boolean isTemporaryName(String name) {
+        if (name.startsWith("ID:mqbridge-jms-") && name.endsWith(":temp")) {
+            return true;
+        }
+        // ActiveMQ: the connection ID ("ID:host-port-time-n:c") + ":" + a sequence number.
+        return name.startsWith("ID:") && name.matches("ID:\\S+-\\d+:\\d+:\\d+");
     }
 
     /** Our destination for any JMS one (by its queue or topic name). */

@@ -247,29 +247,70 @@ public final class MqbridgeSession extends NativeResource implements Session {
 
     @Override
     public MessageConsumer createConsumer(Destination destination, String selector) throws JMSException {
-        if (selector == null || selector.trim().isEmpty()) {
-            return createConsumer(destination);
-        }
-        throw NotImplemented.of("message selectors");
+        return createConsumer(destination, selector, false);
     }
 
+    /**
+     * A consumer with a message selector and/or noLocal. On a topic both filter the
+     * subscriber's own queue (refused messages are not delivered to it); on a queue the
+     * selector leaves refused messages for other consumers, which needs the broker to filter:
+     * mqbridge does, other AMQP brokers (RabbitMQ) make this throw a JMSException saying so.
+     * noLocal has no effect on a queue (JMS 2.0 leaves it unspecified there).
+     */
     @Override
     public MessageConsumer createConsumer(Destination destination, String selector, boolean noLocal)
             throws JMSException {
-        if (noLocal) {
-            throw NotImplemented.of("noLocal consumers");
+        if (isBlank(selector) && !noLocal) {
+            return createConsumer(destination);
         }
-        return createConsumer(destination, selector);
+        checkOpen();
+        MqbridgeDestination d = MqbridgeDestination.from(destination);
+        checkTemporaryOwner(d);
+        MqbridgeConsumer c = new MqbridgeConsumer(this,
+                Native.createFilteredConsumer(handle, d.kind(), d.name, blankToNull(selector), noLocal, prefetch()),
+                d, blankToNull(selector), noLocal);
+        children.add(c);
+        return c;
     }
 
+    private void checkTemporaryOwner(MqbridgeDestination d) throws JMSException {
+        MqbridgeSession owner = d instanceof MqbridgeTemporaryQueue ? ((MqbridgeTemporaryQueue) d).session
+                : d instanceof MqbridgeTemporaryTopic ? ((MqbridgeTemporaryTopic) d).session : null;
+        if (owner != null && owner.connection != connection) {
+            throw new javax.jms.InvalidDestinationException(
+                    "a temporary destination can only be consumed by the connection that created it");
+        }
+    }
+
+    /**
+     * CLIENT_ACKNOWLEDGE and transactions keep messages unacknowledged across receives (an ack
+     * inside an open transaction still counts against the prefetch): allow many.
+     */
+    private int prefetch() {
+        return clientAcknowledge() || transacted() ? 500 : 1;
+    }
+
+    static boolean isBlank(String s) {
+        return s == null || s.trim().isEmpty();
+    }
+
+    static String blankToNull(String s) {
+        return isBlank(s) ? null : s;
+    }
+
+    /**
+     * A JMS 2.0 shared non-durable subscription: every consumer (of any connection) created
+     * with the same name (and client ID, if set) shares one queue, and the broker spreads the
+     * messages between them; the queue goes when its last consumer closes.
+     */
     @Override
     public MessageConsumer createSharedConsumer(Topic topic, String name) throws JMSException {
-        throw NotImplemented.of("shared subscriptions");
+        return createSharedConsumer(topic, name, null);
     }
 
     @Override
     public MessageConsumer createSharedConsumer(Topic topic, String name, String selector) throws JMSException {
-        throw NotImplemented.of("shared subscriptions");
+        return subscription(Native.SUBSCRIPTION_SHARED, topic, name, selector, false);
     }
 
     @Override
@@ -292,8 +333,7 @@ public final class MqbridgeSession extends NativeResource implements Session {
     @Override
     public TopicSubscriber createDurableSubscriber(Topic topic, String name, String selector, boolean noLocal)
             throws JMSException {
-        checkDurableOptions(selector, noLocal);
-        return durable(topic, name);
+        return subscription(Native.SUBSCRIPTION_DURABLE, topic, name, selector, noLocal);
     }
 
     @Override
@@ -304,17 +344,35 @@ public final class MqbridgeSession extends NativeResource implements Session {
     @Override
     public MessageConsumer createDurableConsumer(Topic topic, String name, String selector, boolean noLocal)
             throws JMSException {
-        checkDurableOptions(selector, noLocal);
-        return durable(topic, name);
+        return subscription(Native.SUBSCRIPTION_DURABLE, topic, name, selector, noLocal);
     }
 
-    private static void checkDurableOptions(String selector, boolean noLocal) throws JMSException {
-        if (selector != null && !selector.trim().isEmpty()) {
-            throw NotImplemented.of("message selectors");
+    /**
+     * A named subscription: unshared durable (needs the client ID; one active consumer), shared
+     * durable or shared non-durable (client ID optional). Queue {@code clientID:name}
+     * ({@code :name} without a client ID), the OpenWire listener's durable naming. The
+     * selector and noLocal filter what the subscription keeps for this consumer.
+     */
+    private MqbridgeConsumer subscription(int kind, Topic topic, String name, String selector, boolean noLocal)
+            throws JMSException {
+        checkOpen();
+        String clientId = connection.getClientID();
+        if (kind == Native.SUBSCRIPTION_DURABLE && clientId == null) {
+            throw new javax.jms.IllegalStateException("a durable subscription needs the connection's client ID");
         }
-        if (noLocal) {
-            throw NotImplemented.of("noLocal consumers");
+        if (name == null || name.isEmpty()) {
+            throw new javax.jms.JMSException("a subscription needs a name");
         }
+        MqbridgeDestination d = MqbridgeDestination.from(topic);
+        if (!(d instanceof Topic)) {
+            throw new javax.jms.InvalidDestinationException("a subscription needs a topic, not " + d);
+        }
+        MqbridgeConsumer c = new MqbridgeConsumer(this,
+                Native.createSubscription(handle, kind, clientId, name, d.name, blankToNull(selector), noLocal,
+                        prefetch()),
+                d, blankToNull(selector), noLocal);
+        children.add(c);
+        return c;
     }
 
     /**
@@ -322,31 +380,22 @@ public final class MqbridgeSession extends NativeResource implements Session {
      * the OpenWire listener's naming, so ActiveMQ clients and the shim share it.
      */
     private MqbridgeConsumer durable(Topic topic, String name) throws JMSException {
-        checkOpen();
-        String clientId = connection.getClientID();
-        if (clientId == null) {
-            throw new javax.jms.IllegalStateException("a durable subscription needs the connection's client ID");
-        }
-        if (name == null || name.isEmpty()) {
-            throw new javax.jms.JMSException("a durable subscription needs a name");
-        }
-        MqbridgeDestination d = MqbridgeDestination.from(topic);
-        int prefetch = clientAcknowledge() || transacted() ? 500 : 1;
-        MqbridgeConsumer c = new MqbridgeConsumer(this,
-                Native.createDurableConsumer(handle, clientId, name, d.name, prefetch), d);
-        children.add(c);
-        return c;
+        return subscription(Native.SUBSCRIPTION_DURABLE, topic, name, null, false);
     }
 
+    /**
+     * A JMS 2.0 shared durable subscription: consumers of any connection with the same name
+     * (and client ID, if set) share its queue; it stays until {@link #unsubscribe(String)}.
+     */
     @Override
     public MessageConsumer createSharedDurableConsumer(Topic topic, String name) throws JMSException {
-        throw NotImplemented.of("shared durable subscriptions");
+        return createSharedDurableConsumer(topic, name, null);
     }
 
     @Override
     public MessageConsumer createSharedDurableConsumer(Topic topic, String name, String selector)
             throws JMSException {
-        throw NotImplemented.of("shared durable subscriptions");
+        return subscription(Native.SUBSCRIPTION_SHARED_DURABLE, topic, name, selector, false);
     }
 
     @Override
@@ -381,13 +430,14 @@ public final class MqbridgeSession extends NativeResource implements Session {
         return new MqbridgeTemporaryTopic(this, temporaryName());
     }
 
+    /**
+     * Deletes a durable subscription, shared or not (with the connection's client ID, or the
+     * shared one without a client ID when none is set). An active consumer on it (any
+     * connection) is an IllegalStateException; an unknown name an InvalidDestinationException.
+     */
     @Override
     public void unsubscribe(String name) throws JMSException {
         checkOpen();
-        String clientId = connection.getClientID();
-        if (clientId == null) {
-            throw new javax.jms.IllegalStateException("unsubscribe needs the connection's client ID");
-        }
-        Native.unsubscribe(handle, clientId, name);
+        Native.unsubscribe(handle, connection.getClientID() == null ? "" : connection.getClientID(), name);
     }
 }

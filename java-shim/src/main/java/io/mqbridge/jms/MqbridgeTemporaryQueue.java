@@ -8,6 +8,7 @@ import javax.jms.TemporaryQueue;
  * may consume; the broker deletes it when the connection closes), published to like a queue.
  */
 public final class MqbridgeTemporaryQueue extends MqbridgeDestination implements TemporaryQueue {
+    /** The creating session; null for one received as a JMSReplyTo/JMSDestination. */
     final MqbridgeSession session;
 
     MqbridgeTemporaryQueue(MqbridgeSession session, String name) {
@@ -27,6 +28,10 @@ public final class MqbridgeTemporaryQueue extends MqbridgeDestination implements
 
     @Override
     public void delete() throws JMSException {
+        if (session == null) {
+            throw new javax.jms.IllegalStateException(
+                    "temporary queue " + name + " was received, not created here: only its connection can delete it");
+        }
         session.checkOpen();
         Native.deleteQueue(session.handle, name);
     }

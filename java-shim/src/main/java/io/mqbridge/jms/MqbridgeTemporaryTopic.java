@@ -7,6 +7,7 @@ import javax.jms.TemporaryTopic;
  * exclusive to their connection already, so there is nothing to delete on the broker.
  */
 public final class MqbridgeTemporaryTopic extends MqbridgeDestination implements TemporaryTopic {
+    /** The creating session; null for one received as a JMSReplyTo/JMSDestination. */
     final MqbridgeSession session;
 
     MqbridgeTemporaryTopic(MqbridgeSession session, String name) {
@@ -25,7 +26,12 @@ public final class MqbridgeTemporaryTopic extends MqbridgeDestination implements
     }
 
     @Override
-    public void delete() {}
+    public void delete() throws javax.jms.JMSException {
+        if (session == null) {
+            throw new javax.jms.IllegalStateException(
+                    "temporary topic " + name + " was received, not created here: only its connection can delete it");
+        }
+    }
 
     @Override
     public String toString() {

@@ -53,6 +53,26 @@ final class Native {
 
     static native int liveHandles();
 
+    // --- selectors, noLocal, shared subscriptions, embedded broker ---
+
+    /** A consumer with a selector (null: none) and/or noLocal; InvalidSelectorException if invalid. */
+    static native long createFilteredConsumer(long session, int destKind, String name, String selector,
+            boolean noLocal, int prefetch) throws JMSException;
+
+    static final int SUBSCRIPTION_DURABLE = 1;
+    static final int SUBSCRIPTION_SHARED_DURABLE = 2;
+    static final int SUBSCRIPTION_SHARED = 3;
+
+    /** A named topic subscription (kind: SUBSCRIPTION_*); clientId may be null for shared ones. */
+    static native long createSubscription(long session, int kind, String clientId, String name, String topic,
+            String selector, boolean noLocal, int prefetch) throws JMSException;
+
+    /** Stops every embedded broker of this JVM (shutdown hook). */
+    static native void shutdownEmbedded() throws JMSException;
+
+    /** How many embedded brokers run in this JVM. */
+    static native int embeddedBrokers() throws JMSException;
+
     // --- transacted sessions, sends with a deadline / asynchronous completion, delivery delay,
     // --- queue browsers
 
