@@ -261,6 +261,38 @@ class TransactionTest extends TargetSuite {
         }
     }
 
+    /** A queue consumer with a selector in a transaction (queue selectors need mqbridge). */
+    @Test
+    void selectorConsumerInATransaction() throws Exception {
+        assumeTrue(target.isMqbridge(), "RabbitMQ cannot filter a queue (see SelectorTest)");
+        String name = queueName();
+        try (Connection c = connect()) {
+            Session plain = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+            Queue q = plain.createQueue(name);
+            MessageProducer p = plain.createProducer(q);
+            for (String color : new String[] {"red", "blue", "red"}) {
+                TextMessage m = plain.createTextMessage(color);
+                m.setStringProperty("color", color);
+                p.send(m);
+            }
+            Session tx = c.createSession(true, Session.SESSION_TRANSACTED);
+            MessageConsumer reds = tx.createConsumer(q, "color = 'red'");
+            assertEquals("red", text(reds.receive(5000)));
+            assertEquals("red", text(reds.receive(5000)));
+            assertNull(reds.receive(300));
+            tx.rollback();
+            Message again = reds.receive(5000);
+            assertEquals("red", text(again));
+            assertTrue(again.getJMSRedelivered());
+            assertNotNull(reds.receive(5000));
+            tx.commit();
+            reds.close();
+            MessageConsumer rest = plain.createConsumer(q);
+            assertEquals("blue", text(rest.receive(5000)));
+            assertNull(rest.receive(500), "both reds were committed");
+        }
+    }
+
     /**
      * A commit after the broker died: the broker dropped the transaction with the connection,
      * so the commit is a TransactionRolledBackException. (Needs a broker of its own to kill:
