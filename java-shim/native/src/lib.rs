@@ -13,7 +13,7 @@
 //! | `long createSession(long connection)` | session handle (AUTO_ACKNOWLEDGE) |
 //! | `long createProducer(long session)` | producer on its own confirm channel |
 //! | `void createTemporaryQueue(long session, String name)` / `void deleteQueue(long session, String name)` | temporary queue: exclusive to the connection / deleted |
-//! | `void send(long producer, byte[] record)` | `mapping::openwire::to_message`, publish, wait for the confirm |
+//! | `void send(long producer, byte[] record)` | `mapping::openwire::to_message`, publish, wait for the confirm (at most 30 s): `publish` + `awaitConfirm`, which the Java producer calls itself (delay, timeout, async) |
 //! | `long createConsumer(long session, int destKind, String name, int prefetch)` | queue consumer (declared durable) or non-durable topic subscriber |
 //! | `long createDurableConsumer(long session, String clientId, String name, String topic, int prefetch)` | durable queue `C:S` bound to `amq.topic` (the OpenWire listener's naming) |
 //! | `void unsubscribe(long session, String clientId, String name)` | deletes the `C:S` queue; active → `IllegalStateException`, missing → `InvalidDestinationException` |
