@@ -1,6 +1,8 @@
 //! The Rust side of the provider's objects, independent of JNI: one lazily created tokio
-//! runtime, the handle registry, and the connection / session / producer / consumer state
-//! behind each handle (and queue browsers; transacted sessions share one `tx.select` channel). `lib.rs` only converts arguments and results at the JNI edge.
+//! runtime, the handle registry, and the connection / session / producer / consumer /
+//! queue browser state behind each handle (a transacted session's producers and consumers
+//! share its one `tx.select` channel). `lib.rs` only converts arguments and results at the
+//! JNI edge.
 //!
 //! Handles are positive `i64`s from a counter (never reused), keys of a registry of
 //! `Arc`ed Rust objects: Java never sees a pointer, so a stale or forged handle is an
