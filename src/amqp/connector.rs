@@ -145,7 +145,11 @@ impl AmqpConnector {
             )
             .await
             .map_err(lapin_error)?;
-        Ok(AmqpConsumer { channel, consumer })
+        Ok(AmqpConsumer {
+            channel,
+            consumer,
+            shared: false,
+        })
     }
 
     /// Whether the broker filters consumers by a JMS selector given as the `basic.consume`
@@ -384,7 +388,11 @@ impl AmqpConnector {
             )
             .await
             .map_err(lapin_error)?;
-        Ok(AmqpConsumer { channel, consumer })
+        Ok(AmqpConsumer {
+            channel,
+            consumer,
+            shared: false,
+        })
     }
 
     /// A publisher on its own channel in confirm mode.
@@ -453,6 +461,9 @@ async fn confirm_channel(connection: &Connection) -> Result<Channel, ClientError
 pub struct AmqpConsumer {
     channel: Channel,
     consumer: lapin::Consumer,
+    /// On a channel it shares with others (an [`AmqpTxChannel`]): closing cancels the
+    /// consumer instead of closing the channel.
+    shared: bool,
 }
 
 impl std::fmt::Debug for AmqpConsumer {
@@ -489,8 +500,13 @@ impl AmqpConsumer {
     }
 
     /// Close the consumer's channel: deliveries not yet acknowledged go back to the queue.
-    /// Errors are ignored (the channel may already be dead).
+    /// Errors are ignored (the channel may already be dead). A consumer on a shared channel
+    /// is cancelled instead (see [`cancel`](Self::cancel)).
     pub async fn close(self) {
+        if self.shared {
+            let _ = self.cancel().await;
+            return;
+        }
         if self.channel.status().connected() {
             let _ = self
                 .channel
@@ -607,6 +623,372 @@ impl AmqpPublisher {
             *channel = confirm_channel(&self.connection).await?;
         }
         Ok(channel.clone())
+    }
+}
+
+/// How long a cancel waits for the broker's cancel-ok and the deliveries before it.
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl AmqpConsumer {
+    /// Cancel the consumer (`basic.cancel`) and keep its channel open. Returns the delivery
+    /// tags of the deliveries that had reached this client but were never taken with
+    /// [`recv`](Self::recv): they are still unacknowledged on the channel, so the caller
+    /// must nack (requeue) them. Errors are ignored (the channel may already be dead).
+    pub async fn cancel(mut self) -> Vec<u64> {
+        let tag = self.consumer.tag();
+        if !self.channel.status().connected() {
+            return Vec::new();
+        }
+        if self
+            .channel
+            .basic_cancel(tag, lapin::options::BasicCancelOptions::default())
+            .await
+            .is_err()
+        {
+            return Vec::new();
+        }
+        // After cancel-ok the stream yields what was buffered, then ends.
+        let mut tags = Vec::new();
+        let drain = async {
+            while let Some(Ok(delivery)) = self.consumer.next().await {
+                tags.push(delivery.delivery_tag);
+            }
+        };
+        let _ = tokio::time::timeout(CANCEL_TIMEOUT, drain).await;
+        tags
+    }
+}
+
+impl AmqpConnector {
+    /// Declare `queue` durable with `arguments` (e.g. `x-message-ttl`, dead-lettering,
+    /// `x-expires`), on a short-lived channel. Re-declaring an existing queue with the same
+    /// arguments is a no-op for the queue but resets its `x-expires` timer.
+    pub async fn declare_queue_with_args(
+        &self,
+        queue: &str,
+        arguments: FieldTable,
+    ) -> Result<(), ClientError> {
+        let queue_name = short_string(queue).map_err(ClientError::rejected)?;
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(lapin_error)?;
+        channel
+            .queue_declare(
+                queue_name,
+                QueueDeclareOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                arguments,
+            )
+            .await
+            .map_err(lapin_error)?;
+        let _ = channel.close(200, ShortString::from("declared")).await;
+        Ok(())
+    }
+
+    /// Check that `queue` exists and may be consumed by this connection (a passive declare
+    /// on a short-lived channel, so a refusal does not close a shared channel).
+    async fn check_queue(&self, queue: &ShortString) -> Result<(), ClientError> {
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(lapin_error)?;
+        channel
+            .queue_declare(
+                queue.clone(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(lapin_error)?;
+        let _ = channel.close(200, ShortString::from("checked")).await;
+        Ok(())
+    }
+
+    /// A channel in transactional mode (`tx.select`): what is published and acknowledged on
+    /// it takes effect at [`commit`](AmqpTxChannel::commit). Consumers created on it share
+    /// it (their acks are part of the transaction).
+    pub async fn tx_channel(&self) -> Result<AmqpTxChannel, ClientError> {
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(lapin_error)?;
+        channel.tx_select().await.map_err(lapin_error)?;
+        Ok(AmqpTxChannel {
+            connection: self.connection.clone(),
+            channel,
+        })
+    }
+
+    /// A channel for browsing a queue with `basic.get` (see [`AmqpBrowser`]).
+    pub async fn browser(&self, queue: &str) -> Result<AmqpBrowser, ClientError> {
+        let queue = short_string(queue).map_err(ClientError::rejected)?;
+        self.check_queue(&queue).await?;
+        let channel = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(lapin_error)?;
+        Ok(AmqpBrowser { channel, queue })
+    }
+}
+
+/// A transactional channel (`tx.select`) shared by one JMS transacted session's producers
+/// and consumers. RabbitMQ and mqbridge's core keep publishes and acks/nacks made on it
+/// until `tx.commit` and drop them at `tx.rollback`; `tx.rollback` does not requeue the
+/// messages whose acks it dropped: they stay unacknowledged on the channel, so the caller
+/// nacks them (see [`nack`](Self::nack)) or closes the channel.
+pub struct AmqpTxChannel {
+    connection: Arc<Connection>,
+    channel: Channel,
+}
+
+impl std::fmt::Debug for AmqpTxChannel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AmqpTxChannel")
+            .field("id", &self.channel.id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AmqpTxChannel {
+    /// The channel is open (a channel error or the connection's loss closes it, and the
+    /// broker then discards the open transaction).
+    pub fn is_open(&self) -> bool {
+        self.channel.status().connected()
+    }
+
+    /// Publish `message` to `exchange` with `routing_key` inside the transaction (no
+    /// confirm: a transactional channel cannot be in confirm mode).
+    pub async fn publish(
+        &self,
+        exchange: &str,
+        routing_key: &str,
+        message: &Message,
+    ) -> Result<(), ClientError> {
+        let exchange = short_string(exchange)
+            .map_err(|e| ClientError::rejected(format!("exchange name: {e}")))?;
+        let routing_key = short_string(routing_key)
+            .map_err(|e| ClientError::rejected(format!("routing key: {e}")))?;
+        self.channel
+            .basic_publish(
+                exchange,
+                routing_key,
+                BasicPublishOptions::default(),
+                &message.body,
+                message.properties.clone(),
+            )
+            .await
+            .map_err(lapin_error)?;
+        Ok(())
+    }
+
+    /// A consumer of `queue` on this channel (manual acks, `basic.qos(prefetch)`). The queue
+    /// is checked on a separate channel first, so a missing or locked queue is an error for
+    /// this call only and leaves the transaction alone.
+    pub async fn consumer(
+        &self,
+        connector: &AmqpConnector,
+        queue: &str,
+        prefetch: u16,
+    ) -> Result<AmqpConsumer, ClientError> {
+        self.consumer_with_arguments(connector, queue, prefetch, FieldTable::default())
+            .await
+    }
+
+    /// [`consumer`](Self::consumer) with `basic.consume` arguments (e.g. mqbridge's
+    /// `x-selector`).
+    pub async fn consumer_with_arguments(
+        &self,
+        connector: &AmqpConnector,
+        queue: &str,
+        prefetch: u16,
+        arguments: FieldTable,
+    ) -> Result<AmqpConsumer, ClientError> {
+        let queue = short_string(queue).map_err(ClientError::rejected)?;
+        connector.check_queue(&queue).await?;
+        self.consume(queue, prefetch, arguments).await
+    }
+
+    /// A non-durable subscription on this channel: a server-named exclusive auto-delete
+    /// queue bound to `exchange` with `binding_key` (declared on a separate channel of the
+    /// same connection), consumed here.
+    pub async fn subscriber(
+        &self,
+        exchange: &str,
+        binding_key: &str,
+        prefetch: u16,
+    ) -> Result<AmqpConsumer, ClientError> {
+        let exchange = short_string(exchange).map_err(ClientError::rejected)?;
+        let binding_key = short_string(binding_key).map_err(ClientError::rejected)?;
+        let scratch = self
+            .connection
+            .create_channel()
+            .await
+            .map_err(lapin_error)?;
+        let queue = scratch
+            .queue_declare(
+                ShortString::from(""),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    auto_delete: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .map_err(lapin_error)?;
+        let queue_name = queue.name().clone();
+        scratch
+            .queue_bind(
+                queue_name.clone(),
+                exchange,
+                binding_key,
+                lapin::options::QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(lapin_error)?;
+        let _ = scratch.close(200, ShortString::from("bound")).await;
+        self.consume(queue_name, prefetch, FieldTable::default())
+            .await
+    }
+
+    async fn consume(
+        &self,
+        queue: ShortString,
+        prefetch: u16,
+        arguments: FieldTable,
+    ) -> Result<AmqpConsumer, ClientError> {
+        // Per-consumer qos (global=false) applies to the consumers started after it.
+        self.channel
+            .basic_qos(prefetch, BasicQosOptions::default())
+            .await
+            .map_err(lapin_error)?;
+        let consumer = self
+            .channel
+            .basic_consume(
+                queue,
+                ShortString::from(""),
+                BasicConsumeOptions::default(),
+                arguments,
+            )
+            .await
+            .map_err(lapin_error)?;
+        Ok(AmqpConsumer {
+            channel: self.channel.clone(),
+            consumer,
+            shared: true,
+        })
+    }
+
+    /// `basic.ack` of a delivery on this channel; inside a transaction it takes effect at
+    /// the next commit.
+    pub async fn ack(&self, tag: u64) -> Result<(), ClientError> {
+        self.channel
+            .basic_ack(tag, BasicAckOptions::default())
+            .await
+            .map_err(lapin_error)
+    }
+
+    /// `basic.nack` (multiple=false) of a delivery on this channel; inside a transaction it
+    /// takes effect at the next commit.
+    pub async fn nack(&self, tag: u64, requeue: bool) -> Result<(), ClientError> {
+        self.channel
+            .basic_nack(
+                tag,
+                BasicNackOptions {
+                    multiple: false,
+                    requeue,
+                },
+            )
+            .await
+            .map_err(lapin_error)
+    }
+
+    /// `tx.commit`: the publishes and acks since the last commit or rollback take effect.
+    pub async fn commit(&self) -> Result<(), ClientError> {
+        self.channel.tx_commit().await.map_err(lapin_error)
+    }
+
+    /// `tx.rollback`: the publishes and acks since the last commit are dropped (the
+    /// messages those acks were for stay unacknowledged; see the type's doc).
+    pub async fn rollback(&self) -> Result<(), ClientError> {
+        self.channel.tx_rollback().await.map_err(lapin_error)
+    }
+
+    /// Close the channel: the broker discards the open transaction and requeues every
+    /// unacknowledged delivery. Errors are ignored (the channel may already be dead).
+    pub async fn close(&self) {
+        if self.channel.status().connected() {
+            let _ = self
+                .channel
+                .close(200, ShortString::from("transacted session closing"))
+                .await;
+        }
+    }
+}
+
+/// Browses a queue (a JMS QueueBrowser): `basic.get` without ack on a channel of its own,
+/// each message held unacknowledged so the next get returns the next one; closing the
+/// channel puts them all back. AMQP 0-9-1 has no non-destructive read, so the browsed
+/// messages come back flagged redelivered (and mqbridge counts the delivery in
+/// `x-delivery-count`), and other consumers do not see them while the browse is open.
+pub struct AmqpBrowser {
+    channel: Channel,
+    queue: ShortString,
+}
+
+impl std::fmt::Debug for AmqpBrowser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AmqpBrowser")
+            .field("queue", &self.queue.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AmqpBrowser {
+    /// The next message of the queue, or `None` when none is left.
+    pub async fn next(&self) -> Result<Option<Received>, ClientError> {
+        let got = self
+            .channel
+            .basic_get(
+                self.queue.clone(),
+                lapin::options::BasicGetOptions { no_ack: false },
+            )
+            .await
+            .map_err(lapin_error)?;
+        Ok(got.map(|g| {
+            let delivery = g.delivery;
+            Received {
+                message: Message::new(
+                    delivery.exchange.as_str(),
+                    delivery.routing_key.as_str(),
+                    delivery.properties,
+                    Bytes::from(delivery.data),
+                ),
+                redelivered: delivery.redelivered,
+                tag: delivery.delivery_tag,
+            }
+        }))
+    }
+
+    /// Close the channel: every browsed message goes back to the queue.
+    pub async fn close(&self) {
+        if self.channel.status().connected() {
+            let _ = self
+                .channel
+                .close(200, ShortString::from("browser closing"))
+                .await;
+        }
     }
 }
 

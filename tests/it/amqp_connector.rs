@@ -323,12 +323,180 @@ async fn cluster_list_skips_an_unreachable_url(url: &str) {
     conn.close().await;
 }
 
+// ---- the java-shim's needs: transactions, dead-letter delay queues, browsing ----
+
+/// A `tx.select` channel: publishes and acks take effect at commit; rollback drops them and
+/// leaves the consumed message unacknowledged until it is nacked (then redelivered).
+async fn tx_channel_commits_and_rolls_back(url: &str) {
+    let queue = declare_queue(url, "tx").await;
+    let conn = AmqpConnector::connect(&config(vec![url.to_owned()]))
+        .await
+        .expect("connects");
+    let tx = conn.tx_channel().await.expect("tx channel");
+    let mut watcher = conn.consumer(&queue, 10).await.expect("watcher");
+    tx.publish("", &queue, &message("dropped"))
+        .await
+        .expect("published");
+    tx.rollback().await.expect("rollback");
+    tx.publish("", &queue, &message("kept"))
+        .await
+        .expect("published");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(400), watcher.recv())
+            .await
+            .is_err(),
+        "nothing before commit"
+    );
+    tx.commit().await.expect("commit");
+    let got = recv(&mut watcher).await;
+    assert_eq!(&got.message.body[..], b"kept");
+    // Give it back (requeue) so the transactional consumer gets it.
+    watcher.nack(got.tag, true).await.expect("nack");
+    watcher.close().await;
+
+    let mut consumer = tx.consumer(&conn, &queue, 10).await.expect("tx consumer");
+    let first = recv(&mut consumer).await;
+    tx.ack(first.tag).await.expect("ack in tx");
+    tx.rollback().await.expect("rollback");
+    // The ack was dropped: the message is still unacknowledged; requeue it in a commit.
+    tx.nack(first.tag, true).await.expect("nack in tx");
+    tx.commit().await.expect("commit");
+    let again = recv(&mut consumer).await;
+    assert!(again.redelivered, "requeued after the rollback");
+    assert_eq!(&again.message.body[..], b"kept");
+    tx.ack(again.tag).await.expect("ack");
+    tx.commit().await.expect("commit");
+    // A cancelled consumer hands back the tags it had buffered.
+    for body in ["b1", "b2"] {
+        tx.publish("", &queue, &message(body))
+            .await
+            .expect("published");
+    }
+    tx.commit().await.expect("commit");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let buffered = consumer.cancel().await;
+    assert_eq!(buffered.len(), 2, "two deliveries were buffered");
+    for tag in buffered {
+        tx.nack(tag, true).await.expect("nack");
+    }
+    tx.commit().await.expect("commit");
+    assert!(tx.is_open());
+    let mut after = conn.consumer(&queue, 10).await.expect("consumer");
+    let b1 = recv(&mut after).await;
+    let b2 = recv(&mut after).await;
+    assert_eq!(
+        (&b1.message.body[..], &b2.message.body[..]),
+        (&b"b1"[..], &b"b2"[..])
+    );
+    after.ack(b2.tag).await.expect("ack");
+    after.ack(b1.tag).await.expect("ack");
+    tx.close().await;
+    assert!(!tx.is_open());
+    conn.close().await;
+    delete_queue(url, &queue).await;
+}
+
+/// A delay queue (x-message-ttl + dead-lettering to the default exchange + x-expires):
+/// the message reaches the target queue no earlier than the TTL.
+async fn dead_letter_delay_queue_delivers_after_the_ttl(url: &str) {
+    let target = declare_queue(url, "delayed").await;
+    let delay_queue = format!("{target}.delay");
+    let conn = AmqpConnector::connect(&config(vec![url.to_owned()]))
+        .await
+        .expect("connects");
+    let mut args = FieldTable::default();
+    args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(700));
+    args.insert(
+        "x-dead-letter-exchange".into(),
+        AMQPValue::LongString(LongString::from("")),
+    );
+    args.insert(
+        "x-dead-letter-routing-key".into(),
+        AMQPValue::LongString(LongString::from(target.as_str())),
+    );
+    args.insert("x-expires".into(), AMQPValue::LongLongInt(60_000));
+    conn.declare_queue_with_args(&delay_queue, args.clone())
+        .await
+        .expect("declared");
+    // Declaring it again with the same arguments is fine (it resets x-expires).
+    conn.declare_queue_with_args(&delay_queue, args)
+        .await
+        .expect("re-declared");
+    let mut consumer = conn.consumer(&target, 1).await.expect("consumer");
+    let publisher = conn.publisher().await.expect("publisher");
+    let sent = std::time::Instant::now();
+    publisher
+        .publish("", &delay_queue, &message("later"), false)
+        .await
+        .expect("written")
+        .wait()
+        .await
+        .expect("confirmed");
+    let got = recv(&mut consumer).await;
+    assert!(
+        sent.elapsed() >= Duration::from_millis(700),
+        "arrived after {:?}",
+        sent.elapsed()
+    );
+    assert_eq!(&got.message.body[..], b"later");
+    assert!(got.message.header("x-death").is_some(), "dead-lettered");
+    consumer.ack(got.tag).await.expect("ack");
+    conn.close().await;
+    delete_queue(url, &delay_queue).await;
+    delete_queue(url, &target).await;
+}
+
+/// A browser takes messages with basic.get and puts them back when it closes.
+async fn browser_gets_in_order_and_requeues_on_close(url: &str) {
+    let queue = declare_queue(url, "browse").await;
+    let conn = AmqpConnector::connect(&config(vec![url.to_owned()]))
+        .await
+        .expect("connects");
+    let publisher = conn.publisher().await.expect("publisher");
+    for body in ["one", "two"] {
+        publisher
+            .publish("", &queue, &message(body), false)
+            .await
+            .expect("written")
+            .wait()
+            .await
+            .expect("confirmed");
+    }
+    let browser = conn.browser(&queue).await.expect("browser");
+    let a = browser.next().await.expect("get").expect("a message");
+    let b = browser.next().await.expect("get").expect("a message");
+    assert!(browser.next().await.expect("get").is_none(), "end of queue");
+    assert_eq!(
+        (&a.message.body[..], &b.message.body[..]),
+        (&b"one"[..], &b"two"[..])
+    );
+    browser.close().await;
+    let mut consumer = conn.consumer(&queue, 10).await.expect("consumer");
+    let first = recv(&mut consumer).await;
+    assert_eq!(
+        &first.message.body[..],
+        b"one",
+        "back in the queue, in order"
+    );
+    assert!(first.redelivered, "browsed = delivered once");
+    consumer.ack(first.tag).await.expect("ack");
+    assert!(
+        conn.browser("mqb-connector-no-such-queue").await.is_err(),
+        "a missing queue is an error"
+    );
+    conn.close().await;
+    delete_queue(url, &queue).await;
+}
+
 async fn run_all(url: &str) {
     confirms_1000_pipelined_then_consume_and_ack(url).await;
     properties_and_headers_pass_through(url).await;
     nack_requeue_redelivers(url).await;
     missing_exchange_is_refused_and_the_publisher_recovers(url).await;
     cluster_list_skips_an_unreachable_url(url).await;
+    tx_channel_commits_and_rolls_back(url).await;
+    dead_letter_delay_queue_delivers_after_the_ttl(url).await;
+    browser_gets_in_order_and_requeues_on_close(url).await;
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! The Rust side of the provider's objects, independent of JNI: one lazily created tokio
-//! runtime, the handle registry, and the connection / session / producer / consumer state
-//! behind each handle. `lib.rs` only converts arguments and results at the JNI edge.
+//! runtime, the handle registry, and the connection / session / producer / consumer /
+//! queue browser state behind each handle (a transacted session's producers and consumers
+//! share its one `tx.select` channel). `lib.rs` only converts arguments and results at the
+//! JNI edge.
 //!
 //! Handles are positive `i64`s from a counter (never reused), keys of a registry of
 //! `Arc`ed Rust objects: Java never sees a pointer, so a stale or forged handle is an
@@ -13,13 +15,17 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use mqbridge::amqp::connector::{AmqpClientConfig, AmqpConnector, AmqpConsumer, AmqpPublisher};
-use mqbridge::client::{ClientError, ErrorKind};
+use mqbridge::amqp::connector::{
+    AmqpBrowser, AmqpClientConfig, AmqpConnector, AmqpConsumer, AmqpPublisher, AmqpTxChannel,
+};
+use mqbridge::client::{ClientError, Confirm, ErrorKind};
 use mqbridge::mapping::destination::{
     durable_subscription_queue, jms_topic_to_amqp, TOPIC_EXCHANGE,
 };
 use mqbridge::mapping::openwire::{from_message, redelivery_count, to_message};
 use mqbridge::message::jms::{JmsDestination, JmsDestinationKind};
+use mqbridge::message::{AMQPValue, FieldTable, Message};
+use mqbridge::selector::Selector;
 use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
@@ -38,6 +44,8 @@ pub enum JavaClass {
     InvalidDestination,
     /// `javax.jms.InvalidSelectorException`
     InvalidSelector,
+    /// `javax.jms.TransactionRolledBackException` (a commit the broker rolled back)
+    TransactionRolledBack,
 }
 
 impl JavaClass {
@@ -49,6 +57,7 @@ impl JavaClass {
             JavaClass::IllegalState => "javax/jms/IllegalStateException",
             JavaClass::InvalidDestination => "javax/jms/InvalidDestinationException",
             JavaClass::InvalidSelector => "javax/jms/InvalidSelectorException",
+            JavaClass::TransactionRolledBack => "javax/jms/TransactionRolledBackException",
         }
     }
 }
@@ -147,20 +156,26 @@ pub struct ConnectionState {
     closing: CancellationToken,
 }
 
-/// A session: the connection it belongs to (AUTO_ACKNOWLEDGE for now).
+/// A session: the connection it belongs to; a transacted session's channel.
 pub struct SessionState {
     connector: Arc<AmqpConnector>,
     /// The connection's [`ConnectionState::local_id`].
     local_id: Arc<str>,
+    /// Transacted sessions only: the channel its producers and consumers share.
+    tx: Option<Arc<TxState>>,
 }
 
-/// A producer: its own confirm channel; queues it has declared.
+/// A producer: its own confirm channel (or its transacted session's channel); queues it
+/// has declared; the confirms of sends not yet awaited.
 pub struct ProducerState {
     connector: Arc<AmqpConnector>,
     /// The connection's [`ConnectionState::local_id`], stamped as `app_id`.
     local_id: Arc<str>,
-    publisher: AmqpPublisher,
+    publisher: Option<AmqpPublisher>,
     declared: Mutex<HashSet<String>>,
+    tx: Option<Arc<TxState>>,
+    pending: Mutex<HashMap<i64, Confirm>>,
+    next_token: AtomicI64,
 }
 
 /// A synchronous consumer of one queue.
@@ -172,6 +187,8 @@ pub struct ConsumerState {
     consumer: tokio::sync::Mutex<Option<AmqpConsumer>>,
     /// Cancelled by close: wakes a `receive` blocked in another thread.
     closing: CancellationToken,
+    /// Consumers of a transacted session: acks go into its transaction.
+    tx: Option<Arc<TxState>>,
 }
 
 /// What a handle refers to.
@@ -181,6 +198,7 @@ pub enum Object {
     Session(Arc<SessionState>),
     Producer(Arc<ProducerState>),
     Consumer(Arc<ConsumerState>),
+    Browser(Arc<BrowserState>),
 }
 
 static NEXT_HANDLE: AtomicI64 = AtomicI64::new(1);
@@ -327,6 +345,7 @@ pub fn create_session(connection_handle: i64) -> Result<i64, ShimError> {
     Ok(register(Object::Session(Arc::new(SessionState {
         connector,
         local_id: conn.local_id.clone(),
+        tx: None,
     }))))
 }
 
@@ -345,12 +364,20 @@ pub fn delete_queue(session_handle: i64, name: &str) -> Result<(), ShimError> {
 /// A producer on a session.
 pub fn create_producer(session_handle: i64) -> Result<i64, ShimError> {
     let s = session(session_handle)?;
-    let publisher = runtime()?.block_on(s.connector.publisher())?;
+    // A transacted session's producers publish on its channel (tx and confirms exclude
+    // each other on one channel).
+    let publisher = match &s.tx {
+        Some(_) => None,
+        None => Some(runtime()?.block_on(s.connector.publisher())?),
+    };
     Ok(register(Object::Producer(Arc::new(ProducerState {
         connector: s.connector.clone(),
         local_id: s.local_id.clone(),
         publisher,
         declared: Mutex::new(HashSet::new()),
+        tx: s.tx.clone(),
+        pending: Mutex::new(HashMap::new()),
+        next_token: AtomicI64::new(1),
     }))))
 }
 
@@ -374,37 +401,19 @@ async fn declare_queue(connector: &AmqpConnector, name: &str) -> Result<(), Shim
     }
 }
 
-/// Send one message record and wait for the broker's confirm. Queues are declared durable
-/// on first use, as the OpenWire listener does, so a send before any consumer is kept.
+/// Send one message record and wait for the broker's confirm (at most
+/// [`DEFAULT_CONFIRM_TIMEOUT`]). Queues are declared durable on first use, as the OpenWire
+/// listener does, so a send before any consumer is kept.
 pub fn send(producer_handle: i64, record: &[u8], now_ms: u64) -> Result<(), ShimError> {
-    let p = producer(producer_handle)?;
-    let message = codec::decode(record)?;
-    let destination = message.destination.clone().ok_or_else(|| {
-        ShimError::Throw(
-            JavaClass::InvalidDestination,
-            "the message has no destination".into(),
-        )
-    })?;
-    let (exchange, key) = route(&destination);
-    let mut message =
-        to_message(&message, exchange, key, now_ms).map_err(|e| jms(e.to_string()))?;
-    // Marks the publishing connection, for noLocal subscribers (crate::filter).
-    message.properties = message
-        .properties
-        .with_app_id(mqbridge::message::ShortString::from(p.local_id.to_string()));
-    runtime()?.block_on(async {
-        // Temporary queues exist already (declared exclusive by their connection).
-        if destination.kind == JmsDestinationKind::Queue && !is_declared(&p, &destination.name) {
-            declare_queue(&p.connector, &destination.name).await?;
-            p.declared
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(destination.name.clone());
-        }
-        let confirm = p.publisher.publish(exchange, key, &message, false).await?;
-        confirm.wait().await?;
-        Ok(())
-    })
+    let token = publish(
+        producer_handle,
+        record,
+        0,
+        0,
+        DEFAULT_CONFIRM_TIMEOUT,
+        now_ms,
+    )?;
+    await_confirm(producer_handle, token, DEFAULT_CONFIRM_TIMEOUT)
 }
 
 fn is_declared(p: &ProducerState, queue: &str) -> bool {
@@ -429,6 +438,9 @@ pub fn create_consumer(
     prefetch: u16,
 ) -> Result<i64, ShimError> {
     let s = session(session_handle)?;
+    if let Some(tx) = &s.tx {
+        return create_tx_consumer(&s, tx, kind, name, prefetch);
+    }
     let consumer = match kind {
         JmsDestinationKind::Queue => runtime()?.block_on(async {
             declare_queue(&s.connector, name).await?;
@@ -447,6 +459,7 @@ pub fn create_consumer(
         filter: None,
         consumer: tokio::sync::Mutex::new(Some(consumer)),
         closing: CancellationToken::new(),
+        tx: s.tx.clone(),
     }))))
 }
 
@@ -467,13 +480,17 @@ pub fn create_durable_consumer(
         s.connector
             .bind_queue(&queue, TOPIC_EXCHANGE, &jms_topic_to_amqp(topic))
             .await?;
-        s.connector.consumer(&queue, prefetch).await
+        match &s.tx {
+            Some(tx) => tx.channel.consumer(&s.connector, &queue, prefetch).await,
+            None => s.connector.consumer(&queue, prefetch).await,
+        }
     })?;
     Ok(register(Object::Consumer(Arc::new(ConsumerState {
         destination: JmsDestination::topic(topic),
         filter: None,
         consumer: tokio::sync::Mutex::new(Some(consumer)),
         closing: CancellationToken::new(),
+        tx: s.tx.clone(),
     }))))
 }
 
@@ -545,15 +562,26 @@ pub fn create_filtered_consumer(
         if kind == JmsDestinationKind::Queue {
             declare_queue(&s.connector, name).await?;
         }
-        Ok(s.connector
-            .consumer_with_arguments(name, prefetch, crate::filter::selector_arguments(&text))
-            .await?)
+        let arguments = crate::filter::selector_arguments(&text);
+        Ok(match &s.tx {
+            Some(tx) => {
+                tx.channel
+                    .consumer_with_arguments(&s.connector, name, prefetch, arguments)
+                    .await?
+            }
+            None => {
+                s.connector
+                    .consumer_with_arguments(name, prefetch, arguments)
+                    .await?
+            }
+        })
     })?;
     Ok(register(Object::Consumer(Arc::new(ConsumerState {
         destination: JmsDestination::new(kind, name),
         filter: None,
         consumer: tokio::sync::Mutex::new(Some(consumer)),
         closing: CancellationToken::new(),
+        tx: s.tx.clone(),
     }))))
 }
 
@@ -580,6 +608,7 @@ fn set_filter(handle: i64, filter: Option<crate::filter::LocalFilter>) -> Result
             filter: Some(filter),
             consumer: tokio::sync::Mutex::new(Some(amqp)),
             closing: CancellationToken::new(),
+            tx: c.tx.clone(),
         })),
     );
     Ok(handle)
@@ -653,7 +682,10 @@ pub fn create_subscription(
         s.connector
             .bind_queue(&queue, TOPIC_EXCHANGE, &jms_topic_to_amqp(topic))
             .await?;
-        Ok::<_, ShimError>(s.connector.consumer(&queue, prefetch).await?)
+        Ok::<_, ShimError>(match &s.tx {
+            Some(tx) => tx.channel.consumer(&s.connector, &queue, prefetch).await?,
+            None => s.connector.consumer(&queue, prefetch).await?,
+        })
     })?;
     let filter = crate::filter::LocalFilter::new(selector, no_local.then(|| s.local_id.clone()));
     Ok(register(Object::Consumer(Arc::new(ConsumerState {
@@ -661,6 +693,7 @@ pub fn create_subscription(
         filter,
         consumer: tokio::sync::Mutex::new(Some(consumer)),
         closing: CancellationToken::new(),
+        tx: s.tx.clone(),
     }))))
 }
 
@@ -702,7 +735,11 @@ pub fn receive(
             match &c.filter {
                 // Not part of this subscription: the subscription's queue is this
                 // subscriber's (or its shared subscription's), so nobody else wants it.
-                Some(f) if !f.accepts(&received.message) => amqp.ack(received.tag).await?,
+                // In a transaction the ack is part of it (a rollback requeues it as well).
+                Some(f) if !f.accepts(&received.message) => match &c.tx {
+                    Some(tx) => tx.ack(received.tag).await?,
+                    None => amqp.ack(received.tag).await?,
+                },
                 _ => return Ok(Some(received)),
             }
         }
@@ -730,6 +767,9 @@ pub fn receive(
 pub fn ack(consumer_handle: i64, tag: i64) -> Result<(), ShimError> {
     let c = consumer(consumer_handle)?;
     let tag = u64::try_from(tag).map_err(|_| jms(format!("invalid delivery tag {tag}")))?;
+    if let Some(tx) = &c.tx {
+        return runtime()?.block_on(tx.ack(tag));
+    }
     runtime()?.block_on(async {
         let guard = c.consumer.lock().await;
         match guard.as_ref() {
@@ -784,18 +824,459 @@ pub fn close(handle: i64) -> Result<(), ShimError> {
                 }
             }
         }),
-        Object::Session(_) | Object::Producer(_) => {}
+        Object::Session(s) => {
+            if let Some(tx) = &s.tx {
+                // Closing the channel rolls the open transaction back and requeues its
+                // unacknowledged deliveries (JMS: closing a transacted session rolls back).
+                rt.block_on(async {
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, tx.channel.close()).await;
+                });
+            }
+        }
+        Object::Producer(_) => {}
+        Object::Browser(b) => rt.block_on(async {
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, b.browser.close()).await;
+        }),
         Object::Consumer(c) => {
             c.closing.cancel();
             rt.block_on(async {
                 let consumer = c.consumer.lock().await.take();
                 if let Some(consumer) = consumer {
-                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, consumer.close()).await;
+                    match &c.tx {
+                        // The deliveries it had buffered stay unacknowledged on the shared
+                        // channel until the transaction ends: requeue them then.
+                        Some(tx) => {
+                            let tags = consumer.cancel().await;
+                            tx.book.lock().await.orphans.extend(tags);
+                        }
+                        None => {
+                            let _ = tokio::time::timeout(CLOSE_TIMEOUT, consumer.close()).await;
+                        }
+                    }
                 }
             });
         }
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Transacted sessions, sends with a confirm deadline and asynchronous completion, delivery
+// delay, queue browsers.
+// ---------------------------------------------------------------------------------------
+
+/// How long a synchronous send waits for the broker's confirm unless told otherwise.
+pub const DEFAULT_CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Prefix of the queues that hold delayed messages (see [`delay_queue`]).
+pub const DELAY_QUEUE_PREFIX: &str = "mqbridge.delay.";
+
+/// AMQP header carrying JMSDeliveryTime (absolute ms) of a message sent with a delivery
+/// delay; the Java side turns it back into JMSDeliveryTime.
+pub const DELIVERY_TIME_HEADER: &str = "JMSDeliveryTime";
+
+/// How long a delay queue outlives its last use (a delayed send re-declares it, which
+/// resets the timer): every message in it has been dead-lettered by then.
+const DELAY_QUEUE_GRACE_MS: u64 = 60_000;
+
+/// The transaction state of a transacted session: its channel (`tx.select`) and what the
+/// open transaction acknowledged. Commit and rollback hold `book`, so they never interleave
+/// with an acknowledgement of another thread (a MessageListener of the same session).
+pub struct TxState {
+    channel: AmqpTxChannel,
+    book: tokio::sync::Mutex<TxBook>,
+}
+
+#[derive(Default)]
+struct TxBook {
+    /// Deliveries acknowledged inside the open transaction: rollback requeues them.
+    acked: Vec<u64>,
+    /// Deliveries a closed consumer had buffered but never handed out: still
+    /// unacknowledged on the channel; requeued when the transaction ends.
+    orphans: Vec<u64>,
+}
+
+impl TxState {
+    /// Acknowledge a delivery inside the open transaction.
+    async fn ack(&self, tag: u64) -> Result<(), ShimError> {
+        let mut book = self.book.lock().await;
+        self.channel.ack(tag).await?;
+        book.acked.push(tag);
+        Ok(())
+    }
+}
+
+fn transaction_rolled_back(message: impl Into<String>) -> ShimError {
+    ShimError::Throw(JavaClass::TransactionRolledBack, message.into())
+}
+
+/// A transacted session: one channel in `tx.select` mode that its producers publish on
+/// and its consumers consume on, so sends and acknowledgements are one AMQP transaction
+/// (what RabbitMQ's JMS client does).
+pub fn create_transacted_session(connection_handle: i64) -> Result<i64, ShimError> {
+    let conn = connection(connection_handle)?;
+    let rt = runtime()?;
+    let connector = rt
+        .block_on(async { conn.connector.lock().await.clone() })
+        .ok_or_else(|| closed("connection"))?;
+    let channel = rt.block_on(connector.tx_channel())?;
+    Ok(register(Object::Session(Arc::new(SessionState {
+        connector,
+        local_id: conn.local_id.clone(),
+        tx: Some(Arc::new(TxState {
+            channel,
+            book: tokio::sync::Mutex::new(TxBook::default()),
+        })),
+    }))))
+}
+
+/// A consumer on a transacted session's channel (see [`create_consumer`]).
+fn create_tx_consumer(
+    s: &SessionState,
+    tx: &Arc<TxState>,
+    kind: JmsDestinationKind,
+    name: &str,
+    prefetch: u16,
+) -> Result<i64, ShimError> {
+    let consumer = runtime()?.block_on(async {
+        match kind {
+            JmsDestinationKind::Queue => {
+                declare_queue(&s.connector, name).await?;
+                Ok::<_, ShimError>(tx.channel.consumer(&s.connector, name, prefetch).await?)
+            }
+            JmsDestinationKind::TempQueue => {
+                Ok(tx.channel.consumer(&s.connector, name, prefetch).await?)
+            }
+            JmsDestinationKind::Topic | JmsDestinationKind::TempTopic => Ok(tx
+                .channel
+                .subscriber(TOPIC_EXCHANGE, &jms_topic_to_amqp(name), prefetch)
+                .await?),
+        }
+    })?;
+    Ok(register(Object::Consumer(Arc::new(ConsumerState {
+        destination: JmsDestination::new(kind, name),
+        filter: None,
+        consumer: tokio::sync::Mutex::new(Some(consumer)),
+        closing: CancellationToken::new(),
+        tx: Some(tx.clone()),
+    }))))
+}
+
+fn tx_of(session_handle: i64) -> Result<Arc<TxState>, ShimError> {
+    session(session_handle)?.tx.clone().ok_or_else(|| {
+        ShimError::Throw(
+            JavaClass::IllegalState,
+            "the session is not transacted".into(),
+        )
+    })
+}
+
+/// Commit the session's transaction. The broker refusing the commit, or a channel that is
+/// already closed (the broker discards an open transaction with its channel), is a
+/// `TransactionRolledBackException`; a connection lost while the commit was on its way is
+/// a plain `JMSException` (the outcome is unknown).
+pub fn commit(session_handle: i64) -> Result<(), ShimError> {
+    let tx = tx_of(session_handle)?;
+    runtime()?.block_on(async {
+        let mut book = tx.book.lock().await;
+        if !tx.channel.is_open() {
+            book.acked.clear();
+            book.orphans.clear();
+            return Err(transaction_rolled_back(
+                "the session's AMQP channel is closed: the broker rolled the transaction back",
+            ));
+        }
+        for tag in std::mem::take(&mut book.orphans) {
+            tx.channel.nack(tag, true).await?;
+        }
+        match tx.channel.commit().await {
+            Ok(()) => {
+                book.acked.clear();
+                Ok(())
+            }
+            Err(e) => {
+                book.acked.clear();
+                if e.kind == ErrorKind::Refused {
+                    // A channel error in answer to tx.commit: the broker closed the channel
+                    // and discarded the transaction.
+                    return Err(transaction_rolled_back(format!(
+                        "the broker rolled the transaction back: {}",
+                        e.message
+                    )));
+                }
+                Err(jms(format!(
+                    "commit failed, its outcome is unknown: {}",
+                    e.message
+                )))
+            }
+        }
+    })
+}
+
+/// Roll the session's transaction back: `tx.rollback` drops its sends and acks, then the
+/// messages it had acknowledged (and those a closed consumer had buffered) are nacked with
+/// requeue and that is committed, so they are delivered again, flagged redelivered. A
+/// closed channel has nothing left to roll back (the broker did it).
+pub fn rollback(session_handle: i64) -> Result<(), ShimError> {
+    let tx = tx_of(session_handle)?;
+    runtime()?.block_on(async {
+        let mut book = tx.book.lock().await;
+        let mut tags = std::mem::take(&mut book.acked);
+        tags.append(&mut book.orphans);
+        if !tx.channel.is_open() {
+            return Ok(());
+        }
+        tx.channel.rollback().await?;
+        if !tags.is_empty() {
+            tags.sort_unstable();
+            for tag in tags {
+                tx.channel.nack(tag, true).await?;
+            }
+            tx.channel.commit().await?;
+        }
+        Ok(())
+    })
+}
+
+/// The delay queue of a delayed send: `mqbridge.delay.<ms>.<queue|topic>.<name>`, declared
+/// with `x-message-ttl` = the delay, dead-lettering to the real destination (exchange and
+/// routing key) and `x-expires` so unused ones go away. Plain AMQP (no plugin): works on
+/// RabbitMQ and on mqbridge's core alike.
+pub fn delay_queue(
+    delay_ms: u64,
+    destination: &JmsDestination,
+) -> Result<(String, FieldTable), ShimError> {
+    let kind = if destination.kind.is_topic() {
+        "topic"
+    } else {
+        "queue"
+    };
+    let name = format!("{DELAY_QUEUE_PREFIX}{delay_ms}.{kind}.{}", destination.name);
+    if name.len() > 255 {
+        return Err(ShimError::Throw(
+            JavaClass::InvalidDestination,
+            format!(
+                "destination name too long for a delayed send (the delay queue {name:.40}... exceeds 255 bytes)"
+            ),
+        ));
+    }
+    let (exchange, key) = route(destination);
+    let ttl = i64::try_from(delay_ms).map_err(|_| jms(format!("delay {delay_ms} ms too large")))?;
+    let expires = ttl.saturating_add(i64::try_from(DELAY_QUEUE_GRACE_MS).unwrap_or(i64::MAX));
+    let mut args = FieldTable::default();
+    args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl));
+    args.insert(
+        "x-dead-letter-exchange".into(),
+        AMQPValue::LongString(exchange.into()),
+    );
+    args.insert(
+        "x-dead-letter-routing-key".into(),
+        AMQPValue::LongString(key.into()),
+    );
+    args.insert("x-expires".into(), AMQPValue::LongLongInt(expires));
+    Ok((name, args))
+}
+
+/// `message` with header `name` set to `value`.
+fn with_header(message: &mut Message, name: &str, value: AMQPValue) {
+    let mut headers = message.properties.headers().clone().unwrap_or_default();
+    headers.insert(name.into(), value);
+    message.properties = message.properties.clone().with_headers(headers);
+}
+
+/// Publish one message record without waiting for its confirm; returns the token to pass to
+/// [`await_confirm`] (0: nothing to wait for — a send in a transaction, which takes effect
+/// at commit, or a delayed message that would expire before its delivery time and is
+/// dropped, as JMS lets a provider drop expired messages).
+///
+/// `delay_ms` > 0 sends through the destination's delay queue ([`delay_queue`]); then
+/// `delivery_time` (JMSDeliveryTime, absolute ms) travels in header [`DELIVERY_TIME_HEADER`]
+/// and the JMS expiration only in header `JMSExpiration`: an AMQP per-message TTL shorter
+/// than the delay would dead-letter the message early. Everything, queue declarations
+/// included, must be done within `timeout` (a broker that stopped reading, e.g. under a
+/// resource alarm, must not hang the caller).
+pub fn publish(
+    producer_handle: i64,
+    record: &[u8],
+    delay_ms: u64,
+    delivery_time: i64,
+    timeout: Duration,
+    now_ms: u64,
+) -> Result<i64, ShimError> {
+    let p = producer(producer_handle)?;
+    let mut jms_message = codec::decode(record)?;
+    let destination = jms_message.destination.clone().ok_or_else(|| {
+        ShimError::Throw(
+            JavaClass::InvalidDestination,
+            "the message has no destination".into(),
+        )
+    })?;
+    let (exchange, key) = route(&destination);
+    let delayed = if delay_ms > 0 {
+        let expiration = jms_message.expiration;
+        if expiration > 0 && expiration <= delivery_time {
+            return Ok(0);
+        }
+        jms_message.expiration = 0;
+        Some((delay_queue(delay_ms, &destination)?, expiration))
+    } else {
+        None
+    };
+    let mut message =
+        to_message(&jms_message, exchange, key, now_ms).map_err(|e| jms(e.to_string()))?;
+    // Marks the publishing connection, for noLocal subscribers (crate::filter).
+    message.properties = message
+        .properties
+        .with_app_id(mqbridge::message::ShortString::from(p.local_id.to_string()));
+    if let Some((_, expiration)) = &delayed {
+        if *expiration > 0 {
+            with_header(
+                &mut message,
+                mqbridge::mapping::openwire::JMS_EXPIRATION,
+                AMQPValue::LongLongInt(*expiration),
+            );
+        }
+        with_header(
+            &mut message,
+            DELIVERY_TIME_HEADER,
+            AMQPValue::LongLongInt(delivery_time),
+        );
+    }
+    let work = async {
+        // The target queue must exist before a delayed message is dead-lettered to it.
+        if destination.kind == JmsDestinationKind::Queue && !is_declared(&p, &destination.name) {
+            declare_queue(&p.connector, &destination.name).await?;
+            p.declared
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(destination.name.clone());
+        }
+        let (exchange, key) = match &delayed {
+            Some(((queue, args), _)) => {
+                // Declared on every delayed send: that resets its x-expires timer.
+                p.connector
+                    .declare_queue_with_args(queue, args.clone())
+                    .await?;
+                ("", queue.as_str())
+            }
+            None => (exchange, key),
+        };
+        if let Some(tx) = &p.tx {
+            tx.channel.publish(exchange, key, &message).await?;
+            return Ok::<_, ShimError>(None);
+        }
+        let publisher = p
+            .publisher
+            .as_ref()
+            .ok_or_else(|| jms("producer has no publishing channel"))?;
+        Ok(Some(
+            publisher.publish(exchange, key, &message, false).await?,
+        ))
+    };
+    let confirm = runtime()?
+        .block_on(async { tokio::time::timeout(timeout, work).await })
+        .map_err(|_| {
+            jms(format!(
+                "the broker did not take the message within {} ms",
+                timeout.as_millis()
+            ))
+        })??;
+    let Some(confirm) = confirm else {
+        return Ok(0);
+    };
+    let token = p.next_token.fetch_add(1, Ordering::Relaxed);
+    p.pending
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(token, confirm);
+    Ok(token)
+}
+
+/// Wait (at most `timeout`) for the broker's confirm of the send with `token` (from
+/// [`publish`]). A nack is a `JMSException`; so is no answer in time (the message may or
+/// may not have been delivered).
+pub fn await_confirm(producer_handle: i64, token: i64, timeout: Duration) -> Result<(), ShimError> {
+    if token == 0 {
+        return Ok(());
+    }
+    let p = producer(producer_handle)?;
+    let confirm = p
+        .pending
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(&token)
+        .ok_or_else(|| jms(format!("no pending send {token} on this producer")))?;
+    runtime()?
+        .block_on(async { tokio::time::timeout(timeout, confirm.wait()).await })
+        .map_err(|_| {
+            jms(format!(
+                "no confirm from the broker within {} ms: the message may or may not have been delivered",
+                timeout.as_millis()
+            ))
+        })??;
+    Ok(())
+}
+
+/// A queue browser (see [`AmqpBrowser`]); `selector` filters what it returns.
+pub struct BrowserState {
+    browser: AmqpBrowser,
+    destination: JmsDestination,
+    selector: Option<Selector>,
+}
+
+fn browser_state(handle: i64) -> Result<Arc<BrowserState>, ShimError> {
+    match lookup(handle) {
+        Some(Object::Browser(b)) => Ok(b),
+        _ => Err(closed("browser")),
+    }
+}
+
+/// Start browsing queue `name` (declared durable if missing, as for a consumer), keeping
+/// only messages that match `selector` (JMS selector syntax; `None` or empty: all).
+pub fn create_browser(
+    session_handle: i64,
+    name: &str,
+    selector: Option<&str>,
+) -> Result<i64, ShimError> {
+    let s = session(session_handle)?;
+    let selector = match selector.map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(Selector::parse(text).map_err(|e| {
+            ShimError::Throw(JavaClass::InvalidSelector, format!("invalid selector: {e}"))
+        })?),
+    };
+    let browser = runtime()?.block_on(async {
+        declare_queue(&s.connector, name).await?;
+        Ok::<_, ShimError>(s.connector.browser(name).await?)
+    })?;
+    Ok(register(Object::Browser(Arc::new(BrowserState {
+        browser,
+        destination: JmsDestination::queue(name),
+        selector,
+    }))))
+}
+
+/// The next browsed message as a record (delivery tag 0: nothing to acknowledge), or
+/// `None` when the queue has no more (matching) messages.
+pub fn browse_next(browser_handle: i64, now_ms: u64) -> Result<Option<Vec<u8>>, ShimError> {
+    let b = browser_state(browser_handle)?;
+    runtime()?.block_on(async {
+        loop {
+            let Some(received) = b.browser.next().await? else {
+                return Ok(None);
+            };
+            if b.selector
+                .as_ref()
+                .is_some_and(|sel| !sel.matches(&received.message))
+            {
+                continue;
+            }
+            let mut jms_message = from_message(&received.message, b.destination.clone(), now_ms);
+            jms_message.redelivery_counter =
+                redelivery_count(&received.message, received.redelivered);
+            return Ok(Some(codec::encode(&jms_message, 0)));
+        }
+    })
 }
 
 #[cfg(test)]
@@ -852,6 +1333,61 @@ mod tests {
         ));
         assert!(close(i64::MAX).is_ok());
         assert!(close(i64::MAX).is_ok());
+    }
+
+    #[test]
+    fn delay_queues_are_named_per_delay_and_destination_and_dead_letter_to_it() {
+        let (name, args) = delay_queue(1500, &JmsDestination::queue("orders")).unwrap_or_default();
+        assert_eq!(name, "mqbridge.delay.1500.queue.orders");
+        let arg = |k: &str| args.inner().get(k).cloned();
+        assert_eq!(arg("x-message-ttl"), Some(AMQPValue::LongLongInt(1500)));
+        assert_eq!(
+            arg("x-dead-letter-exchange"),
+            Some(AMQPValue::LongString("".into()))
+        );
+        assert_eq!(
+            arg("x-dead-letter-routing-key"),
+            Some(AMQPValue::LongString("orders".into()))
+        );
+        assert_eq!(arg("x-expires"), Some(AMQPValue::LongLongInt(61_500)));
+        let (name, args) = delay_queue(10, &JmsDestination::topic("a.b")).unwrap_or_default();
+        assert_eq!(name, "mqbridge.delay.10.topic.a.b");
+        assert_eq!(
+            args.inner().get("x-dead-letter-exchange").cloned(),
+            Some(AMQPValue::LongString(TOPIC_EXCHANGE.into()))
+        );
+        assert!(matches!(
+            delay_queue(10, &JmsDestination::queue("x".repeat(250))),
+            Err(ShimError::Throw(JavaClass::InvalidDestination, _))
+        ));
+    }
+
+    #[test]
+    fn transactions_and_browsers_need_live_handles() {
+        let class = |r: Result<(), ShimError>| match r {
+            Err(ShimError::Throw(c, _)) => Some(c),
+            _ => None,
+        };
+        assert_eq!(class(commit(i64::MAX)), Some(JavaClass::IllegalState));
+        assert_eq!(class(rollback(i64::MAX)), Some(JavaClass::IllegalState));
+        assert!(matches!(
+            browse_next(i64::MAX, 0),
+            Err(ShimError::Throw(JavaClass::IllegalState, _))
+        ));
+        assert!(matches!(
+            create_browser(i64::MAX, "q", None),
+            Err(ShimError::Throw(JavaClass::IllegalState, _))
+        ));
+        assert!(matches!(
+            create_transacted_session(i64::MAX),
+            Err(ShimError::Throw(JavaClass::IllegalState, _))
+        ));
+        // Token 0 (a send inside a transaction) has nothing to wait for.
+        assert!(await_confirm(i64::MAX, 0, Duration::from_millis(1)).is_ok());
+        assert_eq!(
+            class(await_confirm(i64::MAX, 7, Duration::from_millis(1))),
+            Some(JavaClass::IllegalState)
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! | `long createSession(long connection)` | session handle (AUTO_ACKNOWLEDGE) |
 //! | `long createProducer(long session)` | producer on its own confirm channel |
 //! | `void createTemporaryQueue(long session, String name)` / `void deleteQueue(long session, String name)` | temporary queue: exclusive to the connection / deleted |
-//! | `void send(long producer, byte[] record)` | `mapping::openwire::to_message`, publish, wait for the confirm |
+//! | `void send(long producer, byte[] record)` | `mapping::openwire::to_message`, publish, wait for the confirm (at most 30 s): `publish` + `awaitConfirm`, which the Java producer calls itself (delay, timeout, async) |
 //! | `long createConsumer(long session, int destKind, String name, int prefetch)` | queue consumer (declared durable) or non-durable topic subscriber |
 //! | `long createDurableConsumer(long session, String clientId, String name, String topic, int prefetch)` | durable queue `C:S` bound to `amq.topic` (the OpenWire listener's naming) |
 //! | `void unsubscribe(long session, String clientId, String name)` | deletes the `C:S` queue; active → `IllegalStateException`, missing → `InvalidDestinationException` |
@@ -26,6 +26,12 @@
 //! | `void nack(long consumer, long deliveryTag, boolean requeue)` | `basic.nack` (a MessageListener threw) |
 //! | `void close(long handle)` | closes any handle; idempotent |
 //! | `String awaitConnectionLoss(long connection)` | blocks until the connection is lost (the reason) or closed (null); for ExceptionListener |
+//! | `long createTransactedSession(long connection)` | transacted session: one channel in `tx.select` mode shared by its producers and consumers |
+//! | `void commit(long session)` / `void rollback(long session)` | `tx.commit` (broker refusal or a closed channel → `TransactionRolledBackException`) / `tx.rollback`, then the consumed messages are nacked with requeue (redelivered) |
+//! | `long publish(long producer, byte[] record, long deliveryDelayMs, long deliveryTime, long timeoutMs)` | publish without waiting for the confirm; returns a token for `awaitConfirm` (0: nothing to wait for, e.g. in a transaction); a delay goes through the queue `mqbridge.delay.<ms>.<queue|topic>.<name>` (TTL + dead-lettering) |
+//! | `void awaitConfirm(long producer, long token, long timeoutMs)` | waits for that send's confirm; a nack or no confirm in time → `JMSException` |
+//! | `long createBrowser(long session, String queue, String selector)` | QueueBrowser: `basic.get` without ack on its own channel (closing it requeues); selector (nullable) evaluated by `mqbridge::selector` |
+//! | `byte[] browseNext(long browser)` | next (matching) message record, null when none is left |
 //! | `int liveHandles()` | handles not yet closed (tests check for leaks) |
 //! | `void panicForTest(String message)` | panics in Rust (tests check the panic becomes a Java exception) |
 //!
@@ -498,6 +504,119 @@ pub extern "system" fn Java_io_mqbridge_jms_Native_embeddedBrokers<'local>(
 ) -> jint {
     env.with_env(|_env| -> Result<jint, ShimError> {
         Ok(jint::try_from(embedded::running()?).unwrap_or(jint::MAX))
+    })
+    .resolve::<ThrowJms>()
+}
+
+// --- transacted sessions, sends with a deadline / asynchronous completion, delivery delay,
+// --- queue browsers
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_createTransactedSession<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    connection: jlong,
+) -> jlong {
+    env.with_env(|_env| -> Result<jlong, ShimError> {
+        client::create_transacted_session(connection)
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_commit<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    session: jlong,
+) {
+    env.with_env(|_env| -> Result<(), ShimError> { client::commit(session) })
+        .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_rollback<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    session: jlong,
+) {
+    env.with_env(|_env| -> Result<(), ShimError> { client::rollback(session) })
+        .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_publish<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    producer: jlong,
+    record: JByteArray<'local>,
+    delivery_delay_ms: jlong,
+    delivery_time: jlong,
+    timeout_ms: jlong,
+) -> jlong {
+    env.with_env(|env| -> Result<jlong, ShimError> {
+        if record.is_null() {
+            return Err(client::jms("message record is null"));
+        }
+        let delay = u64::try_from(delivery_delay_ms)
+            .map_err(|_| client::jms(format!("invalid delivery delay {delivery_delay_ms}")))?;
+        let bytes = env.convert_byte_array(&record)?;
+        client::publish(
+            producer,
+            &bytes,
+            delay,
+            delivery_time,
+            millis(timeout_ms),
+            now_ms(),
+        )
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_awaitConfirm<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    producer: jlong,
+    token: jlong,
+    timeout_ms: jlong,
+) {
+    env.with_env(|_env| -> Result<(), ShimError> {
+        client::await_confirm(producer, token, millis(timeout_ms))
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_createBrowser<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    session: jlong,
+    queue: JString<'local>,
+    selector: JString<'local>,
+) -> jlong {
+    env.with_env(|env| -> Result<jlong, ShimError> {
+        let queue = string(env, &queue, "queue name")?;
+        let selector = if selector.is_null() {
+            None
+        } else {
+            Some(selector.try_to_string(env)?)
+        };
+        client::create_browser(session, &queue, selector.as_deref())
+    })
+    .resolve::<ThrowJms>()
+}
+
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_io_mqbridge_jms_Native_browseNext<'local>(
+    mut env: EnvUnowned<'local>,
+    _class: JClass<'local>,
+    browser: jlong,
+) -> JByteArray<'local> {
+    env.with_env(|env| -> Result<JByteArray<'local>, ShimError> {
+        match client::browse_next(browser, now_ms())? {
+            Some(record) => Ok(env.byte_array_from_slice(&record)?),
+            None => Ok(JByteArray::default()),
+        }
     })
     .resolve::<ThrowJms>()
 }

@@ -198,6 +198,7 @@ final class MessageCodec {
                 in.readFully(body);
             }
             m.setBodyBytes(body);
+            DeliveryTimes.restore(m);
             m.propertiesReadOnly = true;
             m.bodyReadOnly = true;
             return new Decoded(m, tag);

@@ -29,6 +29,10 @@ public final class MqbridgeConnection extends NativeResource implements Connecti
     private String clientId;
     private volatile ExceptionListener exceptionListener;
     private Thread watcher;
+    /** Synchronous sends fail when the broker has not confirmed within this (factory setting). */
+    volatile long confirmTimeoutMs = MqbridgeConnectionFactory.DEFAULT_CONFIRM_TIMEOUT_MS;
+    /** Asynchronous sends (CompletionListener) of this connection's producers. */
+    final AsyncSends asyncSends = new AsyncSends(this);
 
     MqbridgeConnection(long handle) {
         super(handle, "connection");
@@ -59,7 +63,10 @@ public final class MqbridgeConnection extends NativeResource implements Connecti
     public Session createSession(boolean transacted, int acknowledgeMode) throws JMSException {
         checkOpen();
         if (transacted) {
-            throw NotImplemented.of("transacted sessions");
+            MqbridgeSession t = new MqbridgeSession(this, Native.createTransactedSession(handle),
+                    Session.SESSION_TRANSACTED);
+            sessions.add(t);
+            return t;
         }
         int mode;
         switch (acknowledgeMode) {
@@ -177,6 +184,13 @@ public final class MqbridgeConnection extends NativeResource implements Connecti
         deliveryGate.writeLock().unlock();
     }
 
+    /** JMS 2.0: a CompletionListener callback must not close its own connection. */
+    @Override
+    public void close() throws JMSException {
+        asyncSends.checkNotInCallback("close the connection");
+        super.close();
+    }
+
     @Override
     void closeChildren() throws JMSException {
         synchronized (startLock) {
@@ -186,6 +200,7 @@ public final class MqbridgeConnection extends NativeResource implements Connecti
             s.close();
         }
         sessions.clear();
+        asyncSends.stop();
     }
 
     @Override

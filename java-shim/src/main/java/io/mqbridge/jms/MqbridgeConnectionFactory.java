@@ -22,6 +22,9 @@ public class MqbridgeConnectionFactory implements ConnectionFactory {
     private long connectTimeoutMs = 10_000;
     private String userName;
     private String password;
+    /** Default of {@link #setConfirmTimeoutMs}. */
+    public static final long DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
+    private long confirmTimeoutMs = DEFAULT_CONFIRM_TIMEOUT_MS;
 
     public MqbridgeConnectionFactory() {
         this("mqbridge://guest:guest@127.0.0.1:5672/");
@@ -37,6 +40,28 @@ public class MqbridgeConnectionFactory implements ConnectionFactory {
 
     public void setUri(String uri) {
         this.uri = uri;
+    }
+
+    /** How long a synchronous send waits for the broker's confirm (default 30 s). */
+    public long getConfirmTimeoutMs() {
+        return confirmTimeoutMs;
+    }
+
+    /**
+     * A synchronous send whose message the broker has not confirmed within this many ms fails
+     * with a JMSException (the message may or may not have been delivered); an asynchronous
+     * send reports it to its CompletionListener. Must be positive.
+     */
+    public void setConfirmTimeoutMs(long ms) {
+        if (ms <= 0) {
+            throw new IllegalArgumentException("confirm timeout must be positive: " + ms);
+        }
+        this.confirmTimeoutMs = ms;
+    }
+
+    private MqbridgeConnection configured(MqbridgeConnection c) {
+        c.confirmTimeoutMs = confirmTimeoutMs;
+        return c;
     }
 
     public long getConnectTimeoutMs() {
@@ -69,13 +94,13 @@ public class MqbridgeConnectionFactory implements ConnectionFactory {
         if (userName != null) {
             return createConnection(userName, password);
         }
-        return new MqbridgeConnection(Native.connect(embeddedHook(uri), connectTimeoutMs));
+        return configured(new MqbridgeConnection(Native.connect(embeddedHook(uri), connectTimeoutMs)));
     }
 
     @Override
     public Connection createConnection(String user, String password) throws JMSException {
-        return new MqbridgeConnection(
-                Native.connect(embeddedHook(withCredentials(uri, user, password)), connectTimeoutMs));
+        return configured(new MqbridgeConnection(
+                Native.connect(embeddedHook(withCredentials(uri, user, password)), connectTimeoutMs)));
     }
 
     /** The scheme of the in-process broker: {@code mqbridge:embedded?config=PATH}. */

@@ -118,6 +118,7 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
                     return;
                 }
                 boolean ok = false;
+                boolean transacted = session.transacted();
                 // Connection.stop() waits for a running onMessage (the read side of the gate),
                 // and nothing is delivered once it returned.
                 java.util.concurrent.locks.Lock gate = session.connection.deliveryGate.readLock();
@@ -128,6 +129,11 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
                         continue;
                     }
                     synchronized (session.deliveryLock) {
+                        if (transacted) {
+                            // Part of the session's transaction before onMessage runs, so the
+                            // listener's session.commit() covers it (JMS 2.0 §6.2.7).
+                            Native.ack(handle, d.deliveryTag);
+                        }
                         MqbridgeConnection.IN_LISTENER.set(session.connection);
                         try {
                             l.onMessage(d.message);
@@ -140,6 +146,11 @@ public final class MqbridgeConsumer extends NativeResource implements MessageCon
                     }
                 } finally {
                     gate.unlock();
+                }
+                if (transacted) {
+                    // JMS 2.0 §8.7: a listener that throws in a transacted session neither
+                    // commits nor rolls back: the application does.
+                    continue;
                 }
                 if (ok) {
                     settle(d);

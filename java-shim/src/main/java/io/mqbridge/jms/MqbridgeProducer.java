@@ -10,7 +10,11 @@ import javax.jms.MessageProducer;
 
 /**
  * A producer on its own AMQP confirm channel: {@code send} returns once the broker confirmed
- * the message (JMS synchronous send).
+ * the message (JMS synchronous send), and fails when no confirm came within the factory's
+ * confirm timeout. In a transacted session it publishes on the session's channel, inside the
+ * transaction. {@code send(..., CompletionListener)} returns once the message is written and
+ * reports the confirm later ({@link AsyncSends}). A delivery delay sends through a delay queue
+ * (TTL + dead-lettering to the destination).
  */
 public final class MqbridgeProducer extends NativeResource implements MessageProducer {
     private final MqbridgeSession session;
@@ -20,6 +24,9 @@ public final class MqbridgeProducer extends NativeResource implements MessagePro
     private long timeToLive = Message.DEFAULT_TIME_TO_LIVE;
     private boolean disableMessageId;
     private boolean disableMessageTimestamp;
+    private long deliveryDelay;
+    /** Asynchronous sends not yet completed (close waits for them). */
+    private int asyncPending;
 
     MqbridgeProducer(MqbridgeSession session, long handle, MqbridgeDestination destination) {
         super(handle, "producer");
@@ -27,9 +34,43 @@ public final class MqbridgeProducer extends NativeResource implements MessagePro
         this.destination = destination;
     }
 
+    /** JMS 2.0: close waits for incomplete asynchronous sends, and is illegal from their callbacks. */
     @Override
-    void closeChildren() {
+    public void close() throws JMSException {
+        session.connection.asyncSends.checkNotInCallback("close the producer");
+        super.close();
+    }
+
+    @Override
+    void closeChildren() throws JMSException {
         session.forget(this);
+        awaitAsyncSends();
+    }
+
+    synchronized void asyncStarted() {
+        asyncPending++;
+    }
+
+    synchronized void asyncFinished() {
+        asyncPending--;
+        notifyAll();
+    }
+
+    /** Wait until every asynchronous send of this producer has completed (its callback returned). */
+    private synchronized void awaitAsyncSends() throws JMSException {
+        long deadline = System.currentTimeMillis() + session.connection.confirmTimeoutMs + 10_000;
+        while (asyncPending > 0) {
+            long left = deadline - System.currentTimeMillis();
+            if (left <= 0) {
+                throw new JMSException(asyncPending + " asynchronous sends did not complete in time");
+            }
+            try {
+                wait(left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new JMSException("interrupted while waiting for asynchronous sends");
+            }
+        }
     }
 
     @Override
@@ -101,15 +142,16 @@ public final class MqbridgeProducer extends NativeResource implements MessagePro
     @Override
     public void setDeliveryDelay(long delay) throws JMSException {
         checkOpen();
-        if (delay != 0) {
-            throw NotImplemented.of("delivery delay");
+        if (delay < 0) {
+            throw new JMSException("invalid delivery delay " + delay);
         }
+        deliveryDelay = delay;
     }
 
     @Override
     public long getDeliveryDelay() throws JMSException {
         checkOpen();
-        return 0;
+        return deliveryDelay;
     }
 
     @Override
@@ -148,6 +190,16 @@ public final class MqbridgeProducer extends NativeResource implements MessagePro
 
     private void doSend(MqbridgeDestination d, Message message, int mode, int prio, long ttl)
             throws JMSException {
+        long timeout = session.connection.confirmTimeoutMs;
+        long start = System.currentTimeMillis();
+        long token = publish(d, message, mode, prio, ttl, timeout);
+        long left = Math.max(1, timeout - (System.currentTimeMillis() - start));
+        Native.awaitConfirm(handle, token, left);
+    }
+
+    /** Set the send-time headers of {@code message} and publish it; returns the confirm token. */
+    private long publish(MqbridgeDestination d, Message message, int mode, int prio, long ttl, long timeout)
+            throws JMSException {
         if (!(message instanceof MqbridgeMessage)) {
             throw NotImplemented.of("sending foreign JMS message implementations ("
                     + (message == null ? "null" : message.getClass().getName()) + ")");
@@ -160,29 +212,55 @@ public final class MqbridgeProducer extends NativeResource implements MessagePro
         m.timestamp = disableMessageTimestamp ? 0 : now;
         m.expiration = ttl > 0 ? now + ttl : 0;
         m.messageId = disableMessageId ? null : "ID:mqbridge-jms-" + UUID.randomUUID();
-        m.deliveryTime = now;
-        Native.send(handle, MessageCodec.encode(m));
+        // JMS 2.0 §3.4.13: the time of send plus the producer's delivery delay.
+        m.deliveryTime = now + deliveryDelay;
+        return Native.publish(handle, MessageCodec.encode(m), deliveryDelay, m.deliveryTime, timeout);
+    }
+
+    private void sendAsync(MqbridgeDestination d, Message message, int mode, int prio, long ttl,
+            CompletionListener listener) throws JMSException {
+        if (listener == null) {
+            throw new IllegalArgumentException("CompletionListener is null");
+        }
+        long token = publish(d, message, mode, prio, ttl, session.connection.confirmTimeoutMs);
+        session.connection.asyncSends.submit(this, token, message, listener);
+    }
+
+    private MqbridgeDestination ownDestination() {
+        if (destination == null) {
+            throw new UnsupportedOperationException("this producer has no destination: use send(Destination, ...)");
+        }
+        return destination;
+    }
+
+    private MqbridgeDestination givenDestination(Destination d) throws JMSException {
+        if (destination != null) {
+            throw new UnsupportedOperationException("this producer has a destination: use send(Message, ...)");
+        }
+        return MqbridgeDestination.from(d);
     }
 
     @Override
     public void send(Message message, CompletionListener listener) throws JMSException {
-        throw NotImplemented.of("asynchronous send (CompletionListener)");
+        send(message, deliveryMode, priority, timeToLive, listener);
     }
 
     @Override
     public void send(Message message, int mode, int prio, long ttl, CompletionListener listener)
             throws JMSException {
-        throw NotImplemented.of("asynchronous send (CompletionListener)");
+        checkOpen();
+        sendAsync(ownDestination(), message, mode, prio, ttl, listener);
     }
 
     @Override
     public void send(Destination d, Message message, CompletionListener listener) throws JMSException {
-        throw NotImplemented.of("asynchronous send (CompletionListener)");
+        send(d, message, deliveryMode, priority, timeToLive, listener);
     }
 
     @Override
     public void send(Destination d, Message message, int mode, int prio, long ttl, CompletionListener listener)
             throws JMSException {
-        throw NotImplemented.of("asynchronous send (CompletionListener)");
+        checkOpen();
+        sendAsync(givenDestination(d), message, mode, prio, ttl, listener);
     }
 }

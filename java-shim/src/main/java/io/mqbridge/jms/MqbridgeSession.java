@@ -23,9 +23,12 @@ import javax.jms.Topic;
 import javax.jms.TopicSubscriber;
 
 /**
- * A non-transacted session (a native handle): AUTO_ACKNOWLEDGE (DUPS_OK_ACKNOWLEDGE behaves
+ * A session (a native handle): AUTO_ACKNOWLEDGE (DUPS_OK_ACKNOWLEDGE behaves
  * the same) or CLIENT_ACKNOWLEDGE, where {@link Message#acknowledge()} acknowledges every
- * message the session delivered so far and {@link #recover()} redelivers the unacknowledged.
+ * message the session delivered so far and {@link #recover()} redelivers the unacknowledged;
+ * or transacted (SESSION_TRANSACTED): one AMQP channel in tx mode carries the session's sends
+ * and acknowledgements, {@link #commit()} is {@code tx.commit}, {@link #rollback()} drops the
+ * sends and redelivers the consumed messages, and closing rolls back.
  */
 public final class MqbridgeSession extends NativeResource implements Session {
     final MqbridgeConnection connection;
@@ -45,6 +48,17 @@ public final class MqbridgeSession extends NativeResource implements Session {
 
     boolean clientAcknowledge() {
         return ackMode == Session.CLIENT_ACKNOWLEDGE;
+    }
+
+    boolean transacted() {
+        return ackMode == Session.SESSION_TRANSACTED;
+    }
+
+    /** JMS 2.0: a CompletionListener callback must not close its own session. */
+    @Override
+    public void close() throws JMSException {
+        connection.asyncSends.checkNotInCallback("close the session");
+        super.close();
     }
 
     /** A delivery to acknowledge later (CLIENT_ACKNOWLEDGE). */
@@ -137,7 +151,7 @@ public final class MqbridgeSession extends NativeResource implements Session {
     @Override
     public boolean getTransacted() throws JMSException {
         checkOpen();
-        return false;
+        return transacted();
     }
 
     @Override
@@ -149,13 +163,21 @@ public final class MqbridgeSession extends NativeResource implements Session {
     @Override
     public void commit() throws JMSException {
         checkOpen();
-        throw new javax.jms.IllegalStateException("commit on a non-transacted session");
+        if (!transacted()) {
+            throw new javax.jms.IllegalStateException("commit on a non-transacted session");
+        }
+        connection.asyncSends.checkNotInCallback("commit");
+        Native.commit(handle);
     }
 
     @Override
     public void rollback() throws JMSException {
         checkOpen();
-        throw new javax.jms.IllegalStateException("rollback on a non-transacted session");
+        if (!transacted()) {
+            throw new javax.jms.IllegalStateException("rollback on a non-transacted session");
+        }
+        connection.asyncSends.checkNotInCallback("roll back");
+        Native.rollback(handle);
     }
 
     /**
@@ -166,6 +188,9 @@ public final class MqbridgeSession extends NativeResource implements Session {
     @Override
     public synchronized void recover() throws JMSException {
         checkOpen();
+        if (transacted()) {
+            throw new javax.jms.IllegalStateException("recover on a transacted session (use rollback)");
+        }
         for (java.util.Map.Entry<MqbridgeConsumer, java.util.List<Long>> e : unacked.entrySet()) {
             if (e.getKey().isClosed()) {
                 continue;
@@ -212,8 +237,9 @@ public final class MqbridgeSession extends NativeResource implements Session {
             throw new javax.jms.InvalidDestinationException(
                     "a temporary destination can only be consumed by the connection that created it");
         }
-        // CLIENT_ACKNOWLEDGE keeps messages unacknowledged across receives: allow many.
-        int prefetch = clientAcknowledge() ? 500 : 1;
+        // CLIENT_ACKNOWLEDGE and transactions keep messages unacknowledged across receives
+        // (an ack inside an open transaction still counts against the prefetch): allow many.
+        int prefetch = clientAcknowledge() || transacted() ? 500 : 1;
         MqbridgeConsumer c = new MqbridgeConsumer(this, Native.createConsumer(handle, d.kind(), d.name, prefetch), d);
         children.add(c);
         return c;
@@ -256,9 +282,12 @@ public final class MqbridgeSession extends NativeResource implements Session {
         }
     }
 
-    /** CLIENT_ACKNOWLEDGE keeps messages unacknowledged across receives: allow many. */
+    /**
+     * CLIENT_ACKNOWLEDGE and transactions keep messages unacknowledged across receives (an ack
+     * inside an open transaction still counts against the prefetch): allow many.
+     */
     private int prefetch() {
-        return clientAcknowledge() ? 500 : 1;
+        return clientAcknowledge() || transacted() ? 500 : 1;
     }
 
     static boolean isBlank(String s) {
@@ -371,12 +400,16 @@ public final class MqbridgeSession extends NativeResource implements Session {
 
     @Override
     public QueueBrowser createBrowser(Queue queue) throws JMSException {
-        throw NotImplemented.of("QueueBrowser");
+        return createBrowser(queue, null);
     }
 
     @Override
     public QueueBrowser createBrowser(Queue queue, String selector) throws JMSException {
-        throw NotImplemented.of("QueueBrowser");
+        checkOpen();
+        MqbridgeDestination d = MqbridgeDestination.from(queue);
+        MqbridgeQueueBrowser b = new MqbridgeQueueBrowser(this, (Queue) d, selector);
+        children.add(b);
+        return b;
     }
 
     private static String temporaryName() {

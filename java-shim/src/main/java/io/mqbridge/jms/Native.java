@@ -103,6 +103,34 @@ final class Native {
     /** How many embedded brokers run in this JVM. */
     static native int embeddedBrokers() throws JMSException;
 
+    // --- transacted sessions, sends with a deadline / asynchronous completion, delivery delay,
+    // --- queue browsers
+
+    /** A transacted session: one AMQP channel in tx mode shared by its producers and consumers. */
+    static native long createTransactedSession(long connection) throws JMSException;
+
+    /** tx.commit; TransactionRolledBackException when the broker rolled it back. */
+    static native void commit(long session) throws JMSException;
+
+    /** tx.rollback, then the messages the transaction consumed are requeued (redelivered). */
+    static native void rollback(long session) throws JMSException;
+
+    /**
+     * Publish without waiting for the confirm; returns the token for {@link #awaitConfirm}
+     * (0: nothing to wait for). deliveryDelayMs &gt; 0 sends through a TTL + dead-letter delay queue.
+     */
+    static native long publish(long producer, byte[] record, long deliveryDelayMs, long deliveryTime,
+            long timeoutMs) throws JMSException;
+
+    /** Waits for the confirm of a {@link #publish}; a nack or no confirm within timeoutMs throws. */
+    static native void awaitConfirm(long producer, long token, long timeoutMs) throws JMSException;
+
+    /** A browse of a queue (basic.get without ack; closing requeues); selector may be null. */
+    static native long createBrowser(long session, String queue, String selector) throws JMSException;
+
+    /** The next (matching) message record of a browse, or null when none is left. */
+    static native byte[] browseNext(long browser) throws JMSException;
+
     /** Test hook: panics in Rust; must surface as a JMSException. */
     static native void panicForTest(String message) throws JMSException;
 }

@@ -48,6 +48,11 @@ final class BridgeProcess implements AutoCloseable {
     }
 
     static BridgeProcess start() throws Exception {
+        return start("");
+    }
+
+    /** A bridge whose config has {@code extraConfig} (top-level YAML keys) appended. */
+    static BridgeProcess start(String extraConfig) throws Exception {
         Path bin = binary();
         if (!Files.isExecutable(bin)) {
             throw new IllegalStateException("no mqbridge binary at " + bin
@@ -57,7 +62,7 @@ final class BridgeProcess implements AutoCloseable {
         Path config = dir.resolve("mqbridge.yaml");
         Files.writeString(config, "listeners:\n  amqp:\n    bind: \"127.0.0.1:0\"\n  openwire:\n    bind: \"127.0.0.1:0\"\n"
                 + "storage:\n  dir: \"" + dir.resolve("data") + "\"\n"
-                + "vhosts: [\"/\"]\nusers: []\n");
+                + "vhosts: [\"/\"]\nusers: []\n" + extraConfig);
         ProcessBuilder pb = new ProcessBuilder(bin.toString(), "run", "--config", config.toString());
         // The log goes to stdout or stderr depending on the build; read both.
         pb.redirectErrorStream(true);
