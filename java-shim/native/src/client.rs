@@ -413,7 +413,12 @@ pub fn send(producer_handle: i64, record: &[u8], now_ms: u64) -> Result<(), Shim
         DEFAULT_CONFIRM_TIMEOUT,
         now_ms,
     )?;
-    await_confirm(producer_handle, token, DEFAULT_CONFIRM_TIMEOUT)
+    await_confirm(
+        producer_handle,
+        token,
+        DEFAULT_CONFIRM_TIMEOUT,
+        DEFAULT_CONFIRM_TIMEOUT,
+    )
 }
 
 fn is_declared(p: &ProducerState, queue: &str) -> bool {
@@ -1194,8 +1199,14 @@ pub fn publish(
 
 /// Wait (at most `timeout`) for the broker's confirm of the send with `token` (from
 /// [`publish`]). A nack is a `JMSException`; so is no answer in time (the message may or
-/// may not have been delivered).
-pub fn await_confirm(producer_handle: i64, token: i64, timeout: Duration) -> Result<(), ShimError> {
+/// may not have been delivered). `confirm_timeout` is the send's whole budget, of which
+/// `timeout` is what is left: the error names the budget the application configured.
+pub fn await_confirm(
+    producer_handle: i64,
+    token: i64,
+    timeout: Duration,
+    confirm_timeout: Duration,
+) -> Result<(), ShimError> {
     if token == 0 {
         return Ok(());
     }
@@ -1211,7 +1222,7 @@ pub fn await_confirm(producer_handle: i64, token: i64, timeout: Duration) -> Res
         .map_err(|_| {
             jms(format!(
                 "no confirm from the broker within {} ms: the message may or may not have been delivered",
-                timeout.as_millis()
+                confirm_timeout.as_millis()
             ))
         })??;
     Ok(())
@@ -1383,9 +1394,20 @@ mod tests {
             Err(ShimError::Throw(JavaClass::IllegalState, _))
         ));
         // Token 0 (a send inside a transaction) has nothing to wait for.
-        assert!(await_confirm(i64::MAX, 0, Duration::from_millis(1)).is_ok());
+        assert!(await_confirm(
+            i64::MAX,
+            0,
+            Duration::from_millis(1),
+            Duration::from_millis(1)
+        )
+        .is_ok());
         assert_eq!(
-            class(await_confirm(i64::MAX, 7, Duration::from_millis(1))),
+            class(await_confirm(
+                i64::MAX,
+                7,
+                Duration::from_millis(1),
+                Duration::from_millis(1)
+            )),
             Some(JavaClass::IllegalState)
         );
     }

@@ -29,7 +29,7 @@
 //! | `long createTransactedSession(long connection)` | transacted session: one channel in `tx.select` mode shared by its producers and consumers |
 //! | `void commit(long session)` / `void rollback(long session)` | `tx.commit` (broker refusal or a closed channel → `TransactionRolledBackException`) / `tx.rollback`, then the consumed messages are nacked with requeue (redelivered) |
 //! | `long publish(long producer, byte[] record, long deliveryDelayMs, long deliveryTime, long timeoutMs)` | publish without waiting for the confirm; returns a token for `awaitConfirm` (0: nothing to wait for, e.g. in a transaction); a delay goes through the queue `mqbridge.delay.<ms>.<queue|topic>.<name>` (TTL + dead-lettering) |
-//! | `void awaitConfirm(long producer, long token, long timeoutMs)` | waits for that send's confirm; a nack or no confirm in time → `JMSException` |
+//! | `void awaitConfirm(long producer, long token, long timeoutMs, long confirmTimeoutMs)` | waits (at most `timeoutMs`, what is left of the send's `confirmTimeoutMs`) for that send's confirm; a nack or no confirm in time → `JMSException` naming `confirmTimeoutMs` |
 //! | `long createBrowser(long session, String queue, String selector)` | QueueBrowser: `basic.get` without ack on its own channel (closing it requeues); selector (nullable) evaluated by `mqbridge::selector` |
 //! | `byte[] browseNext(long browser)` | next (matching) message record, null when none is left |
 //! | `int liveHandles()` | handles not yet closed (tests check for leaks) |
@@ -579,9 +579,15 @@ pub extern "system" fn Java_io_mqbridge_jms_Native_awaitConfirm<'local>(
     producer: jlong,
     token: jlong,
     timeout_ms: jlong,
+    confirm_timeout_ms: jlong,
 ) {
     env.with_env(|_env| -> Result<(), ShimError> {
-        client::await_confirm(producer, token, millis(timeout_ms))
+        client::await_confirm(
+            producer,
+            token,
+            millis(timeout_ms),
+            millis(confirm_timeout_ms),
+        )
     })
     .resolve::<ThrowJms>()
 }

@@ -90,7 +90,7 @@ final class AsyncSends {
             }
             JMSException failure = null;
             try {
-                Native.awaitConfirm(p.producer.handle, p.token, connection.confirmTimeoutMs);
+                Native.awaitConfirm(p.producer.handle, p.token, connection.confirmTimeoutMs, connection.confirmTimeoutMs);
             } catch (JMSException e) {
                 failure = e;
             }

@@ -194,7 +194,7 @@ public final class MqbridgeProducer extends NativeResource implements MessagePro
         long start = System.currentTimeMillis();
         long token = publish(d, message, mode, prio, ttl, timeout);
         long left = Math.max(1, timeout - (System.currentTimeMillis() - start));
-        Native.awaitConfirm(handle, token, left);
+        Native.awaitConfirm(handle, token, left, timeout);
     }
 
     /** Set the send-time headers of {@code message} and publish it; returns the confirm token. */

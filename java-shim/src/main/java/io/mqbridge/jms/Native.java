@@ -123,7 +123,8 @@ final class Native {
             long timeoutMs) throws JMSException;
 
     /** Waits for the confirm of a {@link #publish}; a nack or no confirm within timeoutMs throws. */
-    static native void awaitConfirm(long producer, long token, long timeoutMs) throws JMSException;
+    static native void awaitConfirm(long producer, long token, long timeoutMs, long confirmTimeoutMs)
+            throws JMSException;
 
     /** A browse of a queue (basic.get without ack; closing requeues); selector may be null. */
     static native long createBrowser(long session, String queue, String selector) throws JMSException;
