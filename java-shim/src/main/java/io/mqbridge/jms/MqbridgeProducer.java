@@ -200,11 +200,12 @@ public final class MqbridgeProducer extends NativeResource implements MessagePro
     /** Set the send-time headers of {@code message} and publish it; returns the confirm token. */
     private long publish(MqbridgeDestination d, Message message, int mode, int prio, long ttl, long timeout)
             throws JMSException {
-        if (!(message instanceof MqbridgeMessage)) {
-            throw NotImplemented.of("sending foreign JMS message implementations ("
-                    + (message == null ? "null" : message.getClass().getName()) + ")");
+        if (message == null) {
+            throw new javax.jms.MessageFormatException("message is null");
         }
-        MqbridgeMessage m = (MqbridgeMessage) message;
+        MqbridgeMessage m = message instanceof MqbridgeMessage
+                ? (MqbridgeMessage) message
+                : ForeignMessages.copy(message);
         long now = System.currentTimeMillis();
         m.destination = d;
         m.deliveryMode = mode;
@@ -214,7 +215,11 @@ public final class MqbridgeProducer extends NativeResource implements MessagePro
         m.messageId = disableMessageId ? null : "ID:mqbridge-jms-" + UUID.randomUUID();
         // JMS 2.0 §3.4.13: the time of send plus the producer's delivery delay.
         m.deliveryTime = now + deliveryDelay;
-        return Native.publish(handle, MessageCodec.encode(m), deliveryDelay, m.deliveryTime, timeout);
+        long token = Native.publish(handle, MessageCodec.encode(m), deliveryDelay, m.deliveryTime, timeout);
+        if (m != message) {
+            ForeignMessages.writeBack(m, message);
+        }
+        return token;
     }
 
     private void sendAsync(MqbridgeDestination d, Message message, int mode, int prio, long ttl,

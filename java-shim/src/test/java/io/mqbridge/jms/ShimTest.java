@@ -318,6 +318,69 @@ class ShimTest {
         }
     }
 
+    /** JMS 2.0 §3.12: a provider sends messages of another provider's implementation too. */
+    @Test
+    void messagesOfAnotherProviderAreSentAsTheirCopy() throws Exception {
+        try (Connection c = connect()) {
+            Session s = c.createSession();
+            Queue q = s.createQueue(queueName());
+            MessageProducer p = s.createProducer(q);
+            org.apache.activemq.command.ActiveMQTextMessage text = new org.apache.activemq.command.ActiveMQTextMessage();
+            text.setText("foreign text");
+            text.setJMSCorrelationID("foreign-1");
+            text.setJMSType("foreign.type");
+            text.setIntProperty("n", 7);
+            text.setStringProperty("JMSXGroupID", "g");
+            text.setJMSReplyTo(new org.apache.activemq.command.ActiveMQQueue("foreign.replies"));
+            p.send(text);
+            // The send's headers are written back to the application's message.
+            assertNotNull(text.getJMSMessageID());
+            assertEquals(q.getQueueName(), ((Queue) text.getJMSDestination()).getQueueName());
+            assertTrue(text.getJMSTimestamp() > 0);
+
+            org.apache.activemq.command.ActiveMQBytesMessage bytes = new org.apache.activemq.command.ActiveMQBytesMessage();
+            bytes.writeBytes(new byte[] {9, 8, 7});
+            p.send(bytes);
+            org.apache.activemq.command.ActiveMQMapMessage map = new org.apache.activemq.command.ActiveMQMapMessage();
+            map.setInt("qty", 3);
+            map.setString("sku", "A-1");
+            p.send(map);
+            org.apache.activemq.command.ActiveMQStreamMessage stream = new org.apache.activemq.command.ActiveMQStreamMessage();
+            stream.writeInt(1);
+            stream.writeString("two");
+            p.send(stream);
+            org.apache.activemq.command.ActiveMQObjectMessage object = new org.apache.activemq.command.ActiveMQObjectMessage();
+            object.setObject(new java.util.ArrayList<>(List.of("x", 1)));
+            p.send(object);
+            p.send(new org.apache.activemq.command.ActiveMQMessage());
+
+            MessageConsumer consumer = s.createConsumer(q);
+            TextMessage t = (TextMessage) consumer.receive(5000);
+            assertEquals("foreign text", t.getText());
+            assertEquals("foreign-1", t.getJMSCorrelationID());
+            assertEquals("foreign.type", t.getJMSType());
+            assertEquals(7, t.getIntProperty("n"));
+            assertEquals("g", t.getStringProperty("JMSXGroupID"));
+            assertEquals("foreign.replies", ((Queue) t.getJMSReplyTo()).getQueueName());
+            assertEquals(text.getJMSMessageID(), t.getJMSMessageID());
+            BytesMessage b = (BytesMessage) consumer.receive(5000);
+            byte[] raw = new byte[3];
+            assertEquals(3, b.readBytes(raw));
+            assertArrayEquals(new byte[] {9, 8, 7}, raw);
+            javax.jms.MapMessage m = (javax.jms.MapMessage) consumer.receive(5000);
+            assertEquals(3, m.getInt("qty"));
+            assertEquals("A-1", m.getString("sku"));
+            javax.jms.StreamMessage st = (javax.jms.StreamMessage) consumer.receive(5000);
+            assertEquals(1, st.readInt());
+            assertEquals("two", st.readString());
+            javax.jms.ObjectMessage o = (javax.jms.ObjectMessage) consumer.receive(5000);
+            assertEquals(List.of("x", 1), o.getObject());
+            Message plain = consumer.receive(5000);
+            assertNotNull(plain);
+            assertFalse(plain instanceof TextMessage || plain instanceof BytesMessage);
+        }
+    }
+
     @Test
     void aRustPanicIsAJavaExceptionAndTheJvmGoesOn() throws Exception {
         assumeTrue(target.isShim(), "the shim's own machinery");
