@@ -11,13 +11,12 @@ pub mod args;
 pub mod deadletter;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
 use crate::broker::session::Consumer;
-use crate::broker::store::{MessageOp, Store};
+use crate::broker::store::{DispatchHint, MessageOp, Store};
 use crate::broker::vhost::VHost;
 use crate::broker::{now_ms, ConnectionId, PendingConfirm};
 use crate::error::{Error, Result};
@@ -305,7 +304,7 @@ impl Queue {
                 let expires_at = ttl.map(|t| now.saturating_add(t));
                 // Set below once the message went to a consumer: the store may then wait
                 // for the ack, which cancels the write (see `Store::submit_dispatchable`).
-                let dispatched = persisted.then(|| Arc::new(AtomicBool::new(false)));
+                let dispatched = persisted.then(DispatchHint::new);
                 if let Some(dispatched) = &dispatched {
                     let on_durable = confirm.map(|c| c.expect_write());
                     self.store.submit_dispatchable(
@@ -330,9 +329,7 @@ impl Queue {
                 self.enforce_limits(&mut st, &mut dead);
                 self.dispatch_locked(&mut st, now, &mut dead);
                 if let Some(dispatched) = dispatched {
-                    if st.unacked.contains_key(&seq) {
-                        dispatched.store(true, Ordering::Release);
-                    }
+                    dispatched.decide(st.unacked.contains_key(&seq));
                 }
                 Enqueued::Accepted
             }

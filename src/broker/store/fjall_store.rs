@@ -15,7 +15,6 @@
 use std::collections::{HashMap, HashSet};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::{JoinHandle, ThreadId};
@@ -26,8 +25,8 @@ use parking_lot::Mutex;
 
 use super::codec;
 use super::{
-    BindingRecord, DestinationKind, ExchangeRecord, MessageOp, OnDurable, QueueRecord, Recovered,
-    RecoveredMessage, RecoveredQueue, Store, StoreError, StoreResult,
+    BindingRecord, DestinationKind, DispatchHint, ExchangeRecord, MessageOp, OnDurable,
+    QueueRecord, Recovered, RecoveredMessage, RecoveredQueue, Store, StoreError, StoreResult,
 };
 
 /// At most this many message operations go into one group commit.
@@ -62,8 +61,9 @@ struct Shared {
 /// fjall batch; the writer makes it durable.
 type Job = Box<dyn FnOnce(&Shared) -> StoreResult<()> + Send>;
 
-/// What a consumer's ack may cancel: set once the enqueued message went to a consumer.
-type Dispatched = Arc<AtomicBool>;
+/// What a consumer's ack may cancel: decided once the enqueued message went to a consumer
+/// (or did not).
+type Dispatched = Arc<DispatchHint>;
 
 enum Cmd {
     Ops(Vec<MessageOp>, Option<OnDurable>, Option<Dispatched>),
@@ -289,7 +289,7 @@ impl Store for FjallStore {
         &self,
         ops: Vec<MessageOp>,
         on_durable: Option<OnDurable>,
-        dispatched: Arc<AtomicBool>,
+        dispatched: Arc<DispatchHint>,
     ) {
         self.send_ops(ops, on_durable, Some(dispatched));
     }
@@ -404,6 +404,9 @@ const LINGER_FOR_ACKS: Duration = Duration::from_micros(200);
 /// writes scores +1, each that did not −2 (bounded); the writer lingers while the score is
 /// not negative, and otherwise tries once every [`LINGER_PROBE_EVERY`] eligible batches.
 const LINGER_SCORE_BOUND: i32 = 8;
+/// The longest the writer waits for a queue to decide whether an enqueue it just
+/// submitted went to a consumer (see `Writer::await_dispatch_decisions`).
+const DISPATCH_DECISION_WAIT: Duration = Duration::from_micros(50);
 const LINGER_PROBE_EVERY: u32 = 64;
 
 struct Writer {
@@ -532,6 +535,7 @@ impl Writer {
     /// [`LINGER_FOR_ACKS`]) for more operations: the consumers' acks cancel the writes.
     /// Returns a non-message command that arrived meanwhile, for the main loop.
     fn linger_for_acks(&mut self, rx: &Receiver<Cmd>) -> Option<Cmd> {
+        self.await_dispatch_decisions();
         if !self.only_dispatched_puts() {
             return None;
         }
@@ -544,7 +548,10 @@ impl Writer {
         self.linger_skipped = 0;
         let deadline = Instant::now() + LINGER_FOR_ACKS;
         let mut carried = None;
-        while self.only_dispatched_puts() {
+        while {
+            self.await_dispatch_decisions();
+            self.only_dispatched_puts()
+        } {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
@@ -569,12 +576,30 @@ impl Writer {
         carried
     }
 
+    /// The writer thread can wake for an enqueue before its queue has tried to dispatch
+    /// it (the queue submits, then dispatches, then decides the hint, all under its lock):
+    /// wait those few microseconds instead of writing a message whose ack is on its way.
+    /// Bounded, so a queue that never decides only delays the write.
+    fn await_dispatch_decisions(&self) {
+        let deadline = Instant::now() + DISPATCH_DECISION_WAIT;
+        while self
+            .batch
+            .values()
+            .any(|p| matches!(p, Pending::Put(_, Some(hint)) if hint.get().is_none()))
+        {
+            if Instant::now() >= deadline {
+                return;
+            }
+            std::thread::yield_now();
+        }
+    }
+
     /// The batch writes messages, and every one of them went to a consumer already.
     fn only_dispatched_puts(&self) -> bool {
         let mut puts = 0;
         for pending in self.batch.values() {
             match pending {
-                Pending::Put(_, Some(flag)) if flag.load(Ordering::Acquire) => puts += 1,
+                Pending::Put(_, Some(hint)) if hint.get() == Some(true) => puts += 1,
                 Pending::Put(..) => return false,
                 Pending::Delete => {}
             }

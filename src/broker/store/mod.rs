@@ -8,7 +8,7 @@
 //! start. Operations are applied in submission order.
 
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 use crate::message::{FieldTable, Message};
@@ -18,6 +18,50 @@ pub mod fjall_store;
 pub mod memory;
 
 pub use fjall_store::FjallStore;
+
+/// Whether an enqueue handed to [`Store::submit_dispatchable`] went straight to a consumer.
+/// The queue decides it once, right after its dispatch attempt (in the same critical
+/// section as the submit); until then it is undecided, and a store that reads it early
+/// should wait for the decision rather than guess "not dispatched".
+#[derive(Debug, Default)]
+pub struct DispatchHint(AtomicU8);
+
+const HINT_UNDECIDED: u8 = 0;
+const HINT_DISPATCHED: u8 = 1;
+const HINT_KEPT: u8 = 2;
+
+impl DispatchHint {
+    /// An undecided hint.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self(AtomicU8::new(HINT_UNDECIDED)))
+    }
+
+    /// A hint decided from the start.
+    pub fn decided(dispatched: bool) -> Arc<Self> {
+        let hint = Self::new();
+        hint.decide(dispatched);
+        hint
+    }
+
+    /// Record whether the message went to a consumer.
+    pub fn decide(&self, dispatched: bool) {
+        let v = if dispatched {
+            HINT_DISPATCHED
+        } else {
+            HINT_KEPT
+        };
+        self.0.store(v, Ordering::Release);
+    }
+
+    /// `Some(dispatched)` once decided.
+    pub fn get(&self) -> Option<bool> {
+        match self.0.load(Ordering::Acquire) {
+            HINT_DISPATCHED => Some(true),
+            HINT_KEPT => Some(false),
+            _ => None,
+        }
+    }
+}
 pub use fjall_store::SyncPolicy;
 pub use memory::MemoryStore;
 
@@ -133,7 +177,7 @@ pub trait Store: Send + Sync + 'static {
     /// store's own thread) after they are fsynced; it must not block.
     fn submit(&self, ops: Vec<MessageOp>, on_durable: Option<OnDurable>);
     /// Like [`Store::submit`] for one enqueue whose message may be on its way to a consumer
-    /// already: `dispatched` is set (just after the call) when it is. A store that batches
+    /// already: the queue decides `dispatched` just after the call. A store that batches
     /// writes may then wait briefly for the consumer's ack, which cancels the write: a
     /// message consumed before it was written never needs the disk (ActiveMQ's "concurrent
     /// store and dispatch"). The default ignores the hint.
@@ -141,7 +185,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         ops: Vec<MessageOp>,
         on_durable: Option<OnDurable>,
-        dispatched: Arc<AtomicBool>,
+        dispatched: Arc<DispatchHint>,
     ) {
         let _ = dispatched;
         self.submit(ops, on_durable);

@@ -868,7 +868,6 @@ fn synchronous_calls_from_a_callback_fail_instead_of_deadlocking() {
 /// as usual; one that went to no consumer is written at once.
 #[test]
 fn an_ack_during_the_linger_cancels_the_write() {
-    use std::sync::atomic::AtomicBool;
     use std::sync::mpsc::channel;
     use std::time::Duration;
 
@@ -883,7 +882,7 @@ fn an_ack_during_the_linger_cancels_the_write() {
         s.submit_dispatchable(
             vec![enq("q", 1)],
             Some(Box::new(move |r| tx.send((1, r.is_ok())).unwrap())),
-            Arc::new(AtomicBool::new(true)),
+            DispatchHint::decided(true),
         );
         s.submit(vec![rem("q", 1)], None);
         assert_eq!(
@@ -896,7 +895,7 @@ fn an_ack_during_the_linger_cancels_the_write() {
         s.submit_dispatchable(
             vec![enq("q", 2)],
             Some(Box::new(move |r| tx.send((2, r.is_ok())).unwrap())),
-            Arc::new(AtomicBool::new(true)),
+            DispatchHint::decided(true),
         );
         assert_eq!(
             done.recv_timeout(Duration::from_secs(5)).unwrap(),
@@ -908,7 +907,7 @@ fn an_ack_during_the_linger_cancels_the_write() {
         s.submit_dispatchable(
             vec![enq("q", 3)],
             Some(Box::new(move |r| tx.send((3, r.is_ok())).unwrap())),
-            Arc::new(AtomicBool::new(false)),
+            DispatchHint::decided(false),
         );
         assert_eq!(
             done.recv_timeout(Duration::from_secs(5)).unwrap(),
@@ -919,4 +918,55 @@ fn an_ack_during_the_linger_cancels_the_write() {
     let s = open(dir.path());
     let r = s.recover().unwrap();
     assert_eq!(seqs(&r, "q"), vec![2, 3]);
+}
+
+/// The writer waits a few microseconds for a queue to decide an enqueue's hint: a hint
+/// decided (dispatched) just after the submit, then acked, is confirmed like one decided
+/// before it; a hint never decided only delays its write, which still happens.
+#[test]
+fn undecided_dispatch_hints_are_waited_for_but_never_stall_the_writer() {
+    use std::sync::mpsc::channel;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = Arc::new(open(dir.path()));
+        s.save_queue(&queue("q")).unwrap();
+        let (done_tx, done) = channel();
+
+        let hint = DispatchHint::new();
+        let tx = done_tx.clone();
+        s.submit_dispatchable(
+            vec![enq("q", 1)],
+            Some(Box::new(move |r| tx.send((1, r.is_ok())).unwrap())),
+            hint.clone(),
+        );
+        let store = s.clone();
+        let decider = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_micros(10));
+            hint.decide(true);
+            store.submit(vec![rem("q", 1)], None);
+        });
+        assert_eq!(
+            done.recv_timeout(Duration::from_secs(5)).unwrap(),
+            (1, true)
+        );
+        decider.join().unwrap();
+
+        // Never decided: written anyway, and stays.
+        let tx = done_tx.clone();
+        s.submit_dispatchable(
+            vec![enq("q", 2)],
+            Some(Box::new(move |r| tx.send((2, r.is_ok())).unwrap())),
+            DispatchHint::new(),
+        );
+        assert_eq!(
+            done.recv_timeout(Duration::from_secs(5)).unwrap(),
+            (2, true)
+        );
+        s.flush().unwrap();
+    }
+    let s = open(dir.path());
+    let r = s.recover().unwrap();
+    assert_eq!(seqs(&r, "q"), vec![2]);
 }
