@@ -31,6 +31,34 @@ public final class MqbridgeConnection extends NativeResource implements Connecti
     private Thread watcher;
     /** Synchronous sends fail when the broker has not confirmed within this (factory setting). */
     volatile long confirmTimeoutMs = MqbridgeConnectionFactory.DEFAULT_CONFIRM_TIMEOUT_MS;
+    /** See {@link MqbridgeConnectionFactory#setAlwaysSyncSend}. */
+    volatile boolean alwaysSyncSend;
+    /**
+     * Unconfirmed NON_PERSISTENT sends in flight: a producer faster than the broker blocks
+     * here instead of queueing without bound.
+     */
+    final java.util.concurrent.Semaphore unconfirmedSends = new java.util.concurrent.Semaphore(MAX_UNCONFIRMED_SENDS);
+    static final int MAX_UNCONFIRMED_SENDS = 1024;
+
+    /**
+     * A NON_PERSISTENT send that was not confirmed after it returned (a nack, the confirm
+     * timeout, a lost connection): the application hears of it through its ExceptionListener,
+     * as with ActiveMQ's asynchronous sends.
+     */
+    void reportUnconfirmedSend(JMSException failure) {
+        ExceptionListener listener = exceptionListener;
+        if (listener != null && !isClosed()) {
+            JMSException e = new JMSException("a NON_PERSISTENT message sent without waiting was not confirmed: "
+                    + failure.getMessage());
+            e.setLinkedException(failure);
+            e.initCause(failure);
+            // Not on the completion thread: a listener that closes the connection (Spring's
+            // connection factories do) would be refused there.
+            Thread report = new Thread(() -> listener.onException(e), "mqbridge-jms-exception");
+            report.setDaemon(true);
+            report.start();
+        }
+    }
     /** Asynchronous sends (CompletionListener) of this connection's producers. */
     final AsyncSends asyncSends = new AsyncSends(this);
 

@@ -25,6 +25,7 @@ public class MqbridgeConnectionFactory implements ConnectionFactory {
     /** Default of {@link #setConfirmTimeoutMs}. */
     public static final long DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
     private long confirmTimeoutMs = DEFAULT_CONFIRM_TIMEOUT_MS;
+    private boolean alwaysSyncSend;
 
     public MqbridgeConnectionFactory() {
         this("mqbridge://guest:guest@127.0.0.1:5672/");
@@ -59,8 +60,25 @@ public class MqbridgeConnectionFactory implements ConnectionFactory {
         this.confirmTimeoutMs = ms;
     }
 
+    /** Whether NON_PERSISTENT sends wait for the broker's confirm too (default false). */
+    public boolean isAlwaysSyncSend() {
+        return alwaysSyncSend;
+    }
+
+    /**
+     * As ActiveMQ's client (its {@code alwaysSyncSend}): by default a NON_PERSISTENT send
+     * returns once the message is written, without waiting for the broker's confirm (JMS
+     * gives non-persistent messages at-most-once delivery); a confirm that fails later is
+     * reported to the connection's ExceptionListener. With true, every send waits for its
+     * confirm. PERSISTENT sends always wait.
+     */
+    public void setAlwaysSyncSend(boolean alwaysSyncSend) {
+        this.alwaysSyncSend = alwaysSyncSend;
+    }
+
     private MqbridgeConnection configured(MqbridgeConnection c) {
         c.confirmTimeoutMs = confirmTimeoutMs;
+        c.alwaysSyncSend = alwaysSyncSend;
         return c;
     }
 

@@ -190,6 +190,11 @@ public final class MqbridgeProducer extends NativeResource implements MessagePro
 
     private void doSend(MqbridgeDestination d, Message message, int mode, int prio, long ttl)
             throws JMSException {
+        MqbridgeConnection connection = session.connection;
+        if (mode == DeliveryMode.NON_PERSISTENT && !connection.alwaysSyncSend && !session.transacted()) {
+            sendWithoutWaiting(d, message, prio, ttl);
+            return;
+        }
         long timeout = session.connection.confirmTimeoutMs;
         long start = System.currentTimeMillis();
         long token = publish(d, message, mode, prio, ttl, timeout);
@@ -220,6 +225,55 @@ public final class MqbridgeProducer extends NativeResource implements MessagePro
             ForeignMessages.writeBack(m, message);
         }
         return token;
+    }
+
+    /**
+     * A NON_PERSISTENT send that does not wait for the confirm (see
+     * {@link MqbridgeConnectionFactory#setAlwaysSyncSend}): the connection's completion
+     * thread collects the confirm, in order with the CompletionListener sends, and reports a
+     * failure to the ExceptionListener. At most {@link MqbridgeConnection#MAX_UNCONFIRMED_SENDS}
+     * per connection are in flight.
+     */
+    private void sendWithoutWaiting(MqbridgeDestination d, Message message, int prio, long ttl)
+            throws JMSException {
+        MqbridgeConnection connection = session.connection;
+        try {
+            connection.unconfirmedSends.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JMSException("interrupted while waiting for the broker to confirm earlier sends");
+        }
+        long token;
+        try {
+            token = publish(d, message, DeliveryMode.NON_PERSISTENT, prio, ttl, connection.confirmTimeoutMs);
+        } catch (JMSException | RuntimeException e) {
+            connection.unconfirmedSends.release();
+            throw e;
+        }
+        if (token == 0) {
+            connection.unconfirmedSends.release();
+            return;
+        }
+        CompletionListener collect = new CompletionListener() {
+            @Override
+            public void onCompletion(Message m) {
+                connection.unconfirmedSends.release();
+            }
+
+            @Override
+            public void onException(Message m, Exception e) {
+                connection.unconfirmedSends.release();
+                connection.reportUnconfirmedSend(e instanceof JMSException
+                        ? (JMSException) e
+                        : new JMSException(String.valueOf(e.getMessage())));
+            }
+        };
+        try {
+            connection.asyncSends.submit(this, token, message, collect);
+        } catch (JMSException | RuntimeException e) {
+            connection.unconfirmedSends.release();
+            throw e;
+        }
     }
 
     private void sendAsync(MqbridgeDestination d, Message message, int mode, int prio, long ttl,
