@@ -31,6 +31,8 @@ public final class MqbridgeConnection extends NativeResource implements Connecti
     private Thread watcher;
     /** Synchronous sends fail when the broker has not confirmed within this (factory setting). */
     volatile long confirmTimeoutMs = MqbridgeConnectionFactory.DEFAULT_CONFIRM_TIMEOUT_MS;
+    /** See {@link MqbridgeConnectionFactory#setPrefetch}. */
+    volatile int prefetch = MqbridgeConnectionFactory.DEFAULT_PREFETCH;
     /** See {@link MqbridgeConnectionFactory#setAlwaysSyncSend}. */
     volatile boolean alwaysSyncSend;
     /**

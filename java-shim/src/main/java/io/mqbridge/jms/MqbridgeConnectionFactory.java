@@ -26,6 +26,9 @@ public class MqbridgeConnectionFactory implements ConnectionFactory {
     public static final long DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
     private long confirmTimeoutMs = DEFAULT_CONFIRM_TIMEOUT_MS;
     private boolean alwaysSyncSend;
+    /** Default of {@link #setPrefetch}. */
+    public static final int DEFAULT_PREFETCH = 64;
+    private int prefetch = DEFAULT_PREFETCH;
 
     public MqbridgeConnectionFactory() {
         this("mqbridge://guest:guest@127.0.0.1:5672/");
@@ -76,7 +79,27 @@ public class MqbridgeConnectionFactory implements ConnectionFactory {
         this.alwaysSyncSend = alwaysSyncSend;
     }
 
+    /** Messages an AUTO/DUPS_OK_ACKNOWLEDGE consumer may have in flight (default 64). */
+    public int getPrefetch() {
+        return prefetch;
+    }
+
+    /**
+     * The AMQP prefetch (basic.qos) of AUTO_ACKNOWLEDGE and DUPS_OK_ACKNOWLEDGE consumers:
+     * how many messages the broker sends ahead of the application's receive calls (default
+     * 64; 1 hands each message to whichever consumer is free, at one round trip per message).
+     * Messages prefetched and not yet received go back to the queue when the consumer
+     * closes. CLIENT_ACKNOWLEDGE and transacted sessions use 500. Between 1 and 65535.
+     */
+    public void setPrefetch(int prefetch) {
+        if (prefetch < 1 || prefetch > 65_535) {
+            throw new IllegalArgumentException("prefetch must be between 1 and 65535: " + prefetch);
+        }
+        this.prefetch = prefetch;
+    }
+
     private MqbridgeConnection configured(MqbridgeConnection c) {
+        c.prefetch = prefetch;
         c.confirmTimeoutMs = confirmTimeoutMs;
         c.alwaysSyncSend = alwaysSyncSend;
         return c;

@@ -6,7 +6,7 @@ import javax.jms.MessageConsumer;
 import javax.jms.MessageListener;
 
 /**
- * A queue consumer (prefetch 1). AUTO_ACKNOWLEDGE: a message is acknowledged as
+ * A queue consumer (prefetch: see MqbridgeConnectionFactory#setPrefetch). AUTO_ACKNOWLEDGE: a message is acknowledged as
  * {@code receive} returns it, or when its MessageListener's {@code onMessage} returns; if
  * {@code onMessage} throws, the message is requeued (redelivered). Closing from another
  * thread wakes a blocked receive, which then returns null. A MessageListener runs on a Java

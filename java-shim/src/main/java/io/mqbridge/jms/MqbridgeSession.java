@@ -237,9 +237,7 @@ public final class MqbridgeSession extends NativeResource implements Session {
             throw new javax.jms.InvalidDestinationException(
                     "a temporary destination can only be consumed by the connection that created it");
         }
-        // CLIENT_ACKNOWLEDGE and transactions keep messages unacknowledged across receives
-        // (an ack inside an open transaction still counts against the prefetch): allow many.
-        int prefetch = clientAcknowledge() || transacted() ? 500 : 1;
+        int prefetch = prefetch();
         MqbridgeConsumer c = new MqbridgeConsumer(this, Native.createConsumer(handle, d.kind(), d.name, prefetch), d);
         children.add(c);
         return c;
@@ -283,11 +281,14 @@ public final class MqbridgeSession extends NativeResource implements Session {
     }
 
     /**
-     * CLIENT_ACKNOWLEDGE and transactions keep messages unacknowledged across receives (an ack
-     * inside an open transaction still counts against the prefetch): allow many.
+     * The consumer's AMQP prefetch (basic.qos). CLIENT_ACKNOWLEDGE and transactions keep
+     * messages unacknowledged across receives (an ack inside an open transaction still counts
+     * against the prefetch): allow many. AUTO/DUPS_OK: the factory's {@code prefetch}, so the
+     * next messages are already on their way while one is processed (ActiveMQ's client
+     * prefetches 1000 for queues); 1 gives each message to whichever consumer is free.
      */
     private int prefetch() {
-        return clientAcknowledge() || transacted() ? 500 : 1;
+        return clientAcknowledge() || transacted() ? 500 : connection.prefetch;
     }
 
     static boolean isBlank(String s) {

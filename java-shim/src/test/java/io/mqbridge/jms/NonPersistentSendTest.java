@@ -109,4 +109,38 @@ class NonPersistentSendTest extends TargetSuite {
         p.send(s.createTextMessage("refused"), DeliveryMode.NON_PERSISTENT, 4, 0);
         assertNull(closed.get(10, TimeUnit.SECONDS), "close from the ExceptionListener succeeded");
     }
+
+    /**
+     * AUTO_ACKNOWLEDGE consumers prefetch the factory's {@code prefetch} (default 64, like
+     * ActiveMQ's client prefetching): that many messages leave the queue for the consumer
+     * before the application receives any; with 1, one at a time.
+     */
+    @Test
+    void theFactorysPrefetchIsWhatAConsumerHoldsAhead() throws Exception {
+        assumeTrue(target.isShim(), "the shim's prefetch setting");
+        MqbridgeConnectionFactory f = (MqbridgeConnectionFactory) target.factory();
+        assertEquals(MqbridgeConnectionFactory.DEFAULT_PREFETCH, f.getPrefetch());
+        assertThrows(IllegalArgumentException.class, () -> f.setPrefetch(0));
+        for (int prefetch : new int[] {MqbridgeConnectionFactory.DEFAULT_PREFETCH, 1}) {
+            f.setPrefetch(prefetch);
+            String name = queueName();
+            try (Connection c = f.createConnection()) {
+                c.start();
+                Session s = c.createSession(false, Session.AUTO_ACKNOWLEDGE);
+                Queue q = s.createQueue(name);
+                MessageProducer p = s.createProducer(q);
+                for (int i = 0; i < 100; i++) {
+                    p.send(s.createTextMessage("m" + i));
+                }
+                MessageConsumer consumer = s.createConsumer(q);
+                long ready = -1;
+                for (int i = 0; i < 50 && ready != 100 - prefetch; i++) {
+                    Thread.sleep(100);
+                    ready = depth(name);
+                }
+                assertEquals(100 - prefetch, ready, "messages left ready with prefetch " + prefetch);
+                assertEquals("m0", ((TextMessage) consumer.receive(5000)).getText());
+            }
+        }
+    }
 }
