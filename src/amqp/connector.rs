@@ -352,29 +352,7 @@ impl AmqpConnector {
             .create_channel()
             .await
             .map_err(lapin_error)?;
-        let queue = channel
-            .queue_declare(
-                ShortString::from(""),
-                QueueDeclareOptions {
-                    exclusive: true,
-                    auto_delete: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .map_err(lapin_error)?;
-        let queue_name = queue.name().clone();
-        channel
-            .queue_bind(
-                queue_name.clone(),
-                exchange,
-                binding_key,
-                lapin::options::QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(lapin_error)?;
+        let queue_name = declare_bound_subscription_queue(&channel, exchange, binding_key).await?;
         channel
             .basic_qos(prefetch, BasicQosOptions::default())
             .await
@@ -446,6 +424,39 @@ async fn connect_one(url: &str, config: &AmqpClientConfig) -> Result<Connection,
             config.connect_timeout.as_millis()
         )),
     }
+}
+
+/// A fresh server-named, exclusive, auto-delete queue bound to `exchange` with
+/// `binding_key` (a non-durable topic subscription's queue); returns its name.
+async fn declare_bound_subscription_queue(
+    channel: &Channel,
+    exchange: ShortString,
+    binding_key: ShortString,
+) -> Result<ShortString, ClientError> {
+    let queue = channel
+        .queue_declare(
+            ShortString::from(""),
+            QueueDeclareOptions {
+                exclusive: true,
+                auto_delete: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .map_err(lapin_error)?;
+    let queue_name = queue.name().clone();
+    channel
+        .queue_bind(
+            queue_name.clone(),
+            exchange,
+            binding_key,
+            lapin::options::QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(lapin_error)?;
+    Ok(queue_name)
 }
 
 async fn confirm_channel(connection: &Connection) -> Result<Channel, ClientError> {
@@ -834,29 +845,7 @@ impl AmqpTxChannel {
             .create_channel()
             .await
             .map_err(lapin_error)?;
-        let queue = scratch
-            .queue_declare(
-                ShortString::from(""),
-                QueueDeclareOptions {
-                    exclusive: true,
-                    auto_delete: true,
-                    ..Default::default()
-                },
-                FieldTable::default(),
-            )
-            .await
-            .map_err(lapin_error)?;
-        let queue_name = queue.name().clone();
-        scratch
-            .queue_bind(
-                queue_name.clone(),
-                exchange,
-                binding_key,
-                lapin::options::QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(lapin_error)?;
+        let queue_name = declare_bound_subscription_queue(&scratch, exchange, binding_key).await?;
         let _ = scratch.close(200, ShortString::from("bound")).await;
         self.consume(queue_name, prefetch, FieldTable::default())
             .await
