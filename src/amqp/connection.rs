@@ -40,6 +40,7 @@ use super::writer::{run_writer, Outgoing};
 use crate::broker::vhost::VHost;
 use crate::broker::{Broker, ConnectionId};
 use crate::error::{Error, ReplyCode, Scope};
+use crate::tls::TlsInfo;
 
 /// How long the whole handshake may take (RabbitMQ's `handshake_timeout`).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,12 +64,13 @@ impl std::fmt::Debug for ListenerContext {
     }
 }
 
-/// Serve one accepted socket until it closes.
-pub async fn serve<S>(ctx: Arc<ListenerContext>, socket: S, peer: SocketAddr)
+/// Serve one accepted socket until it closes. `tls` is set on an AMQPS listener; its
+/// verified client certificate enables the EXTERNAL login.
+pub async fn serve<S>(ctx: Arc<ListenerContext>, socket: S, peer: SocketAddr, tls: Option<TlsInfo>)
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let span = tracing::info_span!("amqp_connection", peer = %peer);
+    let span = tracing::info_span!("amqp_connection", peer = %peer, tls = tls.is_some());
     async move {
         let (read, mut write) = tokio::io::split(socket);
         let mut reader = FrameReader::new(read, ctx.tuning.frame_max);
@@ -79,6 +81,7 @@ where
                 &mut reader,
                 &mut write,
                 peer.ip(),
+                tls.as_ref().and_then(|t| t.peer_cert_cn.as_deref()),
                 ctx.tuning,
                 ctx.auth.clone(),
                 |name| broker.vhost(name).is_some(),

@@ -84,17 +84,27 @@ topology:
     assert_eq!(
         amqp,
         AmqpListenerConfig {
-            bind: "0.0.0.0:5672".into(),
+            bind: Some("0.0.0.0:5672".into()),
+            tls_bind: None,
             heartbeat: 30,
             frame_max: 65536,
             channel_max: 100
         }
     );
-    assert_eq!(amqp.bind_addr(), Ok("0.0.0.0:5672".parse().unwrap()));
+    assert_eq!(
+        amqp.bind_addr().unwrap(),
+        Ok("0.0.0.0:5672".parse().unwrap())
+    );
     let stomp = c.listeners.stomp.clone().unwrap();
-    assert_eq!(stomp.bind_addr(), Ok("[::1]:61613".parse().unwrap()));
+    assert_eq!(
+        stomp.bind_addr().unwrap(),
+        Ok("[::1]:61613".parse().unwrap())
+    );
     let openwire = c.listeners.openwire.clone().unwrap();
-    assert_eq!(openwire.bind_addr(), Ok("127.0.0.1:61616".parse().unwrap()));
+    assert_eq!(
+        openwire.bind_addr().unwrap(),
+        Ok("127.0.0.1:61616".parse().unwrap())
+    );
     assert_eq!(
         c.listeners.http,
         Some(ListenerConfig::new("127.0.0.1:15672"))

@@ -210,6 +210,9 @@ pub struct OpenWireSession {
     pub pending: Arc<AtomicUsize>,
     /// This connection has sent messages: it is not read while a resource alarm is up.
     pub publisher: bool,
+    /// The CN of the client's verified TLS certificate: a ConnectionInfo without a user
+    /// name logs in as that user.
+    pub cert_cn: Option<String>,
 }
 
 struct PendingGuard(Arc<AtomicUsize>);
@@ -244,6 +247,7 @@ impl OpenWireSession {
             transactions: HashMap::new(),
             pending: Arc::new(AtomicUsize::new(0)),
             publisher: false,
+            cert_cn: None,
         }
     }
 
@@ -367,11 +371,12 @@ impl OpenWireSession {
             })?;
         let login = info.user_name.as_deref().unwrap_or(crate::auth::GUEST);
         let passcode = info.password.as_deref().unwrap_or(crate::auth::GUEST);
-        let user = self
-            .ctx
-            .users
-            .authenticate(login, passcode, self.peer)
-            .map_err(|e| refuse(class::SECURITY, e.to_string()))?;
+        let users = &self.ctx.users;
+        let user = match (&self.cert_cn, info.user_name.as_deref()) {
+            (Some(cn), None) => users.authenticate_certificate(cn, self.peer),
+            _ => users.authenticate(login, passcode, self.peer),
+        }
+        .map_err(|e| refuse(class::SECURITY, e.to_string()))?;
         let client_id = info.client_id.unwrap_or_else(|| connection_id.clone());
         self.ctx
             .registry

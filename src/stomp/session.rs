@@ -109,6 +109,9 @@ pub struct StompSession {
     pub pending: Arc<AtomicUsize>,
     /// This connection has sent: it stops being read while a resource alarm is up.
     pub publisher: bool,
+    /// The CN of the client's verified TLS certificate: a CONNECT without `login` logs in
+    /// as that user (RabbitMQ's STOMP `ssl_cert_login`).
+    pub cert_cn: Option<String>,
 }
 
 /// Decrements the pending-confirm count when dropped, whether or not the confirm ran.
@@ -135,6 +138,7 @@ impl StompSession {
             transactions: HashMap::new(),
             pending: Arc::new(AtomicUsize::new(0)),
             publisher: false,
+            cert_cn: None,
         }
     }
 
@@ -257,14 +261,19 @@ impl StompSession {
         })?;
         let login = frame.header("login").unwrap_or(crate::auth::GUEST);
         let passcode = frame.header("passcode").unwrap_or(crate::auth::GUEST);
-        let user = self
-            .ctx
-            .users
-            .authenticate(login, passcode, self.peer)
-            .map_err(|e| {
-                tracing::info!(error = %e, "STOMP login refused.");
-                refuse("access refused", e.to_string())
-            })?;
+        let by_certificate = match (&self.cert_cn, frame.header("login")) {
+            (Some(cn), None) => Some(cn.as_str()),
+            _ => None,
+        };
+        let users = &self.ctx.users;
+        let user = match by_certificate {
+            Some(cn) => users.authenticate_certificate(cn, self.peer),
+            None => users.authenticate(login, passcode, self.peer),
+        }
+        .map_err(|e| {
+            tracing::info!(error = %e, "STOMP login refused.");
+            refuse("access refused", e.to_string())
+        })?;
         let (cx, cy) = match frame.header("heart-beat") {
             None => (0, 0),
             Some(hb) => parse_heartbeat(hb).ok_or_else(|| {
