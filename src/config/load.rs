@@ -277,6 +277,7 @@ pub(super) struct RawListeners {
 /// A listener that only needs an address.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{"required": ["bind"]}, {"required": ["tls_bind"]}]))]
 pub(super) struct RawListener {
     /// `host:port`: an IP address (IPv6 in brackets, `[::1]:61613`) or `localhost`; port 0
     /// picks a free port, logged at start. Absent or null: no plain listener (TLS only).
@@ -293,6 +294,7 @@ pub(super) struct RawListener {
 /// The AMQP 0-9-1 listener and the tuning it proposes to clients.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{"required": ["bind"]}, {"required": ["tls_bind"]}]))]
 pub(super) struct RawAmqpListener {
     /// `host:port`: an IP address (IPv6 in brackets, `[::]:5672`) or `localhost`; port 0
     /// picks a free port, logged at start. Absent or null: no plain listener (AMQPS only).
