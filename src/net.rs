@@ -262,6 +262,44 @@ impl TlsListener {
     }
 }
 
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        TlsListener::accept(self).await
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local)
+    }
+}
+
+/// Serve `router` over HTTPS on `listener` until `shutdown` is cancelled (then axum's
+/// graceful shutdown: open requests finish). Handlers may extract
+/// `ConnectInfo<SocketAddr>`, as on a plain `axum::serve(TcpListener, ..)`.
+///
+/// Why a listener rather than hyper-util per connection: axum's `serve` keeps doing the
+/// HTTP/1 and HTTP/2 setup, upgrades and graceful shutdown, and `TlsListener` keeps the
+/// handshakes out of the accept loop; no extra crate (axum-server, tls-listener) is needed.
+pub async fn serve_https(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    router: axum::Router,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    // `tap_io` is what gives a custom listener axum's `ConnectInfo<SocketAddr>`: axum
+    // implements `Connected` for the address of any tapped listener.
+    let listener = TlsListener::new(listener, acceptor, "https").tap_io(|_| {});
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await
+}
+
 impl Drop for TlsListener {
     fn drop(&mut self) {
         self.accepting.abort();

@@ -516,18 +516,16 @@ async fn plain_clients_on_tls_ports_get_no_protocol_answer() {
 async fn tls_only_listeners() {
     let pki = pki();
     let tls = pki.tls_config(TlsVerify::None);
-    let bridge = mqbridge::server::start({
-        let mut c = mqbridge::config::Config::default();
-        c.tls = Some(tls);
-        c.listeners.amqp = Some(mqbridge::config::AmqpListenerConfig {
-            bind: None,
-            tls_bind: Some("127.0.0.1:0".to_string()),
-            ..mqbridge::config::AmqpListenerConfig::new("unused")
-        });
-        c
-    })
-    .await
-    .expect("starts");
+    let mut config = mqbridge::config::Config {
+        tls: Some(tls),
+        ..Default::default()
+    };
+    config.listeners.amqp = Some(mqbridge::config::AmqpListenerConfig {
+        bind: None,
+        tls_bind: Some("127.0.0.1:0".to_string()),
+        ..mqbridge::config::AmqpListenerConfig::new("unused")
+    });
+    let bridge = mqbridge::server::start(config).await.expect("starts");
     assert_eq!(bridge.amqp_addr, None);
     let addr = bridge.amqps_addr.expect("AMQPS bound");
     let stream = tls_connect(addr, &pki.connector(None)).await.unwrap();
@@ -564,4 +562,59 @@ fn tls_config_errors_name_the_file() {
     let (file, text) = check(&c).unwrap_err();
     assert_eq!(file, mqbridge::tls::TlsFile::Ca);
     assert!(text.contains("/nonexistent/ca.pem"), "{text}");
+}
+
+// ---- HTTPS (the helper the HTTP listener uses) ----
+
+async fn https_get(addr: SocketAddr, connector: &TlsConnector) -> String {
+    let mut s = tls_connect(addr, connector).await.expect("TLS handshake");
+    s.write_all(b"GET /peer HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn https_serves_an_axum_router_with_connect_info() {
+    use axum::extract::ConnectInfo;
+    let pki = pki();
+    let acceptor = mqbridge::tls::tls_acceptor(&pki.tls_config(TlsVerify::None)).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = axum::Router::new().route(
+        "/peer",
+        axum::routing::get(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move {
+            format!("peer {}", peer.ip())
+        }),
+    );
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(mqbridge::net::serve_https(
+        listener,
+        acceptor,
+        router,
+        shutdown.clone(),
+    ));
+    // A client that connects and says nothing does not hold up the next one: handshakes
+    // run beside the accept loop.
+    let _silent = TcpStream::connect(addr).await.unwrap();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(5),
+        https_get(addr, &pki.connector(None)),
+    )
+    .await
+    .expect("served while another handshake is pending");
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    assert!(answer.ends_with("peer 127.0.0.1"), "{answer}");
+    // Plain HTTP on the HTTPS port gets no HTTP answer.
+    let got = plain_answer(addr, b"GET /peer HTTP/1.1\r\nHost: localhost\r\n\r\n").await;
+    assert_tls_alert_only(&got, "HTTPS");
+    assert!(!String::from_utf8_lossy(&got).contains("HTTP/1.1"));
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("serve_https returns after shutdown")
+        .unwrap()
+        .unwrap();
 }
