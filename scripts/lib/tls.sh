@@ -48,7 +48,7 @@ tls_make_pki() {
     done
     rm -f ./*.csr ./*.ext ./*.srl truststore.p12
     keytool -importcert -noprompt -alias mqbridge-test-ca -file ca.pem \
-      -keystore truststore.p12 -storetype PKCS12 -storepass changeit >/dev/null
+      -keystore truststore.p12 -storetype PKCS12 -storepass changeit >/dev/null 2>&1
     openssl pkcs12 -export -in client.pem -inkey client.key -name cert-user \
       -out client.p12 -passout pass:changeit
   )

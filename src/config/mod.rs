@@ -11,8 +11,10 @@
 //!
 //! ```yaml
 //! listeners:            # a listener absent from the file is off
-//!   amqp: { bind: "0.0.0.0:5672", heartbeat: 60, frame_max: 131072, channel_max: 2047 }
+//!   amqp: { bind: "0.0.0.0:5672", tls_bind: "0.0.0.0:5671", heartbeat: 60, frame_max: 131072, channel_max: 2047 }
 //!   stomp: { bind: "0.0.0.0:61613" }
+//!   openwire: { tls_bind: "0.0.0.0:61617" }          # TLS only
+//! tls: { cert: server.pem, key: server.key, ca: ca.pem, verify: optional }
 //! storage: { dir: ./data, sync: every-batch }     # or sync: 50ms
 //! limits: { memory_high_watermark: 0.4, disk_free_limit: 50MiB }
 //! vhosts: ["/"]
