@@ -48,6 +48,8 @@ source scripts/lib/mqbridge.sh
 source scripts/lib/activemq.sh
 # shellcheck source=lib/tls.sh
 source scripts/lib/tls.sh
+# shellcheck source=lib/admin.sh
+source scripts/lib/admin.sh
 
 SKIP_BRIDGE=0
 if [ "${MQBRIDGE_SKIP_BRIDGE:-0}" = 1 ]; then
@@ -349,6 +351,8 @@ else
   summary
   exit 1
 fi
+
+step "HTTP API: definitions exported by RabbitMQ import into mqbridge" admin_rabbitmq_definitions
 
 if [ "$SKIP_BRIDGE" = 1 ]; then
   step "pika suite vs RabbitMQ" pika_suite "$RABBITMQ_URL"

@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::admin::{self, AdminContext, ListenerInfo};
 use crate::amqp::{self, ListenerContext, Tuning};
 use crate::auth::Users;
 use crate::broker::alarm::{spawn_monitor, ResourceLimits};
@@ -45,12 +46,16 @@ pub struct RunningBridge {
     pub stomp_addr: Option<SocketAddr>,
     /// Where the OpenWire listener is bound, if it is configured.
     pub openwire_addr: Option<SocketAddr>,
+    /// Where the HTTP listener (API, metrics, health, UI) is bound, if it is configured.
+    pub http_addr: Option<SocketAddr>,
     /// Where the AMQPS (AMQP over TLS) listener is bound, if `listeners.amqp.tls_bind` is set.
     pub amqps_addr: Option<SocketAddr>,
     /// Where the STOMP-over-TLS listener is bound, if `listeners.stomp.tls_bind` is set.
     pub stomp_tls_addr: Option<SocketAddr>,
     /// Where the OpenWire SSL listener is bound, if `listeners.openwire.tls_bind` is set.
     pub openwire_tls_addr: Option<SocketAddr>,
+    /// Where the HTTPS listener is bound, if `listeners.http.tls_bind` is set.
+    pub https_addr: Option<SocketAddr>,
     pub broker: Arc<Broker>,
     /// The running routes.
     pub routes: Arc<Routes>,
@@ -82,6 +87,8 @@ fn label(name: &str) -> &'static str {
         "stomp-tls" => "STOMP TLS",
         "openwire" => "OpenWire",
         "openwire-tls" => "OpenWire SSL",
+        "http" => "HTTP",
+        "https" => "HTTPS",
         _ => "a",
     }
 }
@@ -94,6 +101,8 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
     };
     let dir = config.storage.dir.as_deref();
     let store = open_store(dir, sync).map_err(|e| format!("cannot open the store: {e}"))?;
+    // Before anything records a latency.
+    admin::install_recorder();
     let broker =
         Broker::open(store, &config.vhosts).map_err(|e| format!("cannot start the broker: {e}"))?;
     crate::topology::declare(&broker, &config.topology).map_err(|e| format!("topology: {e}"))?;
@@ -108,6 +117,9 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         ALARM_PERIOD,
     );
     let users = Arc::new(Users::from_config(&config).map_err(|e| format!("invalid users: {e}"))?);
+    broker
+        .connections()
+        .set_max_connections(config.limits.max_connections.unwrap_or(0));
 
     let shutdown = CancellationToken::new();
     let mut listeners = Vec::new();
@@ -217,6 +229,66 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         }
     }
     let routes = Arc::new(Routes::new(broker.clone()));
+    let mut http_addr = None;
+    let mut https_addr = None;
+    if let Some(listener_config) = &config.listeners.http {
+        let plain = match &listener_config.bind {
+            Some(bind) => Some(bind_listener("http", bind, admin::bind(bind)).await?),
+            None => None,
+        };
+        let secure = match &listener_config.tls_bind {
+            Some(bind) => {
+                let acceptor = tls_for("http")?;
+                Some((
+                    acceptor,
+                    bind_listener("https", bind, admin::bind(bind)).await?,
+                ))
+            }
+            None => None,
+        };
+        http_addr = plain.as_ref().map(|(_, addr)| *addr);
+        https_addr = secure.as_ref().map(|(_, (_, addr))| *addr);
+        // RabbitMQ's names for the TLS listeners in /api/overview.
+        let bound = [
+            ("amqp", amqp_addr),
+            ("amqp/ssl", amqps_addr),
+            ("stomp", stomp_addr),
+            ("stomp/ssl", stomp_tls_addr),
+            ("openwire", openwire_addr),
+            ("openwire/ssl", openwire_tls_addr),
+            ("http", http_addr),
+            ("https", https_addr),
+        ];
+        let ctx = AdminContext::new(
+            broker.clone(),
+            routes.clone(),
+            users.clone(),
+            bound
+                .iter()
+                .filter_map(|(protocol, addr)| {
+                    addr.map(|address| ListenerInfo { protocol, address })
+                })
+                .collect(),
+            config.storage.dir.clone(),
+        );
+        let router = admin::router(ctx);
+        if let Some((listener, _)) = plain {
+            listeners.push(tokio::spawn(admin::serve(
+                listener,
+                router.clone(),
+                shutdown.clone(),
+            )));
+        }
+        if let Some((acceptor, (listener, _))) = secure {
+            let shutdown = shutdown.clone();
+            listeners.push(tokio::spawn(async move {
+                if let Err(e) = crate::net::serve_https(listener, acceptor, router, shutdown).await
+                {
+                    tracing::error!(error = %e, "The HTTPS listener failed.");
+                }
+            }));
+        }
+    }
     let summary = routes.apply(&config).await;
     if !summary.started.is_empty() {
         tracing::info!(routes = ?summary.started, "routes started");
@@ -229,6 +301,8 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         stomp_tls_addr,
         openwire_addr,
         openwire_tls_addr,
+        http_addr,
+        https_addr,
         broker,
         routes,
         reloader,

@@ -66,6 +66,8 @@ pub struct Negotiated {
     /// Seconds; 0 = no heartbeats.
     pub heartbeat: u16,
     pub capabilities: ClientCapabilities,
+    /// `client_properties.product`, if the client sent one.
+    pub product: Option<String>,
 }
 
 /// Why the handshake ended without an open connection (already answered on the wire).
@@ -82,18 +84,18 @@ pub enum HandshakeError {
 /// Run the server side of the handshake.
 ///
 /// `cert_cn` is the common name of the client's verified TLS certificate: when set, EXTERNAL
-/// is offered and logs in as that user. `vhost_exists` decides `connection.open`. On
-/// success the reader's frame limit is the negotiated `frame_max`.
+/// is offered and logs in as that user. `admit` decides `connection.open` (vhost, connection
+/// limit). On success the reader's frame limit is the negotiated `frame_max`.
 #[allow(clippy::too_many_arguments)]
-pub async fn handshake<R, W>(
+pub async fn handshake<R, W, G>(
     reader: &mut FrameReader<R>,
     write: &mut W,
     peer: IpAddr,
     cert_cn: Option<&str>,
     tuning: Tuning,
     auth: Arc<dyn Authenticator>,
-    vhost_exists: impl Fn(&str) -> bool,
-) -> Result<Negotiated, HandshakeError>
+    admit: impl FnOnce(&Negotiated) -> Result<G, String>,
+) -> Result<(Negotiated, G), HandshakeError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -106,6 +108,10 @@ where
         other => return Err(refuse_out_of_order(write, &other, "connection.start-ok").await),
     };
     let capabilities = client_capabilities(&start_ok.client_properties);
+    let product = match start_ok.client_properties.inner().get("product") {
+        Some(AMQPValue::LongString(s)) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
+        _ => None,
+    };
     let mechanism = start_ok.mechanism.as_str().to_string();
     let (username, outcome) = if mechanism == "EXTERNAL" {
         // RabbitMQ ignores the response (an optional authorization identity) and takes the
@@ -167,24 +173,28 @@ where
         AMQPClass::Connection(connection::AMQPMethod::Open(open)) => open,
         other => return Err(refuse_out_of_order(write, &other, "connection.open").await),
     };
-    let vhost = open.virtual_host.as_str().to_string();
-    if !vhost_exists(&vhost) {
-        let text = format!("NOT_ALLOWED - vhost '{vhost}' not found");
-        return Err(refuse(write, ReplyCode::NotAllowed, &text, 10, 40).await);
-    }
+    let negotiated = Negotiated {
+        user,
+        vhost: open.virtual_host.as_str().to_string(),
+        channel_max,
+        frame_max,
+        heartbeat: tune_ok.heartbeat,
+        capabilities,
+        product,
+    };
+    let admitted = match admit(&negotiated) {
+        Ok(admitted) => admitted,
+        Err(text) => {
+            let text = format!("NOT_ALLOWED - {text}");
+            return Err(refuse(write, ReplyCode::NotAllowed, &text, 10, 40).await);
+        }
+    };
     send(
         write,
         AMQPClass::Connection(connection::AMQPMethod::OpenOk(connection::OpenOk {})),
     )
     .await?;
-    Ok(Negotiated {
-        user,
-        vhost,
-        channel_max,
-        frame_max,
-        heartbeat: tune_ok.heartbeat,
-        capabilities,
-    })
+    Ok((negotiated, admitted))
 }
 
 /// Read the 8-byte protocol header; answer a wrong one with ours (spec §4.2.2) and fail.

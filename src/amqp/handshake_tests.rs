@@ -98,9 +98,16 @@ where
         None,
         TUNING,
         Arc::new(OnlyGuest),
-        |vhost| vhost == "/",
+        |n: &Negotiated| {
+            if n.vhost == "/" {
+                Ok(())
+            } else {
+                Err(format!("vhost '{}' not found", n.vhost))
+            }
+        },
     )
-    .await;
+    .await
+    .map(|(negotiated, ())| negotiated);
     drop((reader, write));
     let _ = client_task.await;
     result

@@ -45,7 +45,7 @@ use tokio::net::TcpListener;
 
 use crate::tls::TlsAcceptor;
 
-pub use connection::ListenerContext;
+pub use connection::{ListenerContext, JNI_CLIENT_PRODUCT};
 pub use handshake::{Authenticator, Tuning};
 
 use crate::config::AmqpListenerConfig;

@@ -156,8 +156,8 @@ where
             server_wire_format(),
         )));
         let mut writer = tokio::spawn(run_writer(write, rx, ctx.session.clone()));
-        let mut session = OpenWireSession::new(ctx.session.clone(), peer.ip(), out.clone());
-        session.cert_cn = tls.and_then(|t| t.peer_cert_cn);
+        let mut session = OpenWireSession::new(ctx.session.clone(), peer, out.clone());
+        session.tls = tls;
         let kill = session.kill.clone();
         let mut alarms = ctx.session.broker.alarms();
         let mut alarms_open = true;

@@ -28,7 +28,7 @@
 //! name (usable as AMQP `reply_to`), owned by its connection through the registry.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -48,6 +48,7 @@ use super::registry::{AdvisoryConsumer, Registry, TempDestination, TempKind};
 use super::subscription::{ConsumerSink, ConsumerState, Tracker};
 use super::writer::Outgoing;
 use crate::auth::Users;
+use crate::broker::connections::{ConnectionGuard, ConnectionMeta};
 use crate::broker::session::{ConsumeOptions, MessageFilter, Session};
 use crate::broker::vhost::{QueueOptions, VHost};
 use crate::broker::{Broker, ConnectionId};
@@ -55,6 +56,7 @@ use crate::error::ReplyCode;
 use crate::mapping::destination::{durable_subscription_queue, TOPIC_EXCHANGE};
 use crate::message::Message;
 use crate::selector::Selector;
+use crate::tls::TlsInfo;
 
 /// The virtual host OpenWire connections use (OpenWire has no vhost field).
 pub const VHOST: &str = "/";
@@ -192,7 +194,7 @@ struct Consumer {
 #[derive(Debug)]
 pub struct OpenWireSession {
     pub(crate) ctx: Arc<SessionContext>,
-    peer: IpAddr,
+    peer: SocketAddr,
     pub(crate) out: UnboundedSender<Outgoing>,
     /// This connection's lifetime in the registry.
     pub generation: u64,
@@ -210,9 +212,13 @@ pub struct OpenWireSession {
     pub pending: Arc<AtomicUsize>,
     /// This connection has sent messages: it is not read while a resource alarm is up.
     pub publisher: bool,
-    /// The CN of the client's verified TLS certificate: a ConnectionInfo without a user
-    /// name logs in as that user.
-    pub cert_cn: Option<String>,
+    /// Its entry in the broker's connection list, from ConnectionInfo on.
+    registration: Option<ConnectionGuard>,
+    /// Core sessions (one per consumer) opened so far, to number them in that list.
+    sessions_opened: u32,
+    /// Set on a TLS listener. A verified client certificate's CN logs in a ConnectionInfo
+    /// without a user name.
+    pub tls: Option<TlsInfo>,
 }
 
 struct PendingGuard(Arc<AtomicUsize>);
@@ -230,7 +236,7 @@ fn wants_response(command: &Command) -> Option<i32> {
 }
 
 impl OpenWireSession {
-    pub fn new(ctx: Arc<SessionContext>, peer: IpAddr, out: UnboundedSender<Outgoing>) -> Self {
+    pub fn new(ctx: Arc<SessionContext>, peer: SocketAddr, out: UnboundedSender<Outgoing>) -> Self {
         let generation = ctx.registry.generation();
         OpenWireSession {
             ctx,
@@ -247,7 +253,9 @@ impl OpenWireSession {
             transactions: HashMap::new(),
             pending: Arc::new(AtomicUsize::new(0)),
             publisher: false,
-            cert_cn: None,
+            registration: None,
+            sessions_opened: 0,
+            tls: None,
         }
     }
 
@@ -372,12 +380,33 @@ impl OpenWireSession {
         let login = info.user_name.as_deref().unwrap_or(crate::auth::GUEST);
         let passcode = info.password.as_deref().unwrap_or(crate::auth::GUEST);
         let users = &self.ctx.users;
-        let user = match (&self.cert_cn, info.user_name.as_deref()) {
-            (Some(cn), None) => users.authenticate_certificate(cn, self.peer),
-            _ => users.authenticate(login, passcode, self.peer),
+        let user = match (&self.tls, info.user_name.as_deref()) {
+            (
+                Some(TlsInfo {
+                    peer_cert_cn: Some(cn),
+                    ..
+                }),
+                None,
+            ) => users.authenticate_certificate(cn, self.peer.ip()),
+            _ => users.authenticate(login, passcode, self.peer.ip()),
         }
         .map_err(|e| refuse(class::SECURITY, e.to_string()))?;
         let client_id = info.client_id.unwrap_or_else(|| connection_id.clone());
+        let conn = self.ctx.broker.next_connection_id();
+        let registration = self
+            .ctx
+            .broker
+            .connections()
+            .register(ConnectionMeta {
+                id: conn,
+                protocol: "openwire",
+                peer: self.peer,
+                user: user.name.clone(),
+                vhost: vhost.name.clone(),
+                client: Some(client_id.clone()),
+                tls: self.tls.is_some(),
+            })
+            .map_err(|e| refuse(class::JMS, e.to_string()))?;
         self.ctx
             .registry
             .register(
@@ -392,7 +421,8 @@ impl OpenWireSession {
                     format!("Broker: mqbridge - Client: {} already connected", e.0),
                 )
             })?;
-        self.conn = self.ctx.broker.next_connection_id();
+        self.conn = conn;
+        self.registration = Some(registration);
         self.vhost = Some(vhost);
         self.connection_id = Some(connection_id.clone());
         self.client_id = client_id;
@@ -668,6 +698,10 @@ impl OpenWireSession {
         });
         let session = Session::new(vhost.clone(), self.conn, sink);
         let _ = state.session.set(Arc::downgrade(&session));
+        if let Some(registration) = &self.registration {
+            self.sessions_opened += 1;
+            registration.session_opened(self.sessions_opened, &session);
+        }
         if prefetch == 0 {
             session.qos(1, true);
             session.set_flow(false);

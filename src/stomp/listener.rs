@@ -155,8 +155,8 @@ where
         };
         let (out, rx) = mpsc::unbounded_channel();
         let mut writer = tokio::spawn(run_writer(write, rx));
-        let mut session = StompSession::new(ctx.session.clone(), peer.ip(), out.clone());
-        session.cert_cn = tls.and_then(|t| t.peer_cert_cn);
+        let mut session = StompSession::new(ctx.session.clone(), peer, out.clone());
+        session.tls = tls;
         let mut alarms = ctx.session.broker.alarms();
         let mut alarms_open = true;
         let mut blocked = *alarms.borrow_and_update();

@@ -14,7 +14,7 @@
 //! in `subscribe.rs`.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,12 +26,14 @@ use super::frame::Frame;
 use super::subscription::{parse_ack_id, AckMode, Subscription};
 use super::writer::Outgoing;
 use crate::auth::Users;
+use crate::broker::connections::{ConnectionGuard, ConnectionMeta};
 use crate::broker::session::ConsumeOptions;
 use crate::broker::vhost::{QueueOptions, VHost};
 use crate::broker::{now_ms, Broker, ConnectionId};
 use crate::mapping::destination::{parse_stomp, publish_target, StompDestination};
 use crate::mapping::stomp::QUEUE_ARGUMENT_HEADERS;
 use crate::message::{AMQPValue, FieldTable, LongString};
+use crate::tls::TlsInfo;
 
 /// Heart-beat intervals below this are raised to it (ms).
 pub const MIN_HEARTBEAT_MS: u64 = 100;
@@ -95,7 +97,7 @@ enum TxOp {
 #[derive(Debug)]
 pub struct StompSession {
     pub(crate) ctx: Arc<SessionContext>,
-    peer: IpAddr,
+    peer: SocketAddr,
     pub(crate) out: UnboundedSender<Outgoing>,
     pub(crate) version: Version,
     pub(crate) vhost: Option<Arc<VHost>>,
@@ -109,9 +111,13 @@ pub struct StompSession {
     pub pending: Arc<AtomicUsize>,
     /// This connection has sent: it stops being read while a resource alarm is up.
     pub publisher: bool,
-    /// The CN of the client's verified TLS certificate: a CONNECT without `login` logs in
-    /// as that user (RabbitMQ's STOMP `ssl_cert_login`).
-    pub cert_cn: Option<String>,
+    /// Its entry in the broker's connection list, from CONNECT on.
+    pub(crate) registration: Option<ConnectionGuard>,
+    /// Core sessions (one per subscription) opened so far, to number them in that list.
+    pub(crate) sessions_opened: u32,
+    /// Set on a TLS listener. A verified client certificate's CN logs in a CONNECT without
+    /// `login` (RabbitMQ's STOMP `ssl_cert_login`).
+    pub tls: Option<TlsInfo>,
 }
 
 /// Decrements the pending-confirm count when dropped, whether or not the confirm ran.
@@ -124,7 +130,7 @@ impl Drop for PendingGuard {
 }
 
 impl StompSession {
-    pub fn new(ctx: Arc<SessionContext>, peer: IpAddr, out: UnboundedSender<Outgoing>) -> Self {
+    pub fn new(ctx: Arc<SessionContext>, peer: SocketAddr, out: UnboundedSender<Outgoing>) -> Self {
         StompSession {
             ctx,
             peer,
@@ -138,7 +144,9 @@ impl StompSession {
             transactions: HashMap::new(),
             pending: Arc::new(AtomicUsize::new(0)),
             publisher: false,
-            cert_cn: None,
+            registration: None,
+            sessions_opened: 0,
+            tls: None,
         }
     }
 
@@ -261,14 +269,20 @@ impl StompSession {
         })?;
         let login = frame.header("login").unwrap_or(crate::auth::GUEST);
         let passcode = frame.header("passcode").unwrap_or(crate::auth::GUEST);
-        let by_certificate = match (&self.cert_cn, frame.header("login")) {
-            (Some(cn), None) => Some(cn.as_str()),
+        let by_certificate = match (&self.tls, frame.header("login")) {
+            (
+                Some(TlsInfo {
+                    peer_cert_cn: Some(cn),
+                    ..
+                }),
+                None,
+            ) => Some(cn.as_str()),
             _ => None,
         };
         let users = &self.ctx.users;
         let user = match by_certificate {
-            Some(cn) => users.authenticate_certificate(cn, self.peer),
-            None => users.authenticate(login, passcode, self.peer),
+            Some(cn) => users.authenticate_certificate(cn, self.peer.ip()),
+            None => users.authenticate(login, passcode, self.peer.ip()),
         }
         .map_err(|e| {
             tracing::info!(error = %e, "STOMP login refused.");
@@ -285,6 +299,21 @@ impl StompSession {
         let send = if cy == 0 { 0 } else { cy.max(MIN_HEARTBEAT_MS) };
         let expect = if cx == 0 { 0 } else { cx.max(MIN_HEARTBEAT_MS) };
         self.conn = self.ctx.broker.next_connection_id();
+        let registration = self
+            .ctx
+            .broker
+            .connections()
+            .register(ConnectionMeta {
+                id: self.conn,
+                protocol: "stomp",
+                peer: self.peer,
+                user: user.name.clone(),
+                vhost: vhost.name.clone(),
+                client: frame.header("client-id").map(str::to_string),
+                tls: self.tls.is_some(),
+            })
+            .map_err(|e| refuse("connection refused", e.to_string()))?;
+        self.registration = Some(registration);
         self.version = version;
         self.vhost = Some(vhost.clone());
         self.client_id = frame.header("client-id").unwrap_or_default().to_string();

@@ -161,6 +161,10 @@ async fn start_tls_bridge(pki: &Pki, verify: TlsVerify) -> TestBridge {
         if let Some(a) = c.listeners.amqp.as_mut() {
             a.tls_bind = Some("127.0.0.1:0".to_string());
         }
+        c.listeners.http = Some(mqbridge::config::ListenerConfig {
+            bind: None,
+            tls_bind: Some("127.0.0.1:0".to_string()),
+        });
         c.users.push(UserConfig {
             name: CERT_USER.to_string(),
             password_hash: hash,
@@ -617,4 +621,72 @@ async fn https_serves_an_axum_router_with_connect_info() {
         .expect("serve_https returns after shutdown")
         .unwrap()
         .unwrap();
+}
+
+/// GET `path` over HTTPS as guest; the JSON body.
+async fn https_json(addr: SocketAddr, connector: &TlsConnector, path: &str) -> serde_json::Value {
+    let mut s = tls_connect(addr, connector).await.expect("TLS handshake");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic Z3Vlc3Q6Z3Vlc3Q=\r\n\
+         Connection: close\r\n\r\n"
+    );
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    // Small answers come with a length; chunked ones are one chunk here.
+    let json = body
+        .find(['{', '['])
+        .map(|i| &body[i..body.rfind(['}', ']']).map_or(body.len(), |j| j + 1)])
+        .unwrap_or_default();
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[tokio::test]
+async fn https_management_api_lists_tls_listeners_and_connections() {
+    let pki = pki();
+    let bridge = start_tls_bridge(&pki, TlsVerify::Optional).await;
+    let https = bridge.bridge.https_addr.expect("HTTPS listener bound");
+    let connector = pki.connector(None);
+    let overview = https_json(https, &connector, "/api/overview").await;
+    let protocols: Vec<&str> = overview["listeners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["protocol"].as_str())
+        .collect();
+    for p in [
+        "amqp",
+        "amqp/ssl",
+        "stomp",
+        "stomp/ssl",
+        "openwire",
+        "openwire/ssl",
+        "https",
+    ] {
+        assert!(protocols.contains(&p), "{p} missing from {protocols:?}");
+    }
+    // A STOMP connection over TLS, logged in by certificate, is listed with ssl: true.
+    let stream = tls_connect(stomp_tls(&bridge), &pki.connector(Some(&pki.user)))
+        .await
+        .unwrap();
+    let mut c = StompClient::on(Box::new(stream));
+    c.send("CONNECT", &[("accept-version", "1.2"), ("host", "/")], b"")
+        .await;
+    assert_eq!(c.frame().await.command, "CONNECTED");
+    let connections = https_json(https, &connector, "/api/connections").await;
+    let mine = connections
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["user"] == CERT_USER)
+        .unwrap_or_else(|| panic!("no connection of {CERT_USER} in {connections}"));
+    assert_eq!(mine["protocol"], "stomp");
+    assert_eq!(mine["ssl"], true);
+    bridge.shutdown().await;
 }
