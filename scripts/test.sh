@@ -340,6 +340,7 @@ if [ "$SKIP_BRIDGE" = 1 ]; then
 else
   must "cargo build --release" cargo build --release
   step "routes ops: schema, check, hot reload, SMTP route" routes_ops
+  step "docker-compose.yml: valid, its mqbridge configs pass mqbridge check" compose_validate
 fi
 
 # rabbitmq_start exports RABBITMQ_URL and remembers whether we started it: run in this shell

@@ -28,3 +28,10 @@ PY
   MQB_RABBITMQ_DEFINITIONS="$out" timeout -k 10 300 \
     cargo test --workspace --test it -- admin::rabbitmq_definitions_import --exact --nocapture
 }
+
+# compose_validate: docker-compose.yml is valid and every mqbridge config it mounts passes
+# `mqbridge check` (CI has no Docker engine to run it; tests/compose/check.sh does that).
+compose_validate() {
+  command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
+  tests/compose/validate.sh "$MQBRIDGE_BIN"
+}
