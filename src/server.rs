@@ -45,12 +45,24 @@ pub struct RunningBridge {
     /// Where the OpenWire listener is bound, if it is configured.
     pub openwire_addr: Option<SocketAddr>,
     pub broker: Arc<Broker>,
+    /// The user table every listener authenticates against; changes (the management API's
+    /// definitions import) apply to open connections at their next operation.
+    pub users: Arc<Users>,
     /// The running routes.
     pub routes: Arc<Routes>,
     /// Applies a new config (hot reload).
     pub reloader: Arc<Reloader>,
     shutdown: CancellationToken,
     listeners: Vec<JoinHandle<()>>,
+}
+
+/// The STOMP codec's limits: `limits.max_frame_size` when set, else the codec's defaults.
+fn stomp_limits(config: &Config) -> stomp::Limits {
+    let mut limits = stomp::Limits::default();
+    if let Some(n) = config.limits.max_frame_size {
+        limits.max_frame_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    limits
 }
 
 /// Open the store, recover the broker and bind the listeners.
@@ -91,6 +103,7 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
             broker: broker.clone(),
             auth: users.clone(),
             tuning: Tuning::from_config(listener_config),
+            max_message_size: config.limits.max_message_size(),
             shutdown: shutdown.clone(),
         });
         listeners.push(tokio::spawn(amqp::accept_loop(listener, ctx)));
@@ -109,8 +122,9 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
             session: Arc::new(stomp::SessionContext {
                 broker: broker.clone(),
                 users: users.clone(),
+                max_message_size: config.limits.max_message_size(),
             }),
-            limits: stomp::Limits::default(),
+            limits: stomp_limits(&config),
             shutdown: shutdown.clone(),
         });
         listeners.push(tokio::spawn(stomp::accept_loop(listener, ctx)));
@@ -127,11 +141,15 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
                 )
             })?;
         tracing::info!(listener = %"openwire", address = %addr, "Listening.");
+        let mut session = openwire::session::SessionContext::new(broker.clone(), users.clone());
+        session.max_message_size = config.limits.max_message_size();
         let ctx = Arc::new(openwire::listener::ListenerContext {
-            session: Arc::new(openwire::session::SessionContext::new(
-                broker.clone(),
-                users.clone(),
-            )),
+            session: Arc::new(session),
+            max_frame_size: config
+                .limits
+                .max_frame_size
+                .and_then(|n| i64::try_from(n).ok())
+                .unwrap_or(openwire::listener::MAX_FRAME_SIZE),
             shutdown: shutdown.clone(),
             url: format!("tcp://{addr}"),
         });
@@ -149,6 +167,7 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         stomp_addr,
         openwire_addr,
         broker,
+        users,
         routes,
         reloader,
         shutdown,

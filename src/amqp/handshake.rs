@@ -3,11 +3,11 @@
 //! 1. protocol header (a wrong one gets `AMQP\x00\x00\x09\x01` and the socket closed),
 //! 2. `connection.start` → `start-ok` (PLAIN or AMQPLAIN, checked by an [`Authenticator`]),
 //! 3. `connection.tune` → `tune-ok` (the client may lower our limits, never raise them),
-//! 4. `connection.open` (the vhost must exist) → `open-ok`.
+//! 4. `connection.open` (the vhost must exist and the user have permissions on it) → `open-ok`.
 //!
 //! Failures after the header are answered with `connection.close` and the right reply code
 //! (403 for a refused login, as RabbitMQ does for `authentication_failure_close` clients;
-//! 530 for an unknown vhost; 503 for an out-of-order method). The caller drops the socket.
+//! 530 for an unknown or refused vhost; 503 for an out-of-order method). The caller drops the socket.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -19,14 +19,20 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use super::codec::{Frame, PROTOCOL_HEADER};
 use super::reply::connection_close;
 use super::transport::{write_method, FrameReader, ReadError};
+use crate::auth::AuthenticatedUser;
 use crate::config::MIN_FRAME_MAX;
 use crate::error::ReplyCode;
 
 /// Checks a login. Implemented for [`crate::auth::Users`]; tests use their own.
 pub trait Authenticator: Send + Sync + 'static {
-    /// `Ok(user name)` or `Err(reason for the log)`. May be slow (argon2): it is run on the
+    /// `Ok(user)` or `Err(reason for the log)`. May be slow (argon2): it is run on the
     /// blocking pool.
-    fn authenticate(&self, username: &str, password: &str, peer: IpAddr) -> Result<String, String>;
+    fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+        peer: IpAddr,
+    ) -> Result<AuthenticatedUser, String>;
 }
 
 /// What the server proposes in `connection.tune`.
@@ -47,7 +53,7 @@ pub struct ClientCapabilities {
 /// The outcome of a successful handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Negotiated {
-    pub user: String,
+    pub user: AuthenticatedUser,
     pub vhost: String,
     /// Highest channel number the client may use (never 0 after negotiation).
     pub channel_max: u16,
@@ -143,6 +149,10 @@ where
     let vhost = open.virtual_host.as_str().to_string();
     if !vhost_exists(&vhost) {
         let text = format!("NOT_ALLOWED - vhost '{vhost}' not found");
+        return Err(refuse(write, ReplyCode::NotAllowed, &text, 10, 40).await);
+    }
+    if let Err(denied) = user.check_vhost(&vhost) {
+        let text = format!("NOT_ALLOWED - {denied}");
         return Err(refuse(write, ReplyCode::NotAllowed, &text, 10, 40).await);
     }
     send(
