@@ -549,8 +549,13 @@ impl OpenWireSession {
                 break;
             }
         }
+        // A refused send is answered once, with the refusal's own ExceptionResponse (by
+        // `handle`); the barrier's generic "did not accept" would be a second answer.
         if let Some(b) = barrier {
-            b.release(result.is_ok());
+            match result {
+                Ok(()) => b.release(true),
+                Err(_) => b.abandon(),
+            }
         }
         result
     }
