@@ -273,7 +273,10 @@ fn refusal_texts_are_rabbitmqs() {
         "access to exchange 'amq.default' in vhost '/' refused for user 'u'"
     );
     let e = g.check_vhost("u", "staging").unwrap_err();
-    assert_eq!(e.to_string(), "access to vhost 'staging' refused for user 'u'");
+    assert_eq!(
+        e.to_string(),
+        "access to vhost 'staging' refused for user 'u'"
+    );
     // A vhost without an entry refuses every resource too.
     assert!(g
         .check("u", "staging", Access::Read, Resource::Queue("q"))
@@ -281,7 +284,11 @@ fn refusal_texts_are_rabbitmqs() {
 }
 
 fn user_with(name: &str, permissions: Option<&[(&str, &str, &str, &str)]>) -> UserConfig {
-    let mut u = user(name, HashingAlgorithm::RabbitPasswordHashingSha256, GUEST_SHA256);
+    let mut u = user(
+        name,
+        HashingAlgorithm::RabbitPasswordHashingSha256,
+        GUEST_SHA256,
+    );
     u.permissions = permissions.map(|list| {
         list.iter()
             .map(|(v, c, w, r)| {
@@ -341,7 +348,10 @@ fn permission_changes_reach_logged_in_users() {
     let e = app
         .check("/", Access::Read, Resource::Queue("q"))
         .unwrap_err();
-    assert_eq!(e.to_string(), "access to queue 'q' in vhost '/' refused for user 'app'");
+    assert_eq!(
+        e.to_string(),
+        "access to queue 'q' in vhost '/' refused for user 'app'"
+    );
     // Upsert keeps the cell: the open login sees the replacement's permissions.
     u.upsert(&user_with("app", Some(&[("/", ".*", ".*", "^q$")])))
         .unwrap();

@@ -14,10 +14,11 @@
 //!   amqp: { bind: "0.0.0.0:5672", heartbeat: 60, frame_max: 131072, channel_max: 2047 }
 //!   stomp: { bind: "0.0.0.0:61613" }
 //! storage: { dir: ./data, sync: every-batch }     # or sync: 50ms
-//! limits: { memory_high_watermark: 0.4, disk_free_limit: 50MiB }
+//! limits: { memory_high_watermark: 0.4, disk_free_limit: 50MiB, max_message_size: 16MiB }
 //! vhosts: ["/"]
 //! users:
-//!   - { name: orders-app, password_hash: "$argon2id$...", hashing_algorithm: argon2id }
+//!   - { name: orders-app, password_hash: "$argon2id$...", hashing_algorithm: argon2id,
+//!       permissions: { "/": { configure: "^orders", write: ".*", read: ".*" } } }
 //! topology:
 //!   exchanges: [ { name: orders, type: topic } ]
 //!   queues: [ { name: orders, arguments: { x-dead-letter-exchange: dlx } } ]

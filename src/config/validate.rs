@@ -19,9 +19,8 @@ use super::load::{
 use super::{
     parse_bind_addr, AmqpListenerConfig, ArgValue, Arguments, BindingConfig, Config, ConfigError,
     DestinationType, ExchangeConfig, HashingAlgorithm, Limits, ListenerConfig, Listeners,
-    PermissionConfig, QueueConfig, Storage, SyncSetting, Topology, UserConfig,
-    DEFAULT_CHANNEL_MAX, DEFAULT_FRAME_MAX, DEFAULT_HEARTBEAT, MAX_MAX_MESSAGE_SIZE, MIN_FRAME_MAX,
-    MIN_MAX_FRAME_SIZE,
+    PermissionConfig, QueueConfig, Storage, SyncSetting, Topology, UserConfig, DEFAULT_CHANNEL_MAX,
+    DEFAULT_FRAME_MAX, DEFAULT_HEARTBEAT, MAX_MAX_MESSAGE_SIZE, MIN_FRAME_MAX, MIN_MAX_FRAME_SIZE,
 };
 
 /// Builds a [`ConfigError`] at a location of the file being validated.

@@ -21,6 +21,11 @@
 //! - temporary destinations are announced to every advisory consumer of the listener
 //!   (pitfall 7) and replayed to new ones.
 //!
+//! Permissions (docs/permissions.md): producers, sends and consumers are checked against
+//! the user's permissions on the AMQP resources they touch; a refusal is a
+//! `JMSSecurityException` worded as ActiveMQ's AuthorizationBroker's. A message body above
+//! `limits.max_message_size` is refused with a `JMSException`.
+//!
 //! Destinations follow DESIGN.md §4: queue `X` → durable queue `X` via the default
 //! exchange; topic `T` → `amq.topic` with key `T` (`*`/`>` wildcards → `*`/`#`), each
 //! subscriber on its own exclusive queue; a durable subscriber (client id `C`, name `S`) on
@@ -567,7 +572,11 @@ impl OpenWireSession {
             DestinationKind::Queue | DestinationKind::TempQueue => "",
             DestinationKind::Topic | DestinationKind::TempTopic => TOPIC_EXCHANGE,
         };
-        self.check(Access::Write, Resource::exchange(exchange), &dest.to_string())
+        self.check(
+            Access::Write,
+            Resource::exchange(exchange),
+            &dest.to_string(),
+        )
     }
 
     /// Where a send to `dest` goes: (exchange, routing key) per target.

@@ -11,7 +11,9 @@
 //! the spec requires.
 //!
 //! Destinations follow DESIGN.md §4 and RabbitMQ's STOMP plugin; the SUBSCRIBE side lives
-//! in `subscribe.rs`.
+//! in `subscribe.rs`. Each frame is checked against the user's permissions on the AMQP
+//! resources it touches (docs/permissions.md): a refusal is ERROR `access_refused` with
+//! RabbitMQ's text, a SEND above `limits.max_message_size` ERROR `precondition_failed`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -90,7 +90,12 @@ async fn amqp_as(bridge: &TestBridge, name: &str) -> lapin::Connection {
 }
 
 /// Publish with confirms on; the error the publish (or its confirm) ends with.
-async fn publish_error(ch: &lapin::Channel, exchange: &str, key: &str, body: &[u8]) -> lapin::Error {
+async fn publish_error(
+    ch: &lapin::Channel,
+    exchange: &str,
+    key: &str,
+    body: &[u8],
+) -> lapin::Error {
     ch.confirm_select(ConfirmSelectOptions::default())
         .await
         .expect("confirm.select");
@@ -225,10 +230,17 @@ async fn amqp_declare_and_delete_without_configure_are_403() {
     // A server-named queue is checked under its generated name.
     let ch = conn.create_channel().await.unwrap();
     let err = ch
-        .queue_declare("".into(), QueueDeclareOptions::default(), FieldTable::default())
+        .queue_declare(
+            "".into(),
+            QueueDeclareOptions::default(),
+            FieldTable::default(),
+        )
         .await
         .expect_err("server-named declare refused");
-    assert!(err.to_string().contains("access to queue 'amq.gen-"), "{err}");
+    assert!(
+        err.to_string().contains("access to queue 'amq.gen-"),
+        "{err}"
+    );
     let ch = conn.create_channel().await.unwrap();
     let err = ch
         .exchange_declare(
@@ -269,9 +281,13 @@ async fn amqp_regexes_are_unanchored_and_bind_needs_write_on_queue_and_read_on_e
     let bridge = start().await;
     let conn = amqp_as(&bridge, "app").await;
     let ch = conn.create_channel().await.unwrap();
-    ch.queue_declare("app.q".into(), QueueDeclareOptions::default(), FieldTable::default())
-        .await
-        .expect("configure ^app\\. matches app.q");
+    ch.queue_declare(
+        "app.q".into(),
+        QueueDeclareOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .expect("configure ^app\\. matches app.q");
     ch.exchange_declare(
         "app.x".into(),
         ExchangeKind::Direct,
@@ -291,7 +307,11 @@ async fn amqp_regexes_are_unanchored_and_bind_needs_write_on_queue_and_read_on_e
     .expect("write on app.q, read on app.x");
     // `^app\.` is anchored: my-app.q is refused for configure...
     let err = ch
-        .queue_declare("my-app.q".into(), QueueDeclareOptions::default(), FieldTable::default())
+        .queue_declare(
+            "my-app.q".into(),
+            QueueDeclareOptions::default(),
+            FieldTable::default(),
+        )
         .await
         .expect_err("anchored configure");
     assert_eq!(reply_code(&err), Some(403), "{err}");
@@ -357,9 +377,13 @@ async fn amqp_vhost_without_permissions_is_530_and_old_users_keep_full_access() 
     );
     let conn = amqp_as(&bridge, "old").await;
     let ch = conn.create_channel().await.unwrap();
-    ch.queue_declare("old.q".into(), QueueDeclareOptions::default(), FieldTable::default())
-        .await
-        .expect("a user without a permissions key may do anything");
+    ch.queue_declare(
+        "old.q".into(),
+        QueueDeclareOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .expect("a user without a permissions key may do anything");
 }
 
 #[tokio::test]
@@ -367,9 +391,13 @@ async fn amqp_permission_change_applies_to_an_open_connection() {
     let bridge = start().await;
     let conn = amqp_as(&bridge, "old").await;
     let ch = conn.create_channel().await.unwrap();
-    ch.queue_declare("live.q".into(), QueueDeclareOptions::default(), FieldTable::default())
-        .await
-        .unwrap();
+    ch.queue_declare(
+        "live.q".into(),
+        QueueDeclareOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
     let changed = bridge.bridge.users.set_permissions(
         "old",
         "/",
@@ -569,7 +597,7 @@ async fn stomp_message_and_frame_size_limits() {
         &[b'a'; 1000],
         "small",
     )
-        .await;
+    .await;
     c.send(
         "SEND",
         &[("destination", "/queue/size.s"), ("receipt", "big")],
@@ -726,10 +754,16 @@ async fn openwire_message_and_frame_size_limits() {
     .await;
     let (mut c, _) = openwire_as(&bridge, "old").await;
     c.producer(None).await;
-    let ok = c.message(Destination::queue("size.ow"), &JmsBody::Bytes(vec![1u8; 1000].into()));
+    let ok = c.message(
+        Destination::queue("size.ow"),
+        &JmsBody::Bytes(vec![1u8; 1000].into()),
+    );
     let reply = c.send_sync(ok).await;
     assert!(matches!(reply, Command::Response(_)), "{reply:?}");
-    let big = c.message(Destination::queue("size.ow"), &JmsBody::Bytes(vec![1u8; 1001].into()));
+    let big = c.message(
+        Destination::queue("size.ow"),
+        &JmsBody::Bytes(vec![1u8; 1001].into()),
+    );
     let reply = c.send_sync(big).await;
     match &reply {
         Command::ExceptionResponse(ExceptionResponse {
