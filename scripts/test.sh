@@ -44,6 +44,8 @@ source scripts/lib/rabbitmq.sh
 source scripts/lib/mqbridge.sh
 # shellcheck source=lib/activemq.sh
 source scripts/lib/activemq.sh
+# shellcheck source=lib/admin.sh
+source scripts/lib/admin.sh
 # shellcheck source=lib/permissions.sh
 source scripts/lib/permissions.sh
 
@@ -336,6 +338,7 @@ if [ "$SKIP_BRIDGE" = 1 ]; then
 else
   must "cargo build --release" cargo build --release
   step "routes ops: schema, check, hot reload, SMTP route" routes_ops
+  step "docker-compose.yml: valid, its mqbridge configs pass mqbridge check" compose_validate
 fi
 
 # rabbitmq_start exports RABBITMQ_URL and remembers whether we started it: run in this shell
@@ -347,6 +350,8 @@ else
   summary
   exit 1
 fi
+
+step "HTTP API: definitions exported by RabbitMQ import into mqbridge" admin_rabbitmq_definitions
 
 if [ "$SKIP_BRIDGE" = 1 ]; then
   step "pika suite vs RabbitMQ" pika_suite "$RABBITMQ_URL"

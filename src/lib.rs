@@ -12,6 +12,7 @@
 //! - [`stomp`]: the STOMP 1.0–1.2 listener, on our own codec.
 //! - [`openwire`]: the OpenWire codec (ActiveMQ JMS clients) and its JMS message model.
 //! - [`routes`]: YAML routes between the core and external brokers or mail, at least once.
+//! - [`admin`]: the HTTP listener: management API, Prometheus metrics, health, web UI.
 //! - [`reload`]: hot reload of the config file (SIGHUP, file changes).
 //! - [`outlet`]: destinations that are not brokers (the SMTP outlet).
 //! - [`client`]: what the outbound clients (AMQP connector, STOMP and OpenWire clients, SMTP
@@ -21,6 +22,7 @@
 //! - [`error`]: the core error, an AMQP reply code with its scope.
 //! - [`selector`]: JMS message selectors, parsed once and evaluated against a [`message::Message`].
 
+pub mod admin;
 pub mod amqp;
 pub mod auth;
 pub mod broker;

@@ -301,6 +301,12 @@ pub(super) struct RawLimits {
     #[serde(default)]
     #[schemars(with = "Option<RawSize>")]
     pub disk_free_limit: Option<Spanned<RawSize>>,
+    /// The most client connections open at once, over every listener (AMQP, STOMP,
+    /// OpenWire, the java-shim); a connection beyond it is refused with the protocol's
+    /// error. Default: no limit.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub max_connections: Option<Spanned<u32>>,
     /// The largest message body accepted on every protocol: bytes or a size (`"16MiB"`);
     /// default 128MiB, at most 512MiB (RabbitMQ's `max_message_size`). A larger message is
     /// refused: AMQP channel.close 406, STOMP ERROR, OpenWire ExceptionResponse.

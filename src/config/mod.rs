@@ -221,6 +221,8 @@ pub struct Limits {
     pub memory_high_watermark: Option<u64>,
     /// Publishers are blocked when the storage disk has less free space than this.
     pub disk_free_limit: Option<u64>,
+    /// The most client connections open at once, over every listener; `None`: no limit.
+    pub max_connections: Option<usize>,
     /// The largest message body accepted; `None`: [`DEFAULT_MAX_MESSAGE_SIZE`].
     pub max_message_size: Option<u64>,
     /// The largest STOMP and OpenWire frame; `None`: each protocol's default.

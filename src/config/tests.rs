@@ -111,6 +111,7 @@ topology:
         Limits {
             memory_high_watermark: Some(1 << 30),
             disk_free_limit: Some(50_000_000),
+            max_connections: None,
             max_message_size: None,
             max_frame_size: None,
         }

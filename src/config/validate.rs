@@ -184,6 +184,16 @@ fn limits(raw: RawLimits, err: ErrorAt<'_>) -> Result<Limits> {
         ),
         None => None,
     };
+    let max_connections = match raw.max_connections {
+        Some(m) if m.value == 0 => {
+            return Err(err(
+                m.referenced,
+                "limits.max_connections: must be at least 1 (leave it out for no limit)".into(),
+            ))
+        }
+        Some(m) => Some(m.value as usize),
+        None => None,
+    };
     let max_message_size = match raw.max_message_size {
         Some(s) => {
             let n = resolve_size(&s.value, || None)
@@ -221,6 +231,7 @@ fn limits(raw: RawLimits, err: ErrorAt<'_>) -> Result<Limits> {
     Ok(Limits {
         memory_high_watermark,
         disk_free_limit,
+        max_connections,
         max_message_size,
         max_frame_size,
     })
