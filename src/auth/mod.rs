@@ -234,13 +234,29 @@ pub fn hash_password(algorithm: HashingAlgorithm, password: &str) -> Result<Stri
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct User {
     tags: Vec<String>,
     hash: StoredHash,
+    /// The hash as given, for definitions export.
+    hash_text: String,
+    algorithm: HashingAlgorithm,
     loopback_only: bool,
     /// Shared with the [`AuthenticatedUser`]s of this user's open connections.
     grants: Arc<RwLock<Grants>>,
+}
+
+impl fmt::Debug for User {
+    // The hash text is offline-crackable: it stays out of logs and panic messages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("tags", &self.tags)
+            .field("hash", &self.hash)
+            .field("algorithm", &self.algorithm)
+            .field("loopback_only", &self.loopback_only)
+            .field("grants", &self.grants)
+            .finish()
+    }
 }
 
 /// Compile a user's `permissions` from the config (`None`: the key was absent).
@@ -262,12 +278,15 @@ pub fn grants_from_config(
 fn builtin_guest() -> User {
     // The built-in guest is stored with RabbitMQ's cheap scheme: its password is public
     // anyway, and argon2 would only slow down every start.
+    let salt = [0x90, 0x8d, 0xc6, 0x0a];
+    let digest = rabbit_sha256_digest(&salt, GUEST);
+    let mut bytes = salt.to_vec();
+    bytes.extend_from_slice(&digest);
     User {
         tags: vec!["administrator".to_string()],
-        hash: StoredHash::RabbitSha256 {
-            salt: [0x90, 0x8d, 0xc6, 0x0a],
-            digest: rabbit_sha256_digest(&[0x90, 0x8d, 0xc6, 0x0a], GUEST),
-        },
+        hash: StoredHash::RabbitSha256 { salt, digest },
+        hash_text: BASE64.encode(bytes),
+        algorithm: HashingAlgorithm::RabbitPasswordHashingSha256,
         loopback_only: true,
         grants: Arc::new(RwLock::new(Grants::AllVhosts)),
     }
@@ -283,6 +302,8 @@ fn user_from_config(u: &UserConfig) -> Result<(User, Grants), UsersError> {
     let user = User {
         tags: u.tags.clone(),
         hash,
+        hash_text: u.password_hash.clone(),
+        algorithm: u.hashing_algorithm,
         // RabbitMQ's rule: guest is loopback-only unless explicitly opened up.
         loopback_only: u.loopback_only.unwrap_or(u.name == GUEST),
         grants: Arc::new(RwLock::new(grants.clone())),
@@ -368,6 +389,41 @@ impl Users {
             }
             None => false,
         }
+    }
+
+    /// Every user as a config entry, password hash included, sorted by name (definitions
+    /// export). A user with access to every vhost has `permissions: None`.
+    pub fn export(&self) -> Vec<UserConfig> {
+        let users = self.users.read();
+        let mut out: Vec<UserConfig> = users
+            .iter()
+            .map(|(name, u)| UserConfig {
+                name: name.clone(),
+                password_hash: u.hash_text.clone(),
+                hashing_algorithm: u.algorithm,
+                tags: u.tags.clone(),
+                loopback_only: Some(u.loopback_only),
+                permissions: match &*u.grants.read() {
+                    Grants::AllVhosts => None,
+                    Grants::Vhosts(map) => Some(
+                        map.iter()
+                            .map(|(v, p)| {
+                                (
+                                    v.clone(),
+                                    PermissionConfig {
+                                        configure: p.configure().to_string(),
+                                        write: p.write().to_string(),
+                                        read: p.read().to_string(),
+                                    },
+                                )
+                            })
+                            .collect(),
+                    ),
+                },
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
     }
 
     /// Every user, sorted by name, without password hashes.
