@@ -50,6 +50,8 @@ source scripts/lib/activemq.sh
 source scripts/lib/tls.sh
 # shellcheck source=lib/admin.sh
 source scripts/lib/admin.sh
+# shellcheck source=lib/permissions.sh
+source scripts/lib/permissions.sh
 
 SKIP_BRIDGE=0
 if [ "${MQBRIDGE_SKIP_BRIDGE:-0}" = 1 ]; then
@@ -381,6 +383,8 @@ else
   step "stomp.py suites vs RabbitMQ STOMP plugin (reference)" stomp_suite "$RABBITMQ_STOMP_HOST_PORT" \
     "$RABBITMQ_URL" rabbitmq
   step "crash test: kill -9 mqbridge, no confirmed message lost" crash_test_mqbridge
+  step "permissions and limits: pika, stomp.py, ActiveMQ JMS vs mqbridge; pika, stomp.py vs RabbitMQ" \
+    permissions_suites "$WORK/permissions"
 fi
 
 # OpenWire: the full suites against ActiveMQ 5.17 (the reference), then mqbridge (tagged tests)

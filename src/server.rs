@@ -57,6 +57,9 @@ pub struct RunningBridge {
     /// Where the HTTPS listener is bound, if `listeners.http.tls_bind` is set.
     pub https_addr: Option<SocketAddr>,
     pub broker: Arc<Broker>,
+    /// The user table every listener authenticates against; changes (the management API's
+    /// definitions import) apply to open connections at their next operation.
+    pub users: Arc<Users>,
     /// The running routes.
     pub routes: Arc<Routes>,
     /// Applies a new config (hot reload).
@@ -91,6 +94,15 @@ fn label(name: &str) -> &'static str {
         "https" => "HTTPS",
         _ => "a",
     }
+}
+
+/// The STOMP codec's limits: `limits.max_frame_size` when set, else the codec's defaults.
+fn stomp_limits(config: &Config) -> stomp::Limits {
+    let mut limits = stomp::Limits::default();
+    if let Some(n) = config.limits.max_frame_size {
+        limits.max_frame_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    limits
 }
 
 /// Open the store, recover the broker and bind the listeners.
@@ -140,6 +152,7 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
             broker: broker.clone(),
             auth: users.clone(),
             tuning: Tuning::from_config(listener_config),
+            max_message_size: config.limits.max_message_size(),
             shutdown: shutdown.clone(),
         });
         if let Some(bind) = &listener_config.bind {
@@ -165,8 +178,9 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
             session: Arc::new(stomp::SessionContext {
                 broker: broker.clone(),
                 users: users.clone(),
+                max_message_size: config.limits.max_message_size(),
             }),
-            limits: stomp::Limits::default(),
+            limits: stomp_limits(&config),
             shutdown: shutdown.clone(),
         });
         if let Some(bind) = &listener_config.bind {
@@ -192,15 +206,20 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
     let mut openwire_addr = None;
     let mut openwire_tls_addr = None;
     if let Some(listener_config) = &config.listeners.openwire {
-        let session = Arc::new(openwire::session::SessionContext::new(
-            broker.clone(),
-            users.clone(),
-        ));
+        let mut session = openwire::session::SessionContext::new(broker.clone(), users.clone());
+        session.max_message_size = config.limits.max_message_size();
+        let session = Arc::new(session);
+        let max_frame_size = config
+            .limits
+            .max_frame_size
+            .and_then(|n| i64::try_from(n).ok())
+            .unwrap_or(openwire::listener::MAX_FRAME_SIZE);
         if let Some(bind) = &listener_config.bind {
             let (listener, addr) =
                 bind_listener("openwire", bind, openwire::listener::bind(bind)).await?;
             let ctx = Arc::new(openwire::listener::ListenerContext {
                 session: session.clone(),
+                max_frame_size,
                 shutdown: shutdown.clone(),
                 url: format!("tcp://{addr}"),
             });
@@ -217,6 +236,7 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
             // BrokerInfo must keep TLS.
             let ctx = Arc::new(openwire::listener::ListenerContext {
                 session,
+                max_frame_size,
                 shutdown: shutdown.clone(),
                 url: format!("ssl://{addr}"),
             });
@@ -304,6 +324,7 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         http_addr,
         https_addr,
         broker,
+        users,
         routes,
         reloader,
         shutdown,

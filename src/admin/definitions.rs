@@ -121,7 +121,8 @@ fn collect(ctx: &AdminContext, vhosts: &[Arc<VHost>], with_users: bool) -> Defin
     };
     if with_users {
         defs.users = access::export_users(&ctx.users);
-        defs.permissions = access::export_permissions(&ctx.users);
+        let names: Vec<String> = ctx.broker.vhosts().iter().map(|v| v.name.clone()).collect();
+        defs.permissions = access::export_permissions(&ctx.users, &names);
     }
     for v in vhosts {
         defs.vhosts.push(VHostDefinition {
@@ -241,7 +242,8 @@ fn apply(ctx: &AdminContext, defs: Definitions, only: Option<&str>) -> Result<Va
         }
         let users = access::import_users(&ctx.users, &defs.users)
             .map_err(|e| ApiError::bad_request(format!("users: {e}")))?;
-        let permissions = access::import_permissions(&ctx.users, &defs.permissions)
+        let names: Vec<String> = ctx.broker.vhosts().iter().map(|v| v.name.clone()).collect();
+        let permissions = access::import_permissions(&ctx.users, &defs.permissions, &names)
             .map_err(|e| ApiError::bad_request(format!("permissions: {e}")))?;
         summary.insert("vhosts".into(), json!(defs.vhosts.len()));
         summary.insert("users".into(), json!(users));

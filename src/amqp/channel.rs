@@ -11,6 +11,14 @@
 //! `confirm.rs`); transactional (`tx.select`: publishes and acks are buffered until
 //! `tx.commit`, dropped by `tx.rollback`). The two modes exclude each other (406), as in
 //! RabbitMQ.
+//!
+//! Permissions (the connection's [`Policy`]) follow RabbitMQ's access-control table:
+//! exchange.declare (not passive) and exchange.delete need configure on the exchange;
+//! queue.declare (not passive) and queue.delete configure on the queue; queue.bind/unbind
+//! write on the queue and read on the exchange; exchange.bind/unbind write on the
+//! destination and read on the source; basic.publish write on the exchange (`""` is
+//! `amq.default`); basic.consume, basic.get and queue.purge read on the queue. A refusal
+//! is channel.close 403 ACCESS_REFUSED with RabbitMQ's text.
 
 use std::sync::{Arc, Weak};
 
@@ -25,14 +33,21 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::confirm::Confirms;
 use super::reply::short_lossy;
 use super::writer::Outgoing;
+use crate::auth::{Access, AuthenticatedUser, Resource};
 use crate::broker::session::{ConsumeOptions, Delivery, DeliverySink, Session};
 use crate::broker::vhost::{ExchangeOptions, QueueOptions, VHost};
 use crate::broker::ConnectionId;
 use crate::error::{Error, ReplyCode, Result};
 use crate::message::Message;
 
-/// Largest message body accepted (RabbitMQ's default `max_message_size`, 128 MiB).
-pub const MAX_MESSAGE_SIZE: u64 = 128 * 1024 * 1024;
+/// What a connection's channels check every method against: the logged-in user's
+/// permissions (RabbitMQ's access-control table, see [`Channel::handle_method`]) and the
+/// message size limit.
+#[derive(Debug)]
+pub struct Policy {
+    pub user: AuthenticatedUser,
+    pub max_message_size: u64,
+}
 /// Bodies below this size are copied out of the read buffer (see `finish_publish`).
 const SMALL_BODY: u64 = 4096;
 
@@ -173,6 +188,7 @@ pub struct Channel {
     pub state: ChannelState,
     conn: ConnectionId,
     vhost: Arc<VHost>,
+    policy: Arc<Policy>,
     session: Arc<Session>,
     sink: Arc<ChannelSink>,
     out: UnboundedSender<Outgoing>,
@@ -195,6 +211,7 @@ impl Channel {
         id: u16,
         conn: ConnectionId,
         vhost: Arc<VHost>,
+        policy: Arc<Policy>,
         out: UnboundedSender<Outgoing>,
         cancel_notify: bool,
     ) -> Channel {
@@ -212,6 +229,7 @@ impl Channel {
             state: ChannelState::Open,
             conn,
             vhost,
+            policy,
             session,
             sink,
             out,
@@ -314,10 +332,11 @@ impl Channel {
                     .on_connection(),
             ));
         }
-        if header.body_size > MAX_MESSAGE_SIZE {
+        let max = self.policy.max_message_size;
+        if header.body_size > max {
             self.content = None;
             return Err(publish_err(Error::precondition_failed(format!(
-                "message size {} is larger than configured max size {MAX_MESSAGE_SIZE}",
+                "message size {} is larger than configured max size {max}",
                 header.body_size
             ))));
         }
@@ -430,6 +449,14 @@ impl Channel {
         Ok(())
     }
 
+    /// RabbitMQ's access check: 403 ACCESS_REFUSED on the channel when refused.
+    fn check(&self, access: Access, resource: Resource<'_>) -> Result<()> {
+        self.policy
+            .user
+            .check(&self.vhost.name, access, resource)
+            .map_err(|denied| Error::access_refused(denied.to_string()))
+    }
+
     fn queue_name(&self, name: &str) -> Result<String> {
         if !name.is_empty() {
             return Ok(name.to_string());
@@ -446,6 +473,7 @@ impl Channel {
                 if p.immediate {
                     return Err(Error::not_implemented("immediate=true").on_connection());
                 }
+                self.check(Access::Write, Resource::exchange(p.exchange.as_str()))?;
                 self.content = Some(PendingContent {
                     publish: p,
                     header: None,
@@ -459,6 +487,7 @@ impl Channel {
             }
             B::Consume(c) => {
                 let queue = self.queue_name(c.queue.as_str())?;
+                self.check(Access::Read, Resource::Queue(&queue))?;
                 let filter = selector_filter(&c.arguments)?;
                 let opts = ConsumeOptions {
                     tag: c.consumer_tag.as_str().to_string(),
@@ -490,6 +519,7 @@ impl Channel {
             }
             B::Get(g) => {
                 let queue = self.queue_name(g.queue.as_str())?;
+                self.check(Access::Read, Resource::Queue(&queue))?;
                 match self.session.get(&queue, g.no_ack)? {
                     Some(ok) => {
                         let method = B::GetOk(basic::GetOk {
@@ -540,6 +570,10 @@ impl Channel {
         use exchange::AMQPMethod as X;
         match m {
             X::Declare(d) => {
+                // A passive declare only asks whether it exists (RabbitMQ checks nothing).
+                if !d.passive {
+                    self.check(Access::Configure, Resource::exchange(d.exchange.as_str()))?;
+                }
                 let opts = ExchangeOptions {
                     passive: d.passive,
                     durable: d.durable,
@@ -554,6 +588,7 @@ impl Channel {
                 }
             }
             X::Delete(d) => {
+                self.check(Access::Configure, Resource::exchange(d.exchange.as_str()))?;
                 self.vhost
                     .exchange_delete(d.exchange.as_str(), d.if_unused)?;
                 if !d.nowait {
@@ -561,6 +596,8 @@ impl Channel {
                 }
             }
             X::Bind(b) => {
+                self.check(Access::Write, Resource::exchange(b.destination.as_str()))?;
+                self.check(Access::Read, Resource::exchange(b.source.as_str()))?;
                 self.vhost.exchange_bind(
                     b.destination.as_str(),
                     b.source.as_str(),
@@ -572,6 +609,8 @@ impl Channel {
                 }
             }
             X::Unbind(b) => {
+                self.check(Access::Write, Resource::exchange(b.destination.as_str()))?;
+                self.check(Access::Read, Resource::exchange(b.source.as_str()))?;
                 self.vhost.exchange_unbind(
                     b.destination.as_str(),
                     b.source.as_str(),
@@ -608,6 +647,13 @@ impl Channel {
                 let name = if d.passive {
                     self.queue_name(d.queue.as_str())?
                 } else {
+                    // A server-named queue is checked under the kind of name it will get
+                    // (`amq.gen-...`), as RabbitMQ checks the generated name.
+                    let checked = match d.queue.as_str() {
+                        "" => crate::broker::vhost::generated_queue_name(),
+                        named => named.to_string(),
+                    };
+                    self.check(Access::Configure, Resource::Queue(&checked))?;
                     d.queue.to_string()
                 };
                 let info = self.vhost.queue_declare(&name, opts, self.conn)?;
@@ -622,6 +668,8 @@ impl Channel {
             }
             Q::Bind(b) => {
                 let name = self.queue_name(b.queue.as_str())?;
+                self.check(Access::Write, Resource::Queue(&name))?;
+                self.check(Access::Read, Resource::exchange(b.exchange.as_str()))?;
                 self.vhost.queue_bind(
                     &name,
                     b.exchange.as_str(),
@@ -635,6 +683,8 @@ impl Channel {
             }
             Q::Unbind(b) => {
                 let name = self.queue_name(b.queue.as_str())?;
+                self.check(Access::Write, Resource::Queue(&name))?;
+                self.check(Access::Read, Resource::exchange(b.exchange.as_str()))?;
                 self.vhost.queue_unbind(
                     &name,
                     b.exchange.as_str(),
@@ -646,6 +696,7 @@ impl Channel {
             }
             Q::Purge(p) => {
                 let name = self.queue_name(p.queue.as_str())?;
+                self.check(Access::Read, Resource::Queue(&name))?;
                 let message_count = self.vhost.queue_purge(&name, self.conn)?;
                 if !p.nowait {
                     self.reply(AMQPClass::Queue(Q::PurgeOk(queue::PurgeOk {
@@ -655,6 +706,7 @@ impl Channel {
             }
             Q::Delete(d) => {
                 let name = self.queue_name(d.queue.as_str())?;
+                self.check(Access::Configure, Resource::Queue(&name))?;
                 let message_count =
                     self.vhost
                         .queue_delete(&name, d.if_unused, d.if_empty, self.conn)?;

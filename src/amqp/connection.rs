@@ -31,7 +31,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::channel::{Channel, ChannelState, MethodError};
+use super::channel::{Channel, ChannelState, MethodError, Policy};
 use super::codec::Frame;
 use super::handshake::{handshake, Authenticator, HandshakeError, Negotiated, Tuning};
 use super::reply::{channel_close, connection_close, connection_close_for};
@@ -56,6 +56,9 @@ pub struct ListenerContext {
     pub broker: Arc<Broker>,
     pub auth: Arc<dyn Authenticator>,
     pub tuning: Tuning,
+    /// The largest message body accepted (`limits.max_message_size`); above it a publish
+    /// gets channel.close 406, as in RabbitMQ 3.8+.
+    pub max_message_size: u64,
     /// Cancelled at shutdown: every connection sends `connection.close` 320.
     pub shutdown: CancellationToken,
 }
@@ -85,6 +88,10 @@ where
             if broker.vhost(&n.vhost).is_none() {
                 return Err(format!("vhost '{}' not found", n.vhost));
             }
+            // RabbitMQ's order: the vhost must exist, then the user needs permissions on it.
+            n.user
+                .check_vhost(&n.vhost)
+                .map_err(|denied| denied.to_string())?;
             let protocol = if n.product.as_deref() == Some(JNI_CLIENT_PRODUCT) {
                 "jni"
             } else {
@@ -96,7 +103,7 @@ where
                     id,
                     protocol,
                     peer,
-                    user: n.user.clone(),
+                    user: n.user.name.clone(),
                     vhost: n.vhost.clone(),
                     client: n.product.clone(),
                     tls: tls.is_some(),
@@ -145,7 +152,7 @@ where
         };
         tracing::info!(
             connection = id,
-            user = %negotiated.user,
+            user = %negotiated.user.name,
             vhost = %negotiated.vhost,
             heartbeat = negotiated.heartbeat,
             frame_max = negotiated.frame_max,
@@ -154,8 +161,13 @@ where
         let (out, rx) = mpsc::unbounded_channel();
         let heartbeat = Duration::from_secs(u64::from(negotiated.heartbeat));
         let writer = tokio::spawn(run_writer(write, rx, negotiated.frame_max, heartbeat));
+        let policy = Arc::new(Policy {
+            user: negotiated.user.clone(),
+            max_message_size: ctx.max_message_size,
+        });
         let mut conn = Connection {
             id,
+            policy,
             vhost: vhost.clone(),
             negotiated,
             out: out.clone(),
@@ -193,6 +205,8 @@ async fn linger<R: AsyncRead + Unpin>(reader: &mut FrameReader<R>) {
 
 struct Connection {
     id: ConnectionId,
+    /// Who is connected and the limits every channel applies.
+    policy: Arc<Policy>,
     vhost: Arc<VHost>,
     negotiated: Negotiated,
     out: UnboundedSender<Outgoing>,
@@ -481,6 +495,7 @@ impl Connection {
                         ch,
                         self.id,
                         self.vhost.clone(),
+                        self.policy.clone(),
                         self.out.clone(),
                         cancel_notify,
                     );

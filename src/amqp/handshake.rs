@@ -6,11 +6,11 @@
 //!    certificate's CN, as RabbitMQ's `rabbitmq_auth_mechanism_ssl` with
 //!    `ssl_cert_login_from = common_name`; it must be a configured user, no password),
 //! 3. `connection.tune` → `tune-ok` (the client may lower our limits, never raise them),
-//! 4. `connection.open` (the vhost must exist) → `open-ok`.
+//! 4. `connection.open` (the vhost must exist and the user have permissions on it) → `open-ok`.
 //!
 //! Failures after the header are answered with `connection.close` and the right reply code
 //! (403 for a refused login, as RabbitMQ does for `authentication_failure_close` clients;
-//! 530 for an unknown vhost; 503 for an out-of-order method). The caller drops the socket.
+//! 530 for an unknown or refused vhost; 503 for an out-of-order method). The caller drops the socket.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -22,18 +22,28 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use super::codec::{Frame, PROTOCOL_HEADER};
 use super::reply::connection_close;
 use super::transport::{write_method, FrameReader, ReadError};
+use crate::auth::AuthenticatedUser;
 use crate::config::MIN_FRAME_MAX;
 use crate::error::ReplyCode;
 
 /// Checks a login. Implemented for [`crate::auth::Users`]; tests use their own.
 pub trait Authenticator: Send + Sync + 'static {
-    /// `Ok(user name)` or `Err(reason for the log)`. May be slow (argon2): it is run on the
+    /// `Ok(user)` or `Err(reason for the log)`. May be slow (argon2): it is run on the
     /// blocking pool.
-    fn authenticate(&self, username: &str, password: &str, peer: IpAddr) -> Result<String, String>;
+    fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+        peer: IpAddr,
+    ) -> Result<AuthenticatedUser, String>;
 
     /// An EXTERNAL login: `username` is the CN of a client certificate the TLS layer has
     /// verified; the user must exist (no password). Refused unless implemented.
-    fn authenticate_external(&self, username: &str, peer: IpAddr) -> Result<String, String> {
+    fn authenticate_external(
+        &self,
+        username: &str,
+        peer: IpAddr,
+    ) -> Result<AuthenticatedUser, String> {
         let _ = peer;
         Err(format!("EXTERNAL login of '{username}' is not supported"))
     }
@@ -57,7 +67,7 @@ pub struct ClientCapabilities {
 /// The outcome of a successful handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Negotiated {
-    pub user: String,
+    pub user: AuthenticatedUser,
     pub vhost: String,
     /// Highest channel number the client may use (never 0 after negotiation).
     pub channel_max: u16,

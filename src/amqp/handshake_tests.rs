@@ -11,9 +11,14 @@ use crate::amqp::codec::{encode_method, FrameDecoder};
 struct OnlyGuest;
 
 impl Authenticator for OnlyGuest {
-    fn authenticate(&self, user: &str, pass: &str, _peer: IpAddr) -> Result<String, String> {
+    fn authenticate(
+        &self,
+        user: &str,
+        pass: &str,
+        _peer: IpAddr,
+    ) -> Result<AuthenticatedUser, String> {
         if user == "guest" && pass == "guest" {
-            Ok(user.to_string())
+            Ok(AuthenticatedUser::unrestricted(user))
         } else {
             Err("bad credentials".into())
         }
@@ -151,7 +156,7 @@ async fn plain_login_and_negotiation() {
     })
     .await
     .expect("handshake succeeds");
-    assert_eq!(result.user, "guest");
+    assert_eq!(result.user.name, "guest");
     assert_eq!(
         (result.channel_max, result.frame_max, result.heartbeat),
         (100, 8192, 5)

@@ -51,15 +51,21 @@ pub use handshake::{Authenticator, Tuning};
 use crate::config::AmqpListenerConfig;
 
 impl Authenticator for crate::auth::Users {
-    fn authenticate(&self, username: &str, password: &str, peer: IpAddr) -> Result<String, String> {
-        crate::auth::Users::authenticate(self, username, password, peer)
-            .map(|user| user.name)
-            .map_err(|e| e.to_string())
+    fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+        peer: IpAddr,
+    ) -> Result<crate::auth::AuthenticatedUser, String> {
+        crate::auth::Users::authenticate(self, username, password, peer).map_err(|e| e.to_string())
     }
 
-    fn authenticate_external(&self, username: &str, peer: IpAddr) -> Result<String, String> {
+    fn authenticate_external(
+        &self,
+        username: &str,
+        peer: IpAddr,
+    ) -> Result<crate::auth::AuthenticatedUser, String> {
         crate::auth::Users::authenticate_certificate(self, username, peer)
-            .map(|user| user.name)
             .map_err(|e| e.to_string())
     }
 }

@@ -26,6 +26,7 @@ fn user(name: &str, algorithm: HashingAlgorithm, hash: &str) -> UserConfig {
         hashing_algorithm: algorithm,
         tags: vec!["monitoring".to_string()],
         loopback_only: None,
+        permissions: None,
     }
 }
 
@@ -93,13 +94,8 @@ fn rabbit_sha256_matches_independent_vectors() {
         ),
     ]);
     let ok = u.authenticate("legacy", "guest", REMOTE).unwrap();
-    assert_eq!(
-        ok,
-        AuthenticatedUser {
-            name: "legacy".into(),
-            tags: vec!["monitoring".into()]
-        }
-    );
+    assert_eq!(ok.name, "legacy");
+    assert_eq!(ok.tags, vec!["monitoring".to_string()]);
     assert!(u.authenticate("umlaut", "pässwörd", REMOTE).is_ok());
     assert_eq!(
         u.authenticate("legacy", "Guest", REMOTE).unwrap_err(),
@@ -202,4 +198,212 @@ fn debug_output_hides_hashes() {
     let shown = format!("{u:?}");
     assert!(!shown.contains(GUEST_SHA256));
     assert!(shown.contains("redacted"));
+}
+
+// ----- permissions -----
+
+fn perms(configure: &str, write: &str, read: &str) -> VhostPermissions {
+    VhostPermissions::new(configure, write, read).unwrap()
+}
+
+fn grants(vhost: &str, p: VhostPermissions) -> Grants {
+    Grants::Vhosts([(vhost.to_string(), p)].into_iter().collect())
+}
+
+#[test]
+fn regexes_match_unanchored_like_rabbitmq() {
+    // RabbitMQ matches with re:run, which searches: "ord" grants "orders" and "reorder".
+    let p = perms("ord", "^orders$", "^app\\.");
+    assert!(p.allows(Access::Configure, "orders"));
+    assert!(p.allows(Access::Configure, "reorder"));
+    assert!(!p.allows(Access::Configure, "invoices"));
+    // Anchors restrict to the whole name.
+    assert!(p.allows(Access::Write, "orders"));
+    assert!(!p.allows(Access::Write, "orders2"));
+    assert!(!p.allows(Access::Write, "my-orders"));
+    assert!(p.allows(Access::Read, "app.q1"));
+    assert!(!p.allows(Access::Read, "appxq1"));
+    assert!(!p.allows(Access::Read, "my.app.q1"));
+}
+
+#[test]
+fn empty_grants_nothing_and_dot_star_everything() {
+    let p = perms("", ".*", "");
+    for name in ["", "a", "amq.default", "amq.gen-xyz"] {
+        assert!(!p.allows(Access::Configure, name), "{name}");
+        assert!(p.allows(Access::Write, name), "{name}");
+        assert!(!p.allows(Access::Read, name), "{name}");
+    }
+    // A regex that can match the empty string matches every name (unanchored).
+    let q = perms("x*", "x*", "x*");
+    assert!(q.allows(Access::Read, "anything"));
+}
+
+#[test]
+fn alternation_and_classes() {
+    let p = perms("^(orders|invoices)$", "^q[0-9]+$", "^amq\\.gen-");
+    assert!(p.allows(Access::Configure, "invoices"));
+    assert!(!p.allows(Access::Configure, "orders.dlq"));
+    assert!(p.allows(Access::Write, "q17"));
+    assert!(!p.allows(Access::Write, "q"));
+    assert!(p.allows(Access::Read, "amq.gen-abc"));
+}
+
+#[test]
+fn a_bad_regex_does_not_compile() {
+    assert!(VhostPermissions::new("(", ".*", ".*").is_err());
+    assert!(VhostPermissions::new(".*", "[a-", ".*").is_err());
+}
+
+#[test]
+fn refusal_texts_are_rabbitmqs() {
+    let g = grants("/", perms("", "", ""));
+    let e = g
+        .check("u", "/", Access::Read, Resource::Queue("q"))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "access to queue 'q' in vhost '/' refused for user 'u'"
+    );
+    let e = g
+        .check("u", "/", Access::Write, Resource::exchange(""))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "access to exchange 'amq.default' in vhost '/' refused for user 'u'"
+    );
+    let e = g.check_vhost("u", "staging").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "access to vhost 'staging' refused for user 'u'"
+    );
+    // A vhost without an entry refuses every resource too.
+    assert!(g
+        .check("u", "staging", Access::Read, Resource::Queue("q"))
+        .is_err());
+}
+
+fn user_with(name: &str, permissions: Option<&[(&str, &str, &str, &str)]>) -> UserConfig {
+    let mut u = user(
+        name,
+        HashingAlgorithm::RabbitPasswordHashingSha256,
+        GUEST_SHA256,
+    );
+    u.permissions = permissions.map(|list| {
+        list.iter()
+            .map(|(v, c, w, r)| {
+                (
+                    v.to_string(),
+                    crate::config::PermissionConfig {
+                        configure: c.to_string(),
+                        write: w.to_string(),
+                        read: r.to_string(),
+                    },
+                )
+            })
+            .collect()
+    });
+    u
+}
+
+#[test]
+fn absent_permissions_grant_every_vhost_and_empty_map_none() {
+    let u = users(vec![
+        user_with("old", None),
+        user_with("none", Some(&[])),
+        user_with("app", Some(&[("/", "", "^out$", ".*")])),
+    ]);
+    let old = u.authenticate("old", "guest", LOCAL4).unwrap();
+    assert!(old.check_vhost("/").is_ok());
+    assert!(old.check_vhost("any").is_ok());
+    assert!(old
+        .check("any", Access::Configure, Resource::Queue("x"))
+        .is_ok());
+    let none = u.authenticate("none", "guest", LOCAL4).unwrap();
+    assert!(none.check_vhost("/").is_err());
+    let app = u.authenticate("app", "guest", LOCAL4).unwrap();
+    assert!(app.check_vhost("/").is_ok());
+    assert!(app
+        .check("/", Access::Write, Resource::Exchange("out"))
+        .is_ok());
+    assert!(app
+        .check("/", Access::Write, Resource::exchange(""))
+        .is_err());
+    assert!(app
+        .check("/", Access::Configure, Resource::Queue("out"))
+        .is_err());
+    // The built-in guest keeps full access.
+    let guest = u.authenticate("guest", "guest", LOCAL4).unwrap();
+    assert!(guest
+        .check("/", Access::Configure, Resource::Queue("x"))
+        .is_ok());
+}
+
+#[test]
+fn permission_changes_reach_logged_in_users() {
+    let u = users(vec![user_with("app", Some(&[("/", ".*", ".*", ".*")]))]);
+    let app = u.authenticate("app", "guest", LOCAL4).unwrap();
+    assert!(app.check("/", Access::Read, Resource::Queue("q")).is_ok());
+    assert!(u.set_permissions("app", "/", Some(perms(".*", ".*", "^other$")), &[]));
+    let e = app
+        .check("/", Access::Read, Resource::Queue("q"))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "access to queue 'q' in vhost '/' refused for user 'app'"
+    );
+    // Upsert keeps the cell: the open login sees the replacement's permissions.
+    u.upsert(&user_with("app", Some(&[("/", ".*", ".*", "^q$")])))
+        .unwrap();
+    assert!(app.check("/", Access::Read, Resource::Queue("q")).is_ok());
+    // Clearing a vhost refuses it.
+    assert!(u.set_permissions("app", "/", None, &[]));
+    assert!(app.check_vhost("/").is_err());
+    assert!(!u.set_permissions("nobody", "/", None, &[]));
+    // A user with access everywhere keeps `.*` on the other vhosts when one is set.
+    u.upsert(&user_with("old", None)).unwrap();
+    assert!(u.set_permissions(
+        "old",
+        "/",
+        Some(perms("", "", "")),
+        &["/".to_string(), "staging".to_string()]
+    ));
+    let old = u.authenticate("old", "guest", LOCAL4).unwrap();
+    assert!(old.check("/", Access::Read, Resource::Queue("q")).is_err());
+    assert!(old
+        .check("staging", Access::Read, Resource::Queue("q"))
+        .is_ok());
+    // Deleting a user takes everything away from its open logins.
+    assert!(u.delete("app"));
+    assert!(app.check_vhost("/").is_err());
+    assert!(u.authenticate("app", "guest", LOCAL4).is_err());
+}
+
+#[test]
+fn list_shows_users_and_grants_without_hashes() {
+    let u = users(vec![user_with("app", Some(&[("/", "a", "b", "c")]))]);
+    let list = u.list();
+    let names: Vec<&str> = list.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, vec!["app", "guest"]);
+    let Grants::Vhosts(map) = &list[0].grants else {
+        panic!("app has per-vhost grants");
+    };
+    assert_eq!(
+        (map["/"].configure(), map["/"].write(), map["/"].read()),
+        ("a", "b", "c")
+    );
+    assert_eq!(list[1].grants, Grants::AllVhosts);
+    assert!(list[1].loopback_only);
+}
+
+#[test]
+fn upsert_adds_a_user_and_refuses_a_bad_hash() {
+    let u = users(vec![]);
+    u.upsert(&user_with("new", Some(&[("/", ".*", ".*", ".*")])))
+        .unwrap();
+    assert!(u.authenticate("new", "guest", REMOTE).is_ok());
+    let mut bad = user_with("bad", None);
+    bad.password_hash = "not base64!".into();
+    assert!(u.upsert(&bad).is_err());
+    assert!(!u.contains("bad"));
 }

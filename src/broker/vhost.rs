@@ -18,6 +18,11 @@ use crate::broker::{random_suffix, ConfirmCallback, ConnectionId, PendingConfirm
 use crate::error::{Error, Result};
 use crate::message::{FieldTable, Message};
 
+/// A fresh server-generated queue name (`amq.gen-...`, as RabbitMQ names them).
+pub fn generated_queue_name() -> String {
+    format!("amq.gen-{}", random_suffix())
+}
+
 /// exchange.declare options.
 #[derive(Debug, Clone, Default)]
 pub struct ExchangeOptions {
@@ -406,7 +411,7 @@ impl VHost {
             return Err(self.no_queue(name));
         }
         let name = if name.is_empty() {
-            format!("amq.gen-{}", random_suffix())
+            generated_queue_name()
         } else if name.starts_with("amq.") {
             return Err(Error::access_refused(format!(
                 "queue name '{name}' contains reserved prefix 'amq.*'"

@@ -5,7 +5,7 @@
 //! exact line and column of a bad value, just as serde-saphyr does for a syntax or type
 //! error. Nothing outside `config` sees them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::Path;
 
@@ -355,6 +355,18 @@ pub(super) struct RawLimits {
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     pub max_connections: Option<Spanned<u32>>,
+    /// The largest message body accepted on every protocol: bytes or a size (`"16MiB"`);
+    /// default 128MiB, at most 512MiB (RabbitMQ's `max_message_size`). A larger message is
+    /// refused: AMQP channel.close 406, STOMP ERROR, OpenWire ExceptionResponse.
+    #[serde(default)]
+    #[schemars(with = "Option<RawSize>")]
+    pub max_message_size: Option<Spanned<RawSize>>,
+    /// The largest STOMP and OpenWire frame: bytes or a size; default 16MiB for STOMP and
+    /// 100MiB for OpenWire (announced as `MaxFrameSize`). A larger frame closes the
+    /// connection (STOMP: after an ERROR frame). AMQP has its own `listeners.amqp.frame_max`.
+    #[serde(default)]
+    #[schemars(with = "Option<RawSize>")]
+    pub max_frame_size: Option<Spanned<RawSize>>,
 }
 
 /// A size as written: `1073741824`, `0.4` or `"1GiB"`.
@@ -387,6 +399,31 @@ pub(super) struct RawUser {
     /// May log in from loopback only (default false; true for `guest`).
     #[serde(default)]
     pub loopback_only: Option<bool>,
+    /// Per-vhost permissions, RabbitMQ's model: `{ "/": { configure: ".*", write: ".*",
+    /// read: ".*" } }`. Each value is a regex matched unanchored against queue and exchange
+    /// names (`^orders$` for exactly `orders`); `""` grants nothing. A vhost not listed
+    /// may not be opened. Absent: full access to every vhost (configs from before
+    /// permissions keep working); `{}`: no vhost at all.
+    #[serde(default)]
+    #[schemars(with = "Option<BTreeMap<String, RawPermission>>")]
+    pub permissions: Option<HashMap<Spanned<String>, RawPermission>>,
+}
+
+/// A user's permissions on one vhost: three regexes (RabbitMQ's `set_permissions`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPermission {
+    /// Declaring and deleting queues and exchanges whose name matches.
+    #[schemars(with = "String")]
+    pub configure: Spanned<String>,
+    /// Publishing to matching exchanges; binding matching queues (and exchanges) as
+    /// destination.
+    #[schemars(with = "String")]
+    pub write: Spanned<String>,
+    /// Consuming from, getting from and purging matching queues; binding from matching
+    /// exchanges as source.
+    #[schemars(with = "String")]
+    pub read: Spanned<String>,
 }
 
 /// Exchanges, queues and bindings declared at start (idempotent).

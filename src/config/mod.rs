@@ -16,10 +16,11 @@
 //!   openwire: { tls_bind: "0.0.0.0:61617" }          # TLS only
 //! tls: { cert: server.pem, key: server.key, ca: ca.pem, verify: optional }
 //! storage: { dir: ./data, sync: every-batch }     # or sync: 50ms
-//! limits: { memory_high_watermark: 0.4, disk_free_limit: 50MiB }
+//! limits: { memory_high_watermark: 0.4, disk_free_limit: 50MiB, max_message_size: 16MiB }
 //! vhosts: ["/"]
 //! users:
-//!   - { name: orders-app, password_hash: "$argon2id$...", hashing_algorithm: argon2id }
+//!   - { name: orders-app, password_hash: "$argon2id$...", hashing_algorithm: argon2id,
+//!       permissions: { "/": { configure: "^orders", write: ".*", read: ".*" } } }
 //! topology:
 //!   exchanges: [ { name: orders, type: topic } ]
 //!   queues: [ { name: orders, arguments: { x-dead-letter-exchange: dlx } } ]
@@ -279,6 +280,25 @@ pub struct Limits {
     pub disk_free_limit: Option<u64>,
     /// The most client connections open at once, over every listener; `None`: no limit.
     pub max_connections: Option<usize>,
+    /// The largest message body accepted; `None`: [`DEFAULT_MAX_MESSAGE_SIZE`].
+    pub max_message_size: Option<u64>,
+    /// The largest STOMP and OpenWire frame; `None`: each protocol's default.
+    pub max_frame_size: Option<u64>,
+}
+
+/// RabbitMQ's default `max_message_size` (128 MiB).
+pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 128 * 1024 * 1024;
+/// RabbitMQ's upper bound for `max_message_size` (512 MiB).
+pub const MAX_MAX_MESSAGE_SIZE: u64 = 512 * 1024 * 1024;
+/// The smallest `max_frame_size` accepted: a STOMP CONNECT or an OpenWire ConnectionInfo
+/// with long credentials must still fit.
+pub const MIN_MAX_FRAME_SIZE: u64 = 4096;
+
+impl Limits {
+    /// The largest message body accepted, in bytes.
+    pub fn max_message_size(&self) -> u64 {
+        self.max_message_size.unwrap_or(DEFAULT_MAX_MESSAGE_SIZE)
+    }
 }
 
 /// How a user's `password_hash` was made.
@@ -317,6 +337,28 @@ pub struct UserConfig {
     pub tags: Vec<String>,
     /// `None`: the default, which is loopback-only for `guest` and not for anyone else.
     pub loopback_only: Option<bool>,
+    /// Per-vhost regexes, checked at load (they compile, the vhosts exist). `None`: the key
+    /// is absent, which grants `.*` on every vhost (see [`crate::auth::Grants::AllVhosts`]).
+    pub permissions: Option<BTreeMap<String, PermissionConfig>>,
+}
+
+/// A user's permissions on one vhost as written: RabbitMQ's three regexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PermissionConfig {
+    pub configure: String,
+    pub write: String,
+    pub read: String,
+}
+
+impl PermissionConfig {
+    /// `.*` for all three.
+    pub fn full() -> Self {
+        PermissionConfig {
+            configure: ".*".to_string(),
+            write: ".*".to_string(),
+            read: ".*".to_string(),
+        }
+    }
 }
 
 impl fmt::Debug for UserConfig {
@@ -329,6 +371,7 @@ impl fmt::Debug for UserConfig {
             .field("hashing_algorithm", &self.hashing_algorithm)
             .field("tags", &self.tags)
             .field("loopback_only", &self.loopback_only)
+            .field("permissions", &self.permissions)
             .finish()
     }
 }

@@ -122,6 +122,8 @@ topology:
             memory_high_watermark: Some(1 << 30),
             disk_free_limit: Some(50_000_000),
             max_connections: None,
+            max_message_size: None,
+            max_frame_size: None,
         }
     );
     assert_eq!(c.vhosts, vec!["/".to_string(), "staging".to_string()]);
@@ -695,4 +697,105 @@ fn every_shipped_config_validates() {
     assert_eq!(default.storage.dir, Some(PathBuf::from("./data")));
     assert_eq!(default.storage.sync, SyncSetting::EveryBatch);
     assert!(default.users.is_empty());
+}
+
+// ----- permissions and limits -----
+
+#[test]
+fn permissions_absent_empty_and_given() {
+    let text = format!(
+        r#"
+vhosts: ["/", "staging"]
+users:
+  - {{ name: old, password_hash: "{SHA256_HASH}", hashing_algorithm: rabbit_password_hashing_sha256 }}
+  - {{ name: none, password_hash: "{SHA256_HASH}", hashing_algorithm: rabbit_password_hashing_sha256, permissions: {{}} }}
+  - name: app
+    password_hash: "{SHA256_HASH}"
+    hashing_algorithm: rabbit_password_hashing_sha256
+    permissions:
+      "/": {{ configure: "^app\\.", write: ".*", read: "" }}
+      staging: {{ configure: "", write: "", read: "^orders$" }}
+"#
+    );
+    let c = parse(&text, "t.yaml").unwrap();
+    assert_eq!(c.users[0].permissions, None);
+    assert_eq!(c.users[1].permissions, Some(BTreeMap::new()));
+    let p = c.users[2].permissions.as_ref().unwrap();
+    assert_eq!(
+        p["/"],
+        PermissionConfig {
+            configure: "^app\\.".to_string(),
+            write: ".*".to_string(),
+            read: String::new(),
+        }
+    );
+    assert_eq!(p["staging"].read, "^orders$");
+}
+
+#[test]
+fn permissions_for_an_unknown_vhost_are_refused_at_the_vhost_key() {
+    let text = format!(
+        "users:\n  - name: app\n    password_hash: \"{SHA256_HASH}\"\n    hashing_algorithm: rabbit_password_hashing_sha256\n    permissions:\n      \"/\": {{ configure: \".*\", write: \".*\", read: \".*\" }}\n      prod: {{ configure: \".*\", write: \".*\", read: \".*\" }}\n"
+    );
+    assert_err(
+        &text,
+        7,
+        7,
+        "users[0].permissions: vhost 'prod' is not in vhosts (/)",
+    );
+}
+
+#[test]
+fn permissions_with_a_bad_regex_are_refused_at_the_regex() {
+    let text = format!(
+        "users:\n  - name: app\n    password_hash: \"{SHA256_HASH}\"\n    hashing_algorithm: rabbit_password_hashing_sha256\n    permissions:\n      \"/\":\n        configure: \".*\"\n        write: \"orders(\"\n        read: \".*\"\n"
+    );
+    assert_err(
+        &text,
+        8,
+        16,
+        "users[0].permissions./.write: 'orders(' is not a valid regex: unclosed group",
+    );
+}
+
+#[test]
+fn permissions_need_all_three_regexes() {
+    let text = format!(
+        "users:\n  - name: app\n    password_hash: \"{SHA256_HASH}\"\n    hashing_algorithm: rabbit_password_hashing_sha256\n    permissions: {{ \"/\": {{ configure: \".*\", read: \".*\" }} }}\n"
+    );
+    let e = err(&text);
+    assert!(e.to_string().contains("write"), "{e}");
+}
+
+#[test]
+fn message_and_frame_size_limits() {
+    let c = parse(
+        "limits: { max_message_size: 16MiB, max_frame_size: 65536 }\n",
+        "t.yaml",
+    )
+    .unwrap();
+    assert_eq!(c.limits.max_message_size, Some(16 << 20));
+    assert_eq!(c.limits.max_message_size(), 16 << 20);
+    assert_eq!(c.limits.max_frame_size, Some(65536));
+    let d = parse("vhosts: [\"/\"]\n", "t.yaml").unwrap();
+    assert_eq!(d.limits.max_message_size(), DEFAULT_MAX_MESSAGE_SIZE);
+    assert_eq!(d.limits.max_frame_size, None);
+    assert_err(
+        "limits:\n  max_message_size: 1GiB\n",
+        2,
+        21,
+        "limits.max_message_size: 1073741824 must be from 1 to 536870912 (512MiB)",
+    );
+    assert_err(
+        "limits:\n  max_message_size: 0\n",
+        2,
+        21,
+        "limits.max_message_size: 0 must be from 1",
+    );
+    assert_err(
+        "limits:\n  max_frame_size: 100\n",
+        2,
+        19,
+        "limits.max_frame_size: 100 must be from 4096",
+    );
 }

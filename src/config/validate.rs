@@ -15,14 +15,15 @@ use serde_saphyr::{Location, Spanned};
 use crate::tls::TlsFile;
 
 use super::load::{
-    RawAmqpListener, RawArguments, RawConfig, RawLimits, RawListener, RawSize, RawStorage, RawTls,
-    RawTopology, RawUser,
+    RawAmqpListener, RawArguments, RawConfig, RawLimits, RawListener, RawPermission, RawSize,
+    RawStorage, RawTls, RawTopology, RawUser,
 };
 use super::{
     parse_bind_addr, AmqpListenerConfig, ArgValue, Arguments, BindingConfig, Config, ConfigError,
     DestinationType, ExchangeConfig, HashingAlgorithm, Limits, ListenerConfig, Listeners,
-    QueueConfig, Storage, SyncSetting, TlsConfig, TlsVerify, Topology, UserConfig,
-    DEFAULT_CHANNEL_MAX, DEFAULT_FRAME_MAX, DEFAULT_HEARTBEAT, MIN_FRAME_MAX,
+    PermissionConfig, QueueConfig, Storage, SyncSetting, TlsConfig, TlsVerify, Topology,
+    UserConfig, DEFAULT_CHANNEL_MAX, DEFAULT_FRAME_MAX, DEFAULT_HEARTBEAT, MAX_MAX_MESSAGE_SIZE,
+    MIN_FRAME_MAX, MIN_MAX_FRAME_SIZE,
 };
 
 /// Builds a [`ConfigError`] at a location of the file being validated.
@@ -65,7 +66,7 @@ pub(super) fn validate(raw: RawConfig, err: ErrorAt<'_>) -> Result<Config> {
         .transpose()?
         .unwrap_or_default();
     let vhosts = vhosts(raw.vhosts, err)?;
-    let users = users(raw.users.unwrap_or_default(), err)?;
+    let users = users(raw.users.unwrap_or_default(), &vhosts, err)?;
     let topology = raw
         .topology
         .map(|t| topology(t, &vhosts, err))
@@ -292,10 +293,46 @@ fn limits(raw: RawLimits, err: ErrorAt<'_>) -> Result<Limits> {
         Some(m) => Some(m.value as usize),
         None => None,
     };
+    let max_message_size = match raw.max_message_size {
+        Some(s) => {
+            let n = resolve_size(&s.value, || None)
+                .map_err(|r| err(s.referenced, format!("limits.max_message_size: {r}")))?;
+            if n == 0 || n > MAX_MAX_MESSAGE_SIZE {
+                return Err(err(
+                    s.referenced,
+                    format!(
+                        "limits.max_message_size: {n} must be from 1 to {MAX_MAX_MESSAGE_SIZE} (512MiB)"
+                    ),
+                ));
+            }
+            Some(n)
+        }
+        None => None,
+    };
+    let max_frame_size = match raw.max_frame_size {
+        Some(s) => {
+            let n = resolve_size(&s.value, || None)
+                .map_err(|r| err(s.referenced, format!("limits.max_frame_size: {r}")))?;
+            // OpenWire announces it as a Java long and the codecs count in usize.
+            if n < MIN_MAX_FRAME_SIZE || n > i32::MAX as u64 {
+                return Err(err(
+                    s.referenced,
+                    format!(
+                        "limits.max_frame_size: {n} must be from {MIN_MAX_FRAME_SIZE} to {}",
+                        i32::MAX
+                    ),
+                ));
+            }
+            Some(n)
+        }
+        None => None,
+    };
     Ok(Limits {
         memory_high_watermark,
         disk_free_limit,
         max_connections,
+        max_message_size,
+        max_frame_size,
     })
 }
 
@@ -417,7 +454,7 @@ fn check_short_name(
     Ok(())
 }
 
-fn users(raw: Vec<RawUser>, err: ErrorAt<'_>) -> Result<Vec<UserConfig>> {
+fn users(raw: Vec<RawUser>, vhosts: &[String], err: ErrorAt<'_>) -> Result<Vec<UserConfig>> {
     let mut first_line: HashMap<String, u64> = HashMap::new();
     let mut out = Vec::with_capacity(raw.len());
     for (i, u) in raw.into_iter().enumerate() {
@@ -442,13 +479,72 @@ fn users(raw: Vec<RawUser>, err: ErrorAt<'_>) -> Result<Vec<UserConfig>> {
                 format!("{key}.password_hash: not a valid {algorithm} hash: {reason}"),
             ));
         }
+        let permissions = u
+            .permissions
+            .map(|p| permissions(p, &key, vhosts, err))
+            .transpose()?;
         out.push(UserConfig {
             name: u.name.value,
             password_hash: u.password_hash.value,
             hashing_algorithm: algorithm,
             tags: u.tags.unwrap_or_default(),
             loopback_only: u.loopback_only,
+            permissions,
         });
+    }
+    Ok(out)
+}
+
+/// A user's `permissions`: every vhost exists, every regex compiles.
+fn permissions(
+    raw: HashMap<Spanned<String>, RawPermission>,
+    key: &str,
+    vhosts: &[String],
+    err: ErrorAt<'_>,
+) -> Result<BTreeMap<String, PermissionConfig>> {
+    // Reported in file order, so the first problem in the file is the one named.
+    let mut entries: Vec<_> = raw.into_iter().collect();
+    entries.sort_by_key(|(v, _)| (v.referenced.line(), v.referenced.column()));
+    let mut out = BTreeMap::new();
+    for (vhost, p) in entries {
+        if !vhosts.contains(&vhost.value) {
+            return Err(err(
+                vhost.referenced,
+                format!(
+                    "{key}.permissions: vhost '{}' is not in vhosts ({})",
+                    vhost.value,
+                    vhosts.join(", ")
+                ),
+            ));
+        }
+        for (name, regex) in [
+            ("configure", &p.configure),
+            ("write", &p.write),
+            ("read", &p.read),
+        ] {
+            if let Err(e) = regex::Regex::new(&regex.value) {
+                // The regex crate's message spans several lines (pattern, caret, reason);
+                // its last line is the reason.
+                let text = e.to_string();
+                let reason = text.lines().last().unwrap_or("invalid regex").trim();
+                let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+                return Err(err(
+                    regex.referenced,
+                    format!(
+                        "{key}.permissions.{}.{name}: '{}' is not a valid regex: {reason}",
+                        vhost.value, regex.value
+                    ),
+                ));
+            }
+        }
+        out.insert(
+            vhost.value,
+            PermissionConfig {
+                configure: p.configure.value,
+                write: p.write.value,
+                read: p.read.value,
+            },
+        );
     }
     Ok(out)
 }

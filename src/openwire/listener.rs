@@ -49,6 +49,10 @@ pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub struct ListenerContext {
     pub session: Arc<SessionContext>,
+    /// The largest frame we announce (`MaxFrameSize`) and accept (`limits.max_frame_size`,
+    /// default [`MAX_FRAME_SIZE`]). A larger frame closes the connection, as ActiveMQ does
+    /// ("Frame size of N MB larger than max allowed M MB").
+    pub max_frame_size: i64,
     /// Cancelled at shutdown.
     pub shutdown: CancellationToken,
     /// `tcp://HOST:PORT` (`ssl://HOST:PORT` on a TLS listener) for BrokerInfo.
@@ -85,13 +89,13 @@ pub async fn accept_loop(
 }
 
 /// Our WireFormatInfo: loose, no cache, no stack traces (openwire.md §3).
-pub fn server_wire_format() -> WireFormatInfo {
-    WireFormatInfo::server(MAX_INACTIVITY_MS, MAX_FRAME_SIZE, "mqbridge")
+pub fn server_wire_format(max_frame_size: i64) -> WireFormatInfo {
+    WireFormatInfo::server(MAX_INACTIVITY_MS, max_frame_size, "mqbridge")
 }
 
-fn limits() -> Limits {
+fn limits(max_frame_size: i64) -> Limits {
     Limits {
-        max_frame_bytes: usize::try_from(MAX_FRAME_SIZE).unwrap_or(usize::MAX),
+        max_frame_bytes: usize::try_from(max_frame_size).unwrap_or(usize::MAX),
     }
 }
 
@@ -147,13 +151,16 @@ where
         let mut reader = CommandReader {
             read,
             buf: BytesMut::with_capacity(16 * 1024),
-            codec: OpenWireCodec::new(server_wire_format(), limits()),
+            codec: OpenWireCodec::new(
+                server_wire_format(ctx.max_frame_size),
+                limits(ctx.max_frame_size),
+            ),
             last_read: Instant::now(),
         };
         let (out, rx) = mpsc::unbounded_channel();
         // Our WireFormatInfo is the very first frame (pitfall 2).
         let _ = out.send(Outgoing::Command(Command::WireFormatInfo(
-            server_wire_format(),
+            server_wire_format(ctx.max_frame_size),
         )));
         let mut writer = tokio::spawn(run_writer(write, rx, ctx.session.clone()));
         let mut session = OpenWireSession::new(ctx.session.clone(), peer, out.clone());

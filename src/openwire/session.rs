@@ -21,6 +21,11 @@
 //! - temporary destinations are announced to every advisory consumer of the listener
 //!   (pitfall 7) and replayed to new ones.
 //!
+//! Permissions (docs/permissions.md): producers, sends and consumers are checked against
+//! the user's permissions on the AMQP resources they touch; a refusal is a
+//! `JMSSecurityException` worded as ActiveMQ's AuthorizationBroker's. A message body above
+//! `limits.max_message_size` is refused with a `JMSException`.
+//!
 //! Destinations follow DESIGN.md §4: queue `X` → durable queue `X` via the default
 //! exchange; topic `T` → `amq.topic` with key `T` (`*`/`>` wildcards → `*`/`#`), each
 //! subscriber on its own exclusive queue; a durable subscriber (client id `C`, name `S`) on
@@ -47,7 +52,7 @@ use super::codec::{
 use super::registry::{AdvisoryConsumer, Registry, TempDestination, TempKind};
 use super::subscription::{ConsumerSink, ConsumerState, Tracker};
 use super::writer::Outgoing;
-use crate::auth::Users;
+use crate::auth::{Access, AuthenticatedUser, Resource, Users};
 use crate::broker::connections::{ConnectionGuard, ConnectionMeta};
 use crate::broker::session::{ConsumeOptions, MessageFilter, Session};
 use crate::broker::vhost::{QueueOptions, VHost};
@@ -82,6 +87,8 @@ pub mod class {
 pub struct SessionContext {
     pub broker: Arc<Broker>,
     pub users: Arc<Users>,
+    /// The largest message body accepted (`limits.max_message_size`).
+    pub max_message_size: u64,
     pub registry: Registry,
     /// This bridge's BrokerId and name in BrokerInfo and advisories.
     pub broker_id: String,
@@ -95,6 +102,7 @@ impl SessionContext {
         SessionContext {
             broker,
             users,
+            max_message_size: crate::config::DEFAULT_MAX_MESSAGE_SIZE,
             registry: Registry::default(),
             broker_id: format!(
                 "ID:{host}-{}-{}",
@@ -201,6 +209,8 @@ pub struct OpenWireSession {
     /// Cancelled when a failover reconnect with our ConnectionId evicts us.
     pub kill: CancellationToken,
     vhost: Option<Arc<VHost>>,
+    /// Who logged in (set with `vhost` by ConnectionInfo).
+    user: Option<AuthenticatedUser>,
     pub conn: ConnectionId,
     connection_id: Option<String>,
     client_id: String,
@@ -245,6 +255,7 @@ impl OpenWireSession {
             generation,
             kill: CancellationToken::new(),
             vhost: None,
+            user: None,
             conn: 0,
             connection_id: None,
             client_id: String::new(),
@@ -272,6 +283,32 @@ impl OpenWireSession {
             refuse(
                 class::ILLEGAL_STATE,
                 "no ConnectionInfo yet: the connection is not open",
+            )
+        })
+    }
+
+    /// RabbitMQ's access check on the AMQP resource a command touches. The refusal reads
+    /// as ActiveMQ's AuthorizationBroker's (`User u is not authorized to write to:
+    /// queue://X`) followed by RabbitMQ's text, in a `JMSSecurityException`.
+    fn check(&self, access: Access, resource: Resource<'_>, dest: &str) -> R {
+        let (Some(user), Some(vhost)) = (&self.user, &self.vhost) else {
+            return Err(refuse(
+                class::ILLEGAL_STATE,
+                "no ConnectionInfo yet: the connection is not open",
+            ));
+        };
+        user.check(&vhost.name, access, resource).map_err(|denied| {
+            let verb = match access {
+                Access::Configure => "create",
+                Access::Write => "write to",
+                Access::Read => "read from",
+            };
+            refuse(
+                class::SECURITY,
+                format!(
+                    "User {} is not authorized to {verb}: {dest} ({denied})",
+                    user.name
+                ),
             )
         })
     }
@@ -391,6 +428,8 @@ impl OpenWireSession {
             _ => users.authenticate(login, passcode, self.peer.ip()),
         }
         .map_err(|e| refuse(class::SECURITY, e.to_string()))?;
+        user.check_vhost(VHOST)
+            .map_err(|denied| refuse(class::SECURITY, denied.to_string()))?;
         let client_id = info.client_id.unwrap_or_else(|| connection_id.clone());
         let conn = self.ctx.broker.next_connection_id();
         let registration = self
@@ -424,6 +463,7 @@ impl OpenWireSession {
         self.conn = conn;
         self.registration = Some(registration);
         self.vhost = Some(vhost);
+        self.user = Some(user.clone());
         self.connection_id = Some(connection_id.clone());
         self.client_id = client_id;
         tracing::info!(connection = self.conn, user = %user.name, connection_id = %connection_id, client_id = %self.client_id, "OpenWire connection opened.");
@@ -434,6 +474,9 @@ impl OpenWireSession {
 
     fn on_producer_info(&mut self, info: ProducerInfo) -> R<Reply> {
         if let Some(dest) = &info.destination {
+            // A producer bound to a destination is refused when it is created, as
+            // ActiveMQ's AuthorizationBroker refuses addProducer.
+            self.check_send(dest)?;
             if dest.kind == DestinationKind::Queue {
                 let vhost = self.vhost()?;
                 for name in split_composite(dest.name()) {
@@ -509,6 +552,7 @@ impl OpenWireSession {
                 "a message without a destination",
             )
         })?;
+        self.check_send(&dest)?;
         let targets = self.publish_targets(&vhost, &dest)?;
         self.publisher = true;
         let barrier = confirm.map(|cb| {
@@ -532,16 +576,42 @@ impl OpenWireSession {
             let core =
                 crate::mapping::openwire::to_message(jms, &exchange, &key, crate::broker::now_ms())
                     .map_err(|e| refuse(class::JMS, e.to_string()))?;
+            let (size, max) = (core.body.len() as u64, self.ctx.max_message_size);
+            if size > max {
+                result = Err(Refusal::from(crate::error::Error::precondition_failed(
+                    format!("message size {size} is larger than configured max size {max}"),
+                )));
+                break;
+            }
             let cb = barrier.as_ref().map(Barrier::expect);
             if let Err(e) = vhost.publish(core, false, cb) {
                 result = Err(Refusal::from(e));
                 break;
             }
         }
+        // A refused send is answered once, with the refusal's own ExceptionResponse (by
+        // `handle`); the barrier's generic "did not accept" would be a second answer.
         if let Some(b) = barrier {
-            b.release(result.is_ok());
+            match result {
+                Ok(()) => b.release(true),
+                Err(_) => b.abandon(),
+            }
         }
         result
+    }
+
+    /// Write on the exchange(s) a send to `dest` goes through: `amq.default` for queues,
+    /// `amq.topic` for topics.
+    fn check_send(&self, dest: &Destination) -> R {
+        let exchange = match dest.kind {
+            DestinationKind::Queue | DestinationKind::TempQueue => "",
+            DestinationKind::Topic | DestinationKind::TempTopic => TOPIC_EXCHANGE,
+        };
+        self.check(
+            Access::Write,
+            Resource::exchange(exchange),
+            &dest.to_string(),
+        )
     }
 
     /// Where a send to `dest` goes: (exchange, routing key) per target.
@@ -586,6 +656,11 @@ impl OpenWireSession {
         if vhost.queue(name).is_some() {
             return Ok(());
         }
+        self.check(
+            Access::Configure,
+            Resource::Queue(name),
+            &format!("queue://{name}"),
+        )?;
         let opts = QueueOptions {
             durable: true,
             ..QueueOptions::default()
@@ -662,6 +737,11 @@ impl OpenWireSession {
                     ));
                 };
                 if dest.kind == DestinationKind::Queue {
+                    self.check(
+                        Access::Read,
+                        Resource::Queue(name),
+                        &format!("queue://{name}"),
+                    )?;
                     self.declare_queue(&vhost, name)?;
                 } else {
                     let mine = self.connection_id.as_deref();
@@ -758,10 +838,25 @@ impl OpenWireSession {
         subscription: Option<String>,
         info: &ConsumerInfo,
     ) -> R<(String, Option<String>)> {
+        for topic in topics {
+            self.check(
+                Access::Read,
+                Resource::exchange(TOPIC_EXCHANGE),
+                &format!("topic://{topic}"),
+            )?;
+        }
         let (name, opts, durable) = match subscription {
             Some(sub) => {
                 let client_id = info.client_id.as_deref().unwrap_or(&self.client_id);
                 let name = durable_subscription_queue(client_id, &sub);
+                // The durable subscription's queue is a named, lasting resource: created
+                // (configure), bound as destination (write) and consumed (read).
+                let shown = format!("topic://{}", topics.join(","));
+                if vhost.queue(&name).is_none() {
+                    self.check(Access::Configure, Resource::Queue(&name), &shown)?;
+                }
+                self.check(Access::Write, Resource::Queue(&name), &shown)?;
+                self.check(Access::Read, Resource::Queue(&name), &shown)?;
                 if let Some(existing) = self
                     .consumers
                     .values()
@@ -1287,6 +1382,11 @@ impl OpenWireSession {
                 format!("no durable subscription '{sub}' for client '{client_id}'"),
             ));
         }
+        self.check(
+            Access::Configure,
+            Resource::Queue(&queue),
+            &format!("durable subscription '{sub}'"),
+        )?;
         vhost.queue_delete(&queue, false, false, self.conn)?;
         Ok(Reply::Now)
     }

@@ -11,7 +11,9 @@
 //! the spec requires.
 //!
 //! Destinations follow DESIGN.md §4 and RabbitMQ's STOMP plugin; the SUBSCRIBE side lives
-//! in `subscribe.rs`.
+//! in `subscribe.rs`. Each frame is checked against the user's permissions on the AMQP
+//! resources it touches (docs/permissions.md): a refusal is ERROR `access_refused` with
+//! RabbitMQ's text, a SEND above `limits.max_message_size` ERROR `precondition_failed`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -25,7 +27,7 @@ use super::codec::Version;
 use super::frame::Frame;
 use super::subscription::{parse_ack_id, AckMode, Subscription};
 use super::writer::Outgoing;
-use crate::auth::Users;
+use crate::auth::{Access, AuthenticatedUser, Resource, Users};
 use crate::broker::connections::{ConnectionGuard, ConnectionMeta};
 use crate::broker::session::ConsumeOptions;
 use crate::broker::vhost::{QueueOptions, VHost};
@@ -45,6 +47,8 @@ pub const SUPPORTED_VERSIONS: &str = "1.0,1.1,1.2";
 pub struct SessionContext {
     pub broker: Arc<Broker>,
     pub users: Arc<Users>,
+    /// The largest SEND body accepted (`limits.max_message_size`).
+    pub max_message_size: u64,
 }
 
 /// What the listener does after a frame.
@@ -101,6 +105,8 @@ pub struct StompSession {
     pub(crate) out: UnboundedSender<Outgoing>,
     pub(crate) version: Version,
     pub(crate) vhost: Option<Arc<VHost>>,
+    /// Who logged in (set with `vhost` by CONNECT).
+    pub(crate) user: Option<AuthenticatedUser>,
     pub(crate) conn: ConnectionId,
     pub(crate) client_id: String,
     pub(crate) subscriptions: HashMap<String, Subscription>,
@@ -137,6 +143,7 @@ impl StompSession {
             out,
             version: Version::V1_0,
             vhost: None,
+            user: None,
             conn: 0,
             client_id: String::new(),
             subscriptions: HashMap::new(),
@@ -162,6 +169,16 @@ impl StompSession {
         self.vhost
             .clone()
             .ok_or_else(|| refuse("not connected", "send CONNECT or STOMP first"))
+    }
+
+    /// RabbitMQ's access check on the AMQP resource a frame touches; refused with an ERROR
+    /// `access_refused` whose body is RabbitMQ's text, as its STOMP plugin answers.
+    pub(crate) fn check(&self, access: Access, resource: Resource<'_>) -> R {
+        let (Some(user), Some(vhost)) = (&self.user, &self.vhost) else {
+            return Err(refuse("not connected", "send CONNECT or STOMP first"));
+        };
+        user.check(&vhost.name, access, resource)
+            .map_err(|denied| crate::error::Error::access_refused(denied.to_string()).into())
     }
 
     /// Handle one frame from the client.
@@ -288,6 +305,10 @@ impl StompSession {
             tracing::info!(error = %e, "STOMP login refused.");
             refuse("access refused", e.to_string())
         })?;
+        user.check_vhost(&vhost.name).map_err(|denied| {
+            tracing::info!(error = %denied, "STOMP vhost refused.");
+            refuse("access refused", denied.to_string())
+        })?;
         let (cx, cy) = match frame.header("heart-beat") {
             None => (0, 0),
             Some(hb) => parse_heartbeat(hb).ok_or_else(|| {
@@ -316,6 +337,7 @@ impl StompSession {
         self.registration = Some(registration);
         self.version = version;
         self.vhost = Some(vhost.clone());
+        self.user = Some(user.clone());
         self.client_id = frame.header("client-id").unwrap_or_default().to_string();
         tracing::info!(connection = self.conn, user = %user.name, vhost = %vhost.name, version = version.as_str(), "STOMP connection opened.");
         let mut connected = Frame::new("CONNECTED")
@@ -380,8 +402,25 @@ impl StompSession {
     /// persistent).
     fn publish(&mut self, frame: &Frame, confirm: Option<Box<dyn FnOnce(bool) + Send>>) -> R {
         let vhost = self.vhost()?;
+        let max = self.ctx.max_message_size;
+        let size = frame.body.len() as u64;
+        if size > max {
+            // RabbitMQ's STOMP plugin relays the 406 its channel gets for the same message.
+            return Err(crate::error::Error::precondition_failed(format!(
+                "message size {size} is larger than configured max size {max}"
+            ))
+            .into());
+        }
         let raw = frame.header("destination").unwrap_or_default();
         let destination = parse_stomp(raw).map_err(|e| refuse("bad destination", e))?;
+        // Checked before anything is declared: a refused SEND leaves nothing behind.
+        let target = match &destination {
+            StompDestination::Queue(_)
+            | StompDestination::AmqQueue(_)
+            | StompDestination::TempQueue(_) => String::new(),
+            other => publish_target(other).0,
+        };
+        self.check(Access::Write, Resource::exchange(&target))?;
         let (exchange, routing_key) = match &destination {
             StompDestination::Queue(q) => {
                 self.declare_named_queue(&vhost, q, &frame.headers)?;
@@ -442,6 +481,7 @@ impl StompSession {
         if vhost.queue(name).is_some() && arguments.inner().is_empty() {
             return Ok(());
         }
+        self.check(Access::Configure, Resource::Queue(name))?;
         let opts = QueueOptions {
             durable: true,
             arguments,

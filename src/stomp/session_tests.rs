@@ -21,7 +21,11 @@ fn session() -> (StompSession, UnboundedReceiver<Outgoing>) {
     let broker = Broker::open(Arc::new(MemoryStore::new()), &["/".to_string()]).unwrap();
     let users = Arc::new(Users::from_config(&Config::default()).unwrap());
     let (out, rx) = unbounded_channel();
-    let ctx = Arc::new(SessionContext { broker, users });
+    let ctx = Arc::new(SessionContext {
+        broker,
+        users,
+        max_message_size: crate::config::DEFAULT_MAX_MESSAGE_SIZE,
+    });
     (StompSession::new(ctx, LOOPBACK, out), rx)
 }
 

@@ -22,6 +22,7 @@ use std::sync::{Arc, OnceLock};
 use super::frame::Frame;
 use super::session::{queue_arguments, refuse, StompSession, R};
 use super::subscription::{AckMode, Subscription, SubscriptionInfo, SubscriptionSink};
+use crate::auth::{Access, Resource};
 use crate::broker::session::{ConsumeOptions, MessageFilter, Session};
 use crate::broker::vhost::{QueueOptions, VHost};
 use crate::mapping::destination::{
@@ -80,10 +81,12 @@ impl StompSession {
         let destination = parse_stomp(raw).map_err(|e| refuse("bad destination", e))?;
         let (queue, own_queue, durable_queue) = match &destination {
             StompDestination::Queue(q) => {
+                self.check(Access::Read, Resource::Queue(q))?;
                 self.declare_named_queue(&vhost, q, &frame.headers)?;
                 (q.clone(), false, None)
             }
             StompDestination::AmqQueue(q) => {
+                self.check(Access::Read, Resource::Queue(q))?;
                 vhost.queue_for(q, self.conn)?;
                 (q.clone(), false, None)
             }
@@ -135,6 +138,26 @@ impl StompSession {
             .or_else(|| (truthy(frame, "durable") || truthy(frame, "persistent")).then_some(id));
         let arguments = queue_arguments(&frame.headers)?;
         let named = frame.header("x-queue-name").map(str::to_owned);
+        // Permissions: read on the exchange (the binding's source); a named or durable
+        // queue also needs configure (when created), write (the binding's destination)
+        // and read (the consume). A server-named private queue is the subscription's own
+        // and dies with it: it is not checked (see docs/permissions.md).
+        self.check(Access::Read, Resource::exchange(exchange))?;
+        let queue_name = match (&named, subscription_name) {
+            (Some(n), _) => Some(n.clone()),
+            (None, Some(sub)) => Some(durable_subscription_queue(
+                frame.header("client-id").unwrap_or(&self.client_id),
+                sub,
+            )),
+            (None, None) => None,
+        };
+        if let Some(q) = &queue_name {
+            if vhost.queue(q).is_none() {
+                self.check(Access::Configure, Resource::Queue(q))?;
+            }
+            self.check(Access::Write, Resource::Queue(q))?;
+            self.check(Access::Read, Resource::Queue(q))?;
+        }
         let (name, opts, durable) = match subscription_name {
             Some(sub) => {
                 let client_id = frame.header("client-id").unwrap_or(&self.client_id);

@@ -28,6 +28,7 @@ fn user(name: &str, password: &str, tags: &[&str]) -> UserConfig {
         hashing_algorithm: HashingAlgorithm::RabbitPasswordHashingSha256,
         tags: tags.iter().map(|t| t.to_string()).collect(),
         loopback_only: None,
+        permissions: None,
     }
 }
 

@@ -176,6 +176,7 @@ async fn amqp_config_user_with_hashed_password() {
             hashing_algorithm: HashingAlgorithm::RabbitPasswordHashingSha256,
             tags: Vec::new(),
             loopback_only: None,
+            permissions: None,
         });
     })
     .await;

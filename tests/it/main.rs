@@ -10,6 +10,7 @@ mod cli_route_test;
 mod common;
 mod openwire_client;
 mod openwire_raw;
+mod permissions;
 mod routes_core;
 mod routes_external;
 mod smtp_outlet;

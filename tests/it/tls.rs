@@ -171,6 +171,7 @@ async fn start_tls_bridge(pki: &Pki, verify: TlsVerify) -> TestBridge {
             hashing_algorithm: HashingAlgorithm::Argon2id,
             tags: Vec::new(),
             loopback_only: None,
+            permissions: None,
         });
     })
     .await

@@ -227,4 +227,37 @@ class EmbeddedTest {
             assertEquals("ok", ((TextMessage) s.createConsumer(q).receive(5000)).getText());
         }
     }
+
+    /**
+     * The shim speaks AMQP to the broker, so per-vhost permissions apply to it; a 403 channel
+     * close (ACCESS_REFUSED) surfaces as a JMSSecurityException carrying RabbitMQ's text.
+     */
+    @Test
+    void refusedPublishAndConsumeAreJmsSecurityExceptions() throws Exception {
+        // Password perm-pw, RabbitMQ's SHA-256 scheme (see tests/interop/permissions.yaml).
+        String hash = "AQIDBIQLcndiHCa5AWhWfE+t4vhPrzqMfI6nUMwEoXyETDEX";
+        String user = "  - { name: %s, password_hash: \"" + hash + "\", hashing_algorithm: rabbit_password_hashing_sha256,"
+                + " permissions: { \"/\": { configure: \".*\", write: \"%s\", read: \"%s\" } } }\n";
+        Path config = config(freePort(), "users:\n" + String.format(user, "perm-ro", "", ".*")
+                + String.format(user, "perm-wo", ".*", ""));
+        MqbridgeConnectionFactory cf = factory(config);
+        try (Connection ro = cf.createConnection("perm-ro", "perm-pw");
+                Connection wo = cf.createConnection("perm-wo", "perm-pw")) {
+            ro.start();
+            wo.start();
+            Session rs = ro.createSession();
+            MessageProducer p = rs.createProducer(rs.createQueue("embedded.perm"));
+            p.setDeliveryMode(DeliveryMode.PERSISTENT);
+            JMSException sent = assertThrows(JMSException.class, () -> p.send(rs.createTextMessage("refused")));
+            assertTrue(sent instanceof JMSSecurityException, sent.toString());
+            assertTrue(sent.getMessage().contains(
+                    "access to exchange 'amq.default' in vhost '/' refused for user 'perm-ro'"), sent.getMessage());
+            Session ws = wo.createSession();
+            JMSException consumed = assertThrows(JMSException.class,
+                    () -> ws.createConsumer(ws.createQueue("embedded.perm")).receive(2000));
+            assertTrue(consumed instanceof JMSSecurityException, consumed.toString());
+            assertTrue(consumed.getMessage().contains(
+                    "access to queue 'embedded.perm' in vhost '/' refused for user 'perm-wo'"), consumed.getMessage());
+        }
+    }
 }
