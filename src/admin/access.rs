@@ -11,23 +11,7 @@ use std::collections::HashMap;
 use crate::auth::{AuthenticatedUser, Grants, Resource, Users, VhostPermissions};
 use crate::config::{HashingAlgorithm, UserConfig};
 
-/// What an operation needs on a resource (RabbitMQ's three permissions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Configure,
-    Write,
-    Read,
-}
-
-impl From<Access> for crate::auth::Access {
-    fn from(a: Access) -> Self {
-        match a {
-            Access::Configure => crate::auth::Access::Configure,
-            Access::Write => crate::auth::Access::Write,
-            Access::Read => crate::auth::Access::Read,
-        }
-    }
-}
+pub use crate::auth::Access;
 
 /// Whether `user` has any permission on `vhost`.
 pub fn allows_vhost(user: &AuthenticatedUser, vhost: &str) -> bool {
@@ -43,7 +27,6 @@ pub fn check(
     access: Access,
     resource: &str,
 ) -> Result<(), String> {
-    let access = crate::auth::Access::from(access);
     user.check(vhost, access, Resource::Queue(resource))
         .map_err(|_| {
             format!(
