@@ -825,3 +825,120 @@ routes:
     peer.shutdown().await;
     bridge.shutdown().await;
 }
+
+/// `limits.max_connections` counts every protocol; one more is refused with each
+/// protocol's error, and a slot freed by a close is usable again.
+#[tokio::test]
+async fn max_connections_refuses_with_each_protocols_error() {
+    use mqbridge::openwire::codec::{Command, ExceptionResponse};
+    let (bridge, http) = bridge_with_http(|c| c.limits.max_connections = Some(1)).await;
+    let first = lapin_connect(&bridge).await;
+
+    let err =
+        lapin::Connection::connect(&bridge.amqp_uri(), lapin::ConnectionProperties::default())
+            .await
+            .expect_err("a second AMQP connection is refused");
+    assert_eq!(crate::common::reply_code(&err), Some(530), "{err:?}");
+
+    let mut stomp = StompClient::connect(bridge.stomp_addr).await;
+    stomp
+        .send("CONNECT", &[("accept-version", "1.2"), ("host", "/")], b"")
+        .await;
+    let error = stomp.expect_error_and_close().await;
+    assert!(
+        String::from_utf8_lossy(&error.body).contains("connection limit (1) is reached"),
+        "{error:?}"
+    );
+
+    let mut ow = OwClient::open(bridge.openwire_addr).await;
+    match ow.connection_info("limited").await {
+        Command::ExceptionResponse(ExceptionResponse {
+            exception: Some(t), ..
+        }) => assert!(
+            t.message
+                .as_deref()
+                .is_some_and(|m| m.contains("connection limit (1) is reached")),
+            "{t:?}"
+        ),
+        other => panic!("expected an ExceptionResponse, got {other:?}"),
+    }
+    let conns = get(http, "/api/connections").await.json();
+    assert_eq!(conns.as_array().map(Vec::len), Some(1), "{conns}");
+
+    first.close(200, "bye".into()).await.expect("close");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let again = loop {
+        match lapin::Connection::connect(&bridge.amqp_uri(), lapin::ConnectionProperties::default())
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) if tokio::time::Instant::now() > deadline => {
+                panic!("the freed slot was not reusable: {e:?}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    };
+    again.close(200, "bye".into()).await.expect("close");
+    bridge.shutdown().await;
+}
+
+/// A management user's API calls are held to the same vhost permissions as the protocols.
+#[tokio::test]
+async fn api_operations_need_the_users_permissions() {
+    let (bridge, http) = bridge_with_http(|c| {
+        let mut limited = user("limited", "pw", &["management"]);
+        limited.permissions = Some(
+            [(
+                "/".to_string(),
+                mqbridge::config::PermissionConfig {
+                    configure: "^mine\\.".into(),
+                    write: "^mine\\.".into(),
+                    read: "^mine\\.".into(),
+                },
+            )]
+            .into_iter()
+            .collect(),
+        );
+        c.users.push(limited);
+        c.vhosts.push("other".into());
+    })
+    .await;
+    let limited = Some(("limited", "pw"));
+    let r = request(http, "PUT", "/api/queues/%2F/mine.q", limited, Some("{}")).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = request(http, "PUT", "/api/queues/%2F/theirs.q", limited, Some("{}")).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.json()["reason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("configure"));
+    let r = request(
+        http,
+        "POST",
+        "/api/exchanges/%2F/amq.default/publish",
+        limited,
+        Some(r#"{"routing_key": "mine.q", "payload": "x"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 403, "no write on amq.default: {}", r.body);
+    let r = request(
+        http,
+        "POST",
+        "/api/queues/%2F/mine.q/get",
+        limited,
+        Some(r#"{"count": 1, "ackmode": "ack_requeue_true"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The vhost it has no permissions on is invisible and refused.
+    let vhosts = request(http, "GET", "/api/vhosts", limited, None)
+        .await
+        .json();
+    assert_eq!(vhosts.as_array().map(Vec::len), Some(1), "{vhosts}");
+    let r = request(http, "GET", "/api/queues/other", limited, None).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    // guest (administrator) sees both.
+    let vhosts = get(http, "/api/vhosts").await.json();
+    assert_eq!(vhosts.as_array().map(Vec::len), Some(2), "{vhosts}");
+    bridge.shutdown().await;
+}
