@@ -16,11 +16,13 @@
 //! - [`outlet`]: destinations that are not brokers (the SMTP outlet).
 //! - [`client`]: what the outbound clients (AMQP connector, STOMP and OpenWire clients, SMTP
 //!   outlet) share with routes: error kinds, pipelined confirms, received messages.
+//! - [`admin`]: the management HTTP side: the web UI's static assets.
 //! - [`config`]: the typed YAML configuration, its loading and validation.
 //! - [`auth`]: users and password verification (argon2id, RabbitMQ's SHA-256 scheme).
 //! - [`error`]: the core error, an AMQP reply code with its scope.
 //! - [`selector`]: JMS message selectors, parsed once and evaluated against a [`message::Message`].
 
+pub mod admin;
 pub mod amqp;
 pub mod auth;
 pub mod broker;

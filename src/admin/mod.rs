@@ -1,0 +1,3 @@
+//! The management HTTP side: the web UI (more to come with the API).
+
+pub mod ui;
