@@ -738,11 +738,11 @@
       setNumber(ctx.tiles['deliver-rate'], rate(q.message_stats, 'deliver_get'), fmtRate);
       setNumber(ctx.tiles['ack-rate'], rate(q.message_stats, 'ack'), fmtRate);
       const mine = (consumers || []).filter((c) => get(c, 'queue', 'name') === ctx.name && get(c, 'queue', 'vhost') === ctx.vhost);
-      syncRows(ctx.consumers, mine, (c) => `${get(c, 'channel_details', 'name')}|${c.consumer_tag}`,
+      syncRows(ctx.consumers, mine, (c) => `${consumerChannel(c)}|${c.consumer_tag}`,
         () => buildRow('consumer-row', [{ id: 'consumer-tag' }, { id: 'consumer-channel' }, { id: 'consumer-ack' }, { id: 'consumer-prefetch', num: true }]),
         (tr, c) => {
           setText(tr.cells_['consumer-tag'], c.consumer_tag);
-          setText(tr.cells_['consumer-channel'], get(c, 'channel_details', 'name') || '');
+          setText(tr.cells_['consumer-channel'], consumerChannel(c));
           setText(tr.cells_['consumer-ack'], c.ack_required ? 'yes' : 'no');
           setNumber(tr.cells_['consumer-prefetch'], c.prefetch_count);
         }, 'No consumers');
@@ -756,6 +756,12 @@
         }, 'No bindings');
     },
   };
+
+  // RabbitMQ names the channel; a STOMP or OpenWire consumer may only have a connection.
+  function consumerChannel(c) {
+    const d = c.channel_details || {};
+    return String(d.name || d.connection_name || '');
+  }
 
   function getMessagesForm(ctx) {
     const count = el('input', { testid: 'get-count', type: 'number', min: 1, value: 1, required: true });
