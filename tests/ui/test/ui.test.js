@@ -123,7 +123,7 @@ describe('mqbridge web UI', () => {
     await ch.assertQueue('ui-live', { durable: false });
     await publish(ch, 'ui-depth', 25);
     const stomp = await stompConnect(bridge.stomp, 'guest', 'guest');
-    await stomp.send('/queue/ui-live', 'from stomp');
+    await stomp.send('/amq/queue/ui-live', 'from stomp'); // an existing queue, not declared
     const flow = trickle(ch, 'ui-live', 50);
     try {
       await page.getByTestId('nav-overview').click();
