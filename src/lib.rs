@@ -12,11 +12,11 @@
 //! - [`stomp`]: the STOMP 1.0–1.2 listener, on our own codec.
 //! - [`openwire`]: the OpenWire codec (ActiveMQ JMS clients) and its JMS message model.
 //! - [`routes`]: YAML routes between the core and external brokers or mail, at least once.
+//! - [`admin`]: the HTTP listener: management API, Prometheus metrics, health, web UI.
 //! - [`reload`]: hot reload of the config file (SIGHUP, file changes).
 //! - [`outlet`]: destinations that are not brokers (the SMTP outlet).
 //! - [`client`]: what the outbound clients (AMQP connector, STOMP and OpenWire clients, SMTP
 //!   outlet) share with routes: error kinds, pipelined confirms, received messages.
-//! - [`admin`]: the management HTTP side: the web UI's static assets.
 //! - [`config`]: the typed YAML configuration, its loading and validation.
 //! - [`auth`]: users and password verification (argon2id, RabbitMQ's SHA-256 scheme).
 //! - [`error`]: the core error, an AMQP reply code with its scope.

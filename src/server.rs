@@ -17,6 +17,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::admin::{self, AdminContext, ListenerInfo};
 use crate::amqp::{self, ListenerContext, Tuning};
 use crate::auth::Users;
 use crate::broker::alarm::{spawn_monitor, ResourceLimits};
@@ -44,6 +45,8 @@ pub struct RunningBridge {
     pub stomp_addr: Option<SocketAddr>,
     /// Where the OpenWire listener is bound, if it is configured.
     pub openwire_addr: Option<SocketAddr>,
+    /// Where the HTTP listener (API, metrics, health, UI) is bound, if it is configured.
+    pub http_addr: Option<SocketAddr>,
     pub broker: Arc<Broker>,
     /// The running routes.
     pub routes: Arc<Routes>,
@@ -61,6 +64,8 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
     };
     let dir = config.storage.dir.as_deref();
     let store = open_store(dir, sync).map_err(|e| format!("cannot open the store: {e}"))?;
+    // Before anything records a latency.
+    admin::install_recorder();
     let broker =
         Broker::open(store, &config.vhosts).map_err(|e| format!("cannot start the broker: {e}"))?;
     crate::topology::declare(&broker, &config.topology).map_err(|e| format!("topology: {e}"))?;
@@ -75,6 +80,9 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         ALARM_PERIOD,
     );
     let users = Arc::new(Users::from_config(&config).map_err(|e| format!("invalid users: {e}"))?);
+    broker
+        .connections()
+        .set_max_connections(config.limits.max_connections.unwrap_or(0));
 
     let shutdown = CancellationToken::new();
     let mut listeners = Vec::new();
@@ -139,6 +147,40 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         openwire_addr = Some(addr);
     }
     let routes = Arc::new(Routes::new(broker.clone()));
+    let mut http_addr = None;
+    if let Some(listener_config) = &config.listeners.http {
+        let (listener, addr) = admin::bind(listener_config).await.map_err(|e| {
+            format!(
+                "cannot bind the HTTP listener to {}: {e}",
+                listener_config.bind
+            )
+        })?;
+        tracing::info!(listener = %"http", address = %addr, "Listening.");
+        let bound = [
+            ("amqp", amqp_addr),
+            ("stomp", stomp_addr),
+            ("openwire", openwire_addr),
+            ("http", Some(addr)),
+        ];
+        let ctx = AdminContext::new(
+            broker.clone(),
+            routes.clone(),
+            users.clone(),
+            bound
+                .iter()
+                .filter_map(|(protocol, addr)| {
+                    addr.map(|address| ListenerInfo { protocol, address })
+                })
+                .collect(),
+            config.storage.dir.clone(),
+        );
+        listeners.push(tokio::spawn(admin::serve(
+            listener,
+            admin::router(ctx),
+            shutdown.clone(),
+        )));
+        http_addr = Some(addr);
+    }
     let summary = routes.apply(&config).await;
     if !summary.started.is_empty() {
         tracing::info!(routes = ?summary.started, "routes started");
@@ -148,6 +190,7 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         amqp_addr,
         stomp_addr,
         openwire_addr,
+        http_addr,
         broker,
         routes,
         reloader,

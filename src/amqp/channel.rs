@@ -185,6 +185,11 @@ pub struct Channel {
 type Res = std::result::Result<(), MethodError>;
 
 impl Channel {
+    /// The core session behind this channel.
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
     /// Open channel `id` (after `channel.open`) and send `open-ok`.
     pub fn open(
         id: u16,

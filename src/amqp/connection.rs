@@ -37,11 +37,15 @@ use super::handshake::{handshake, Authenticator, HandshakeError, Negotiated, Tun
 use super::reply::{channel_close, connection_close, connection_close_for};
 use super::transport::{FrameReader, ReadError};
 use super::writer::{run_writer, Outgoing};
+use crate::broker::connections::{ConnectionGuard, ConnectionMeta};
 use crate::broker::vhost::VHost;
 use crate::broker::{Broker, ConnectionId};
 use crate::error::{Error, ReplyCode, Scope};
 
 /// How long the whole handshake may take (RabbitMQ's `handshake_timeout`).
+/// The `client_properties.product` the java-shim sends: its connections are listed as
+/// protocol `jni` rather than `amqp`.
+pub const JNI_CLIENT_PRODUCT: &str = "mqbridge-jms";
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long we wait for `connection.close-ok` after sending `connection.close`.
 pub const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -73,6 +77,30 @@ where
         let (read, mut write) = tokio::io::split(socket);
         let mut reader = FrameReader::new(read, ctx.tuning.frame_max);
         let broker = ctx.broker.clone();
+        let id = ctx.broker.next_connection_id();
+        // Checked while answering connection.open, so a refusal is a proper 530.
+        let admit = |n: &Negotiated| {
+            if broker.vhost(&n.vhost).is_none() {
+                return Err(format!("vhost '{}' not found", n.vhost));
+            }
+            let protocol = if n.product.as_deref() == Some(JNI_CLIENT_PRODUCT) {
+                "jni"
+            } else {
+                "amqp"
+            };
+            broker
+                .connections()
+                .register(ConnectionMeta {
+                    id,
+                    protocol,
+                    peer,
+                    user: n.user.clone(),
+                    vhost: n.vhost.clone(),
+                    client: n.product.clone(),
+                    tls: false,
+                })
+                .map_err(|e| e.to_string())
+        };
         let handshake = tokio::time::timeout(
             HANDSHAKE_TIMEOUT,
             handshake(
@@ -81,7 +109,7 @@ where
                 peer.ip(),
                 ctx.tuning,
                 ctx.auth.clone(),
-                |name| broker.vhost(name).is_some(),
+                admit,
             ),
         );
         let negotiated = tokio::select! {
@@ -89,7 +117,7 @@ where
             // Shutting down: a connection that is not open yet is simply dropped.
             _ = ctx.shutdown.cancelled() => return,
         };
-        let negotiated = match negotiated {
+        let (negotiated, registration) = match negotiated {
             Ok(Ok(n)) => n,
             Ok(Err(e)) => {
                 match &e {
@@ -112,7 +140,6 @@ where
         let Some(vhost) = ctx.broker.vhost(&negotiated.vhost) else {
             return;
         };
-        let id = ctx.broker.next_connection_id();
         tracing::info!(
             connection = id,
             user = %negotiated.user,
@@ -132,6 +159,7 @@ where
             channels: HashMap::new(),
             closing: None,
             publisher: false,
+            registration,
         };
         conn.run(&ctx, &mut reader, writer).await;
         for (_, mut ch) in conn.channels.drain() {
@@ -170,6 +198,8 @@ struct Connection {
     closing: Option<Instant>,
     /// This connection has published: it stops being read while a resource alarm is up.
     publisher: bool,
+    /// Its entry in the broker's connection list, removed when the connection ends.
+    registration: ConnectionGuard,
 }
 
 enum Next {
@@ -451,6 +481,8 @@ impl Connection {
                         self.out.clone(),
                         cancel_notify,
                     );
+                    self.registration
+                        .session_opened(u32::from(ch), channel.session());
                     self.channels.insert(ch, channel);
                     Ok(())
                 }

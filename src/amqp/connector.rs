@@ -48,6 +48,8 @@ pub struct AmqpClientConfig {
     pub connect_timeout: Duration,
     /// Heartbeat interval proposed to the broker, seconds; 0 disables heartbeats.
     pub heartbeat: u16,
+    /// `client_properties.product`: what the broker's connection list shows as the client.
+    pub product: &'static str,
 }
 
 /// One connection to an external AMQP 0-9-1 broker.
@@ -410,7 +412,8 @@ async fn connect_one(url: &str, config: &AmqpClientConfig) -> Result<Connection,
     let timeout_ms = u64::try_from(config.connect_timeout.as_millis()).unwrap_or(u64::MAX);
     uri.query.connection_timeout = Some(timeout_ms);
     let properties = ConnectionProperties::default()
-        .with_connection_name(lapin::types::LongString::from("mqbridge connector"));
+        .with_connection_name(lapin::types::LongString::from("mqbridge connector"))
+        .with_client_property("product".into(), config.product.into());
     match tokio::time::timeout(
         config.connect_timeout,
         Connection::connect_uri(uri, properties),
@@ -1034,6 +1037,7 @@ mod tests {
             urls: vec![],
             connect_timeout: Duration::from_secs(1),
             heartbeat: 10,
+            product: "mqbridge",
         };
         let err = AmqpConnector::connect(&config).await.unwrap_err();
         assert!(err.is_connection());

@@ -56,6 +56,8 @@ pub struct Negotiated {
     /// Seconds; 0 = no heartbeats.
     pub heartbeat: u16,
     pub capabilities: ClientCapabilities,
+    /// `client_properties.product`, if the client sent one.
+    pub product: Option<String>,
 }
 
 /// Why the handshake ended without an open connection (already answered on the wire).
@@ -73,14 +75,14 @@ pub enum HandshakeError {
 ///
 /// `vhost_exists` decides `connection.open`. On success the reader's frame limit is the
 /// negotiated `frame_max`.
-pub async fn handshake<R, W>(
+pub async fn handshake<R, W, G>(
     reader: &mut FrameReader<R>,
     write: &mut W,
     peer: IpAddr,
     tuning: Tuning,
     auth: Arc<dyn Authenticator>,
-    vhost_exists: impl Fn(&str) -> bool,
-) -> Result<Negotiated, HandshakeError>
+    admit: impl FnOnce(&Negotiated) -> Result<G, String>,
+) -> Result<(Negotiated, G), HandshakeError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -97,6 +99,10 @@ where
         Err(text) => return Err(refuse(write, ReplyCode::AccessRefused, &text, 10, 11).await),
     };
     let capabilities = client_capabilities(&start_ok.client_properties);
+    let product = match start_ok.client_properties.inner().get("product") {
+        Some(AMQPValue::LongString(s)) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
+        _ => None,
+    };
     let mechanism = start_ok.mechanism.as_str().to_string();
     let login = username.clone();
     let outcome =
@@ -140,24 +146,28 @@ where
         AMQPClass::Connection(connection::AMQPMethod::Open(open)) => open,
         other => return Err(refuse_out_of_order(write, &other, "connection.open").await),
     };
-    let vhost = open.virtual_host.as_str().to_string();
-    if !vhost_exists(&vhost) {
-        let text = format!("NOT_ALLOWED - vhost '{vhost}' not found");
-        return Err(refuse(write, ReplyCode::NotAllowed, &text, 10, 40).await);
-    }
+    let negotiated = Negotiated {
+        user,
+        vhost: open.virtual_host.as_str().to_string(),
+        channel_max,
+        frame_max,
+        heartbeat: tune_ok.heartbeat,
+        capabilities,
+        product,
+    };
+    let admitted = match admit(&negotiated) {
+        Ok(admitted) => admitted,
+        Err(text) => {
+            let text = format!("NOT_ALLOWED - {text}");
+            return Err(refuse(write, ReplyCode::NotAllowed, &text, 10, 40).await);
+        }
+    };
     send(
         write,
         AMQPClass::Connection(connection::AMQPMethod::OpenOk(connection::OpenOk {})),
     )
     .await?;
-    Ok(Negotiated {
-        user,
-        vhost,
-        channel_max,
-        frame_max,
-        heartbeat: tune_ok.heartbeat,
-        capabilities,
-    })
+    Ok((negotiated, admitted))
 }
 
 /// Read the 8-byte protocol header; answer a wrong one with ours (spec §4.2.2) and fail.

@@ -97,9 +97,16 @@ where
         IpAddr::V4(Ipv4Addr::LOCALHOST),
         TUNING,
         Arc::new(OnlyGuest),
-        |vhost| vhost == "/",
+        |n: &Negotiated| {
+            if n.vhost == "/" {
+                Ok(())
+            } else {
+                Err(format!("vhost '{}' not found", n.vhost))
+            }
+        },
     )
-    .await;
+    .await
+    .map(|(negotiated, ())| negotiated);
     drop((reader, write));
     let _ = client_task.await;
     result

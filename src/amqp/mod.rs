@@ -43,7 +43,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-pub use connection::ListenerContext;
+pub use connection::{ListenerContext, JNI_CLIENT_PRODUCT};
 pub use handshake::{Authenticator, Tuning};
 
 use crate::config::AmqpListenerConfig;

@@ -10,9 +10,11 @@
 //! group-commits them; a publisher confirm fires once the write is durable.
 
 pub mod alarm;
+pub mod connections;
 pub mod exchange;
 pub mod queue;
 pub mod session;
+pub mod stats;
 pub mod store;
 pub mod vhost;
 
@@ -48,6 +50,7 @@ pub struct Broker {
     store: Arc<dyn Store>,
     next_connection: AtomicU64,
     alarm: watch::Sender<bool>,
+    connections: Arc<connections::ConnectionRegistry>,
 }
 
 impl std::fmt::Debug for Broker {
@@ -67,6 +70,7 @@ impl Broker {
             store: store.clone(),
             next_connection: AtomicU64::new(1),
             alarm,
+            connections: Arc::default(),
         });
         for name in vhosts {
             broker.add_vhost(name);
@@ -103,6 +107,11 @@ impl Broker {
         Ok(broker)
     }
 
+    /// The vhost `name`, created if it does not exist yet (definitions import).
+    pub fn ensure_vhost(&self, name: &str) -> Arc<VHost> {
+        self.add_vhost(name)
+    }
+
     fn add_vhost(&self, name: &str) -> Arc<VHost> {
         self.vhosts
             .write()
@@ -117,6 +126,11 @@ impl Broker {
 
     pub fn vhosts(&self) -> Vec<Arc<VHost>> {
         self.vhosts.read().values().cloned().collect()
+    }
+
+    /// The connections open now, on every listener.
+    pub fn connections(&self) -> &Arc<connections::ConnectionRegistry> {
+        &self.connections
     }
 
     pub fn next_connection_id(&self) -> ConnectionId {

@@ -105,6 +105,21 @@ impl std::fmt::Debug for Consumer {
 }
 
 impl Consumer {
+    /// The queue consumed from.
+    pub fn queue(&self) -> &Arc<Queue> {
+        &self.queue
+    }
+
+    /// The prefetch limit (0: none) and the messages delivered and not acked yet.
+    pub fn prefetch_and_unacked(&self) -> (u32, u32) {
+        (self.prefetch, self.unacked.load(Ordering::Acquire))
+    }
+
+    /// The connection the consumer belongs to.
+    pub fn connection(&self) -> ConnectionId {
+        self.session.conn
+    }
+
     pub(crate) fn session(&self) -> &Arc<Session> {
         &self.session
     }
@@ -190,6 +205,19 @@ impl Session {
 
     pub fn vhost(&self) -> &Arc<VHost> {
         &self.vhost
+    }
+
+    /// The consumers of this session now.
+    pub fn consumers(&self) -> Vec<Arc<Consumer>> {
+        self.state.lock().consumers.values().cloned().collect()
+    }
+
+    /// basic.qos prefetch counts: (whole session, each new consumer); 0 is no limit.
+    pub fn prefetch(&self) -> (u32, u32) {
+        (
+            self.prefetch_channel.load(Ordering::Acquire),
+            self.prefetch_consumer.load(Ordering::Acquire),
+        )
     }
 
     pub fn connection(&self) -> ConnectionId {

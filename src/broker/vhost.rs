@@ -12,6 +12,7 @@ use parking_lot::RwLock;
 use crate::broker::exchange::{Binding, Destination, Exchange, ExchangeKind};
 use crate::broker::queue::deadletter::{self, DeadLetter};
 use crate::broker::queue::{Enqueued, Queue, QueueArgs};
+use crate::broker::stats::MessageCounters;
 use crate::broker::store::{BindingRecord, DestinationKind, ExchangeRecord, QueueRecord, Store};
 use crate::broker::{random_suffix, ConfirmCallback, ConnectionId, PendingConfirm};
 use crate::error::{Error, Result};
@@ -52,6 +53,10 @@ pub struct PublishOutcome {
     pub routed: bool,
 }
 
+/// The histogram of publish-to-confirm times, in seconds, over every protocol (AMQP
+/// confirms, STOMP receipts, OpenWire responses to synchronous sends).
+pub const CONFIRM_LATENCY_METRIC: &str = "mqbridge_confirm_latency_seconds";
+
 /// The built-in exchanges every vhost has.
 const BUILT_IN: [(&str, ExchangeKind); 6] = [
     ("", ExchangeKind::Direct),
@@ -67,6 +72,8 @@ pub struct VHost {
     exchanges: RwLock<HashMap<String, Arc<Exchange>>>,
     queues: RwLock<HashMap<String, Arc<Queue>>>,
     store: Arc<dyn Store>,
+    /// Totals over every queue this vhost had, and its publishes.
+    pub(crate) counters: Arc<MessageCounters>,
 }
 
 impl std::fmt::Debug for VHost {
@@ -102,6 +109,7 @@ impl VHost {
             exchanges: RwLock::new(exchanges),
             queues: RwLock::new(HashMap::new()),
             store,
+            counters: Arc::default(),
         })
     }
 
@@ -111,6 +119,11 @@ impl VHost {
 
     fn no_queue(&self, name: &str) -> Error {
         Error::not_found(format!("no queue '{name}' in vhost '{}'", self.name))
+    }
+
+    /// Message totals of this vhost (publishes, deliveries, acks).
+    pub fn counters(&self) -> &MessageCounters {
+        &self.counters
     }
 
     pub fn exchange(&self, name: &str) -> Option<Arc<Exchange>> {
@@ -652,6 +665,15 @@ impl VHost {
                 exchange.name, self.name
             )));
         }
+        self.counters.published();
+        // From here to the callback is what a publisher waits for its confirm.
+        let confirm = confirm.map(|confirm| {
+            let started = std::time::Instant::now();
+            Box::new(move |ok: bool| {
+                metrics::histogram!(CONFIRM_LATENCY_METRIC).record(started.elapsed().as_secs_f64());
+                confirm(ok)
+            }) as ConfirmCallback
+        });
         let queues = self.route(&exchange, &message);
         let message = Arc::new(message);
         let pending = confirm.map(PendingConfirm::new);

@@ -301,6 +301,12 @@ pub(super) struct RawLimits {
     #[serde(default)]
     #[schemars(with = "Option<RawSize>")]
     pub disk_free_limit: Option<Spanned<RawSize>>,
+    /// The most client connections open at once, over every listener (AMQP, STOMP,
+    /// OpenWire, the java-shim); a connection beyond it is refused with the protocol's
+    /// error. Default: no limit.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub max_connections: Option<Spanned<u32>>,
 }
 
 /// A size as written: `1073741824`, `0.4` or `"1GiB"`.

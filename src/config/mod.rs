@@ -220,6 +220,8 @@ pub struct Limits {
     pub memory_high_watermark: Option<u64>,
     /// Publishers are blocked when the storage disk has less free space than this.
     pub disk_free_limit: Option<u64>,
+    /// The most client connections open at once, over every listener; `None`: no limit.
+    pub max_connections: Option<usize>,
 }
 
 /// How a user's `password_hash` was made.

@@ -110,7 +110,8 @@ topology:
         c.limits,
         Limits {
             memory_high_watermark: Some(1 << 30),
-            disk_free_limit: Some(50_000_000)
+            disk_free_limit: Some(50_000_000),
+            max_connections: None,
         }
     );
     assert_eq!(c.vhosts, vec!["/".to_string(), "staging".to_string()]);

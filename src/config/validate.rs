@@ -184,9 +184,20 @@ fn limits(raw: RawLimits, err: ErrorAt<'_>) -> Result<Limits> {
         ),
         None => None,
     };
+    let max_connections = match raw.max_connections {
+        Some(m) if m.value == 0 => {
+            return Err(err(
+                m.referenced,
+                "limits.max_connections: must be at least 1 (leave it out for no limit)".into(),
+            ))
+        }
+        Some(m) => Some(m.value as usize),
+        None => None,
+    };
     Ok(Limits {
         memory_high_watermark,
         disk_free_limit,
+        max_connections,
     })
 }
 

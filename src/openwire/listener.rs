@@ -140,7 +140,7 @@ where
             server_wire_format(),
         )));
         let mut writer = tokio::spawn(run_writer(write, rx, ctx.session.clone()));
-        let mut session = OpenWireSession::new(ctx.session.clone(), peer.ip(), out.clone());
+        let mut session = OpenWireSession::new(ctx.session.clone(), peer, out.clone());
         let kill = session.kill.clone();
         let mut alarms = ctx.session.broker.alarms();
         let mut alarms_open = true;

@@ -28,7 +28,7 @@
 //! name (usable as AMQP `reply_to`), owned by its connection through the registry.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -48,6 +48,7 @@ use super::registry::{AdvisoryConsumer, Registry, TempDestination, TempKind};
 use super::subscription::{ConsumerSink, ConsumerState, Tracker};
 use super::writer::Outgoing;
 use crate::auth::Users;
+use crate::broker::connections::{ConnectionGuard, ConnectionMeta};
 use crate::broker::session::{ConsumeOptions, MessageFilter, Session};
 use crate::broker::vhost::{QueueOptions, VHost};
 use crate::broker::{Broker, ConnectionId};
@@ -192,7 +193,7 @@ struct Consumer {
 #[derive(Debug)]
 pub struct OpenWireSession {
     pub(crate) ctx: Arc<SessionContext>,
-    peer: IpAddr,
+    peer: SocketAddr,
     pub(crate) out: UnboundedSender<Outgoing>,
     /// This connection's lifetime in the registry.
     pub generation: u64,
@@ -210,6 +211,10 @@ pub struct OpenWireSession {
     pub pending: Arc<AtomicUsize>,
     /// This connection has sent messages: it is not read while a resource alarm is up.
     pub publisher: bool,
+    /// Its entry in the broker's connection list, from ConnectionInfo on.
+    registration: Option<ConnectionGuard>,
+    /// Core sessions (one per consumer) opened so far, to number them in that list.
+    sessions_opened: u32,
 }
 
 struct PendingGuard(Arc<AtomicUsize>);
@@ -227,7 +232,7 @@ fn wants_response(command: &Command) -> Option<i32> {
 }
 
 impl OpenWireSession {
-    pub fn new(ctx: Arc<SessionContext>, peer: IpAddr, out: UnboundedSender<Outgoing>) -> Self {
+    pub fn new(ctx: Arc<SessionContext>, peer: SocketAddr, out: UnboundedSender<Outgoing>) -> Self {
         let generation = ctx.registry.generation();
         OpenWireSession {
             ctx,
@@ -244,6 +249,8 @@ impl OpenWireSession {
             transactions: HashMap::new(),
             pending: Arc::new(AtomicUsize::new(0)),
             publisher: false,
+            registration: None,
+            sessions_opened: 0,
         }
     }
 
@@ -370,9 +377,24 @@ impl OpenWireSession {
         let user = self
             .ctx
             .users
-            .authenticate(login, passcode, self.peer)
+            .authenticate(login, passcode, self.peer.ip())
             .map_err(|e| refuse(class::SECURITY, e.to_string()))?;
         let client_id = info.client_id.unwrap_or_else(|| connection_id.clone());
+        let conn = self.ctx.broker.next_connection_id();
+        let registration = self
+            .ctx
+            .broker
+            .connections()
+            .register(ConnectionMeta {
+                id: conn,
+                protocol: "openwire",
+                peer: self.peer,
+                user: user.name.clone(),
+                vhost: vhost.name.clone(),
+                client: Some(client_id.clone()),
+                tls: false,
+            })
+            .map_err(|e| refuse(class::JMS, e.to_string()))?;
         self.ctx
             .registry
             .register(
@@ -387,7 +409,8 @@ impl OpenWireSession {
                     format!("Broker: mqbridge - Client: {} already connected", e.0),
                 )
             })?;
-        self.conn = self.ctx.broker.next_connection_id();
+        self.conn = conn;
+        self.registration = Some(registration);
         self.vhost = Some(vhost);
         self.connection_id = Some(connection_id.clone());
         self.client_id = client_id;
@@ -663,6 +686,10 @@ impl OpenWireSession {
         });
         let session = Session::new(vhost.clone(), self.conn, sink);
         let _ = state.session.set(Arc::downgrade(&session));
+        if let Some(registration) = &self.registration {
+            self.sessions_opened += 1;
+            registration.session_opened(self.sessions_opened, &session);
+        }
         if prefetch == 0 {
             session.qos(1, true);
             session.set_flow(false);

@@ -370,6 +370,7 @@ fn amqp_config(kind: &ConnectionKind) -> AmqpClientConfig {
         urls,
         connect_timeout: CONNECT_TIMEOUT,
         heartbeat,
+        product: "mqbridge",
     }
 }
 

@@ -144,7 +144,7 @@ where
         };
         let (out, rx) = mpsc::unbounded_channel();
         let mut writer = tokio::spawn(run_writer(write, rx));
-        let mut session = StompSession::new(ctx.session.clone(), peer.ip(), out.clone());
+        let mut session = StompSession::new(ctx.session.clone(), peer, out.clone());
         let mut alarms = ctx.session.broker.alarms();
         let mut alarms_open = true;
         let mut blocked = *alarms.borrow_and_update();

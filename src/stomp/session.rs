@@ -14,7 +14,7 @@
 //! in `subscribe.rs`.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +26,7 @@ use super::frame::Frame;
 use super::subscription::{parse_ack_id, AckMode, Subscription};
 use super::writer::Outgoing;
 use crate::auth::Users;
+use crate::broker::connections::{ConnectionGuard, ConnectionMeta};
 use crate::broker::session::ConsumeOptions;
 use crate::broker::vhost::{QueueOptions, VHost};
 use crate::broker::{now_ms, Broker, ConnectionId};
@@ -95,7 +96,7 @@ enum TxOp {
 #[derive(Debug)]
 pub struct StompSession {
     pub(crate) ctx: Arc<SessionContext>,
-    peer: IpAddr,
+    peer: SocketAddr,
     pub(crate) out: UnboundedSender<Outgoing>,
     pub(crate) version: Version,
     pub(crate) vhost: Option<Arc<VHost>>,
@@ -109,6 +110,10 @@ pub struct StompSession {
     pub pending: Arc<AtomicUsize>,
     /// This connection has sent: it stops being read while a resource alarm is up.
     pub publisher: bool,
+    /// Its entry in the broker's connection list, from CONNECT on.
+    pub(crate) registration: Option<ConnectionGuard>,
+    /// Core sessions (one per subscription) opened so far, to number them in that list.
+    pub(crate) sessions_opened: u32,
 }
 
 /// Decrements the pending-confirm count when dropped, whether or not the confirm ran.
@@ -121,7 +126,7 @@ impl Drop for PendingGuard {
 }
 
 impl StompSession {
-    pub fn new(ctx: Arc<SessionContext>, peer: IpAddr, out: UnboundedSender<Outgoing>) -> Self {
+    pub fn new(ctx: Arc<SessionContext>, peer: SocketAddr, out: UnboundedSender<Outgoing>) -> Self {
         StompSession {
             ctx,
             peer,
@@ -135,6 +140,8 @@ impl StompSession {
             transactions: HashMap::new(),
             pending: Arc::new(AtomicUsize::new(0)),
             publisher: false,
+            registration: None,
+            sessions_opened: 0,
         }
     }
 
@@ -260,7 +267,7 @@ impl StompSession {
         let user = self
             .ctx
             .users
-            .authenticate(login, passcode, self.peer)
+            .authenticate(login, passcode, self.peer.ip())
             .map_err(|e| {
                 tracing::info!(error = %e, "STOMP login refused.");
                 refuse("access refused", e.to_string())
@@ -276,6 +283,21 @@ impl StompSession {
         let send = if cy == 0 { 0 } else { cy.max(MIN_HEARTBEAT_MS) };
         let expect = if cx == 0 { 0 } else { cx.max(MIN_HEARTBEAT_MS) };
         self.conn = self.ctx.broker.next_connection_id();
+        let registration = self
+            .ctx
+            .broker
+            .connections()
+            .register(ConnectionMeta {
+                id: self.conn,
+                protocol: "stomp",
+                peer: self.peer,
+                user: user.name.clone(),
+                vhost: vhost.name.clone(),
+                client: frame.header("client-id").map(str::to_string),
+                tls: false,
+            })
+            .map_err(|e| refuse("connection refused", e.to_string()))?;
+        self.registration = Some(registration);
         self.version = version;
         self.vhost = Some(vhost.clone());
         self.client_id = frame.header("client-id").unwrap_or_default().to_string();

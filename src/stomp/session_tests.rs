@@ -1,6 +1,6 @@
 //! The session state machine without sockets: frames in, [`Next`] and [`Outgoing`] out.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use crate::broker::store::MemoryStore;
 use crate::broker::Broker;
 use crate::config::Config;
 
-const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+const LOOPBACK: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40000);
 
 fn session() -> (StompSession, UnboundedReceiver<Outgoing>) {
     let broker = Broker::open(Arc::new(MemoryStore::new()), &["/".to_string()]).unwrap();

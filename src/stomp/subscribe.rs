@@ -192,6 +192,10 @@ impl StompSession {
         });
         let session = Session::new(vhost.clone(), self.conn, sink);
         let _ = info.session.set(Arc::downgrade(&session));
+        if let Some(registration) = &self.registration {
+            self.sessions_opened += 1;
+            registration.session_opened(self.sessions_opened, &session);
+        }
         session.qos(prefetch, false);
         let tag = crate::message::short_string(id)
             .map(|_| id.to_string())

@@ -19,6 +19,7 @@ fn config(urls: Vec<String>) -> AmqpClientConfig {
         urls,
         connect_timeout: Duration::from_secs(5),
         heartbeat: 30,
+        product: "mqbridge",
     }
 }
 

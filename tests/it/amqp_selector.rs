@@ -152,6 +152,7 @@ fn connector_config(url: String) -> AmqpClientConfig {
         urls: vec![url],
         connect_timeout: Duration::from_secs(5),
         heartbeat: 30,
+        product: "mqbridge",
     }
 }
 

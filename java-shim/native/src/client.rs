@@ -298,6 +298,7 @@ pub(crate) fn connect_url(
         urls: vec![url],
         connect_timeout,
         heartbeat: 30,
+        product: mqbridge::amqp::JNI_CLIENT_PRODUCT,
     };
     let connector = runtime()?.block_on(AmqpConnector::connect(&config))?;
     Ok(register(Object::Connection(Arc::new(ConnectionState {

@@ -16,6 +16,7 @@ use std::sync::{Arc, Weak};
 use parking_lot::Mutex;
 
 use crate::broker::session::Consumer;
+use crate::broker::stats::{MessageCounters, QueueCounters};
 use crate::broker::store::{DispatchHint, MessageOp, Store};
 use crate::broker::vhost::VHost;
 use crate::broker::{now_ms, ConnectionId, PendingConfirm};
@@ -168,6 +169,7 @@ pub struct Queue {
     state: Mutex<QueueState>,
     store: Arc<dyn Store>,
     vhost: Weak<VHost>,
+    counters: QueueCounters,
 }
 
 impl std::fmt::Debug for Queue {
@@ -219,6 +221,7 @@ impl Queue {
             args,
             store,
             vhost: Arc::downgrade(vhost),
+            counters: QueueCounters::new(vhost.counters.clone()),
         }
     }
 
@@ -229,6 +232,21 @@ impl Queue {
             unacked: st.unacked.len() as u32,
             consumers: st.consumers.len() as u32,
         }
+    }
+
+    /// What happened to this queue's messages so far.
+    pub fn counters(&self) -> &MessageCounters {
+        &self.counters.own
+    }
+
+    /// The consumers attached now, in dispatch order.
+    pub fn consumers(&self) -> Vec<Arc<Consumer>> {
+        self.state.lock().consumers.clone()
+    }
+
+    /// Bytes of message bodies ready for delivery.
+    pub fn ready_bytes(&self) -> usize {
+        self.state.lock().ready.bytes
     }
 
     /// Whether `conn` may use this queue (exclusive queues belong to one connection).
@@ -319,6 +337,7 @@ impl Queue {
                         dispatched.clone(),
                     );
                 }
+                self.counters.enqueued();
                 st.ready.push_back(QueuedMessage {
                     seq,
                     message: message.clone(),
@@ -436,7 +455,9 @@ impl Queue {
                 .session()
                 .deliver(self, &consumer, m.seq, message, redelivered)
             {
+                self.counters.delivered(redelivered);
                 if consumer.no_ack {
+                    self.counters.acked(1);
                     if m.persisted {
                         self.store.submit(vec![self.remove_op(m.seq)], None);
                     }
@@ -578,6 +599,7 @@ impl Queue {
             st.last_used_ms = now_ms();
             self.expire_head(&mut st, now_ms(), &mut dead);
             st.ready.pop_front().map(|m| {
+                self.counters.delivered(m.deliveries > 0);
                 let left = st.ready.len as u32;
                 (m, left)
             })
@@ -593,6 +615,7 @@ impl Queue {
 
     /// The message was handed out with no-ack: it leaves the queue now.
     pub(crate) fn settle_no_ack(&self, m: &QueuedMessage) {
+        self.counters.acked(1);
         if m.persisted {
             self.store.submit(vec![self.remove_op(m.seq)], None);
         }
@@ -602,13 +625,16 @@ impl Queue {
     pub(crate) fn ack(&self, seqs: &[u64]) {
         let mut st = self.state.lock();
         let mut removes = Vec::new();
+        let mut acked = 0;
         for seq in seqs {
             if let Some(m) = st.unacked.remove(seq) {
+                acked += 1;
                 if m.persisted {
                     removes.push(self.remove_op(m.seq));
                 }
             }
         }
+        self.counters.acked(acked);
         if !removes.is_empty() {
             self.store.submit(removes, None);
         }

@@ -34,6 +34,10 @@ pub const MAX_BATCH_OPS: usize = 4096;
 /// A group commit stops draining once its message bodies reach this many bytes.
 pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
 
+/// The histogram of message-batch fsync times, in seconds (a write batch with
+/// `every-batch`, the periodic fsync with an interval).
+pub const FSYNC_METRIC: &str = "mqbridge_store_fsync_seconds";
+
 /// When message operations are fsynced. Topology writes, purges and [`Store::flush`]
 /// always fsync before they return, under either policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -678,7 +682,12 @@ impl Writer {
             } else {
                 PersistMode::Buffer
             };
-            if let Err(e) = batch.durability(Some(mode)).commit() {
+            let started = Instant::now();
+            let committed = batch.durability(Some(mode)).commit();
+            if sync_now {
+                metrics::histogram!(FSYNC_METRIC).record(started.elapsed().as_secs_f64());
+            }
+            if let Err(e) = committed {
                 let e = fjall_err("committing messages", e);
                 tracing::error!(error = %e, "group commit failed");
                 fire(std::mem::take(&mut self.batch_cbs), &Err(e));
@@ -704,10 +713,14 @@ impl Writer {
     /// fsync what was written since the last fsync and confirm it.
     fn sync(&mut self) -> StoreResult<()> {
         let result = if self.dirty {
-            self.shared
+            let started = Instant::now();
+            let synced = self
+                .shared
                 .db
                 .persist(PersistMode::SyncData)
-                .map_err(|e| fjall_err("fsync", e))
+                .map_err(|e| fjall_err("fsync", e));
+            metrics::histogram!(FSYNC_METRIC).record(started.elapsed().as_secs_f64());
+            synced
         } else {
             Ok(())
         };

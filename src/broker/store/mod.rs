@@ -17,7 +17,7 @@ mod codec;
 pub mod fjall_store;
 pub mod memory;
 
-pub use fjall_store::FjallStore;
+pub use fjall_store::{FjallStore, FSYNC_METRIC};
 
 /// Whether an enqueue handed to [`Store::submit_dispatchable`] went straight to a consumer.
 /// The queue decides it once, right after its dispatch attempt (in the same critical
