@@ -97,7 +97,10 @@ async function startBridge() {
     amqpUrl: `amqp://guest:guest@127.0.0.1:${ports.amqp}/%2f`,
     stomp: { host: '127.0.0.1', port: ports.stomp },
     log: () => fs.readFileSync(logFile, 'utf8'),
+    // SIGTERM; resolves to { early, exit }: `early` is how the process ended if it had
+    // already exited before stop() (a crash), `exit` how it ended (0 after a clean stop).
     async stop() {
+      const early = exited;
       if (!exited) {
         const done = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
@@ -106,7 +109,7 @@ async function startBridge() {
         clearTimeout(timer);
       }
       if (!process.env.MQBRIDGE_UI_KEEP) fs.rmSync(dir, { recursive: true, force: true });
-      return exited;
+      return { early, exit: exited };
     },
   };
   return bridge;

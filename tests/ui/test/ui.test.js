@@ -62,9 +62,10 @@ describe('mqbridge web UI', () => {
     if (amqpc) await amqpc.conn.close().catch(() => {});
     if (browser) await browser.close();
     if (bridge) {
-      const exit = await bridge.stop();
+      const { early, exit } = await bridge.stop();
       if (failed) console.error('---- mqbridge log (last 80 lines) ----\n' + bridge.log().split('\n').slice(-80).join('\n'));
-      assert.ok(!exit, `mqbridge exited early: ${JSON.stringify(exit)}`);
+      assert.equal(early, null, `mqbridge exited during the tests: ${JSON.stringify(early)}`);
+      assert.deepEqual(exit, { code: 0, signal: null }, 'SIGTERM stops mqbridge cleanly');
     }
   });
 
