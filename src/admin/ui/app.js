@@ -505,11 +505,14 @@
           setText(tr.cells_['exchange-vhost'], x.vhost);
           setText(tr.cells_['exchange-type'], x.type);
           setText(tr.cells_['exchange-features'], features(x));
+          tr.cells_['exchange-features'].title = FEATURES_HELP;
           setNumber(tr.cells_['exchange-rate-in'], rate(x.message_stats, 'publish_in'), fmtRate);
           setNumber(tr.cells_['exchange-rate-out'], rate(x.message_stats, 'publish_out'), fmtRate);
         }, 'No exchanges');
     },
   };
+
+  const FEATURES_HELP = 'D: durable, AD: auto-delete, Excl: exclusive, I: internal; then the arguments';
 
   function features(x) {
     const f = [];
@@ -623,6 +626,7 @@
       (tr, q) => {
         setText(tr.cells_['queue-vhost'], q.vhost);
         setText(tr.cells_['queue-features'], features(q));
+        tr.cells_['queue-features'].title = FEATURES_HELP;
         setNumber(tr.cells_['queue-messages'], q.messages);
         setNumber(tr.cells_['queue-ready'], q.messages_ready);
         setNumber(tr.cells_['queue-unacked'], q.messages_unacknowledged);
