@@ -383,8 +383,12 @@
       }
       const listeners = table('listeners-table', ['Protocol', 'Address', 'Port'], 'listeners-body');
       ctx.listeners = listeners.tbody;
+      ctx.alarm = el('p', { testid: 'overview-alarm', class: 'result fail', role: 'alert',
+        text: 'Resource alarm: publishers are blocked until memory use or free disk space is back within its limit.' });
+      ctx.alarm.hidden = true;
       main.append(
         el('h1', { text: 'Overview' }),
+        ctx.alarm,
         el('section', {}, el('h2', { text: 'Message rates' }), rates),
         el('section', {}, el('h2', { text: 'Queued messages' }), queued),
         el('section', {}, el('h2', { text: 'Connections by protocol' }), protocols),
@@ -398,6 +402,7 @@
       if (!live()) return;
       const product = [o.product_name, o.product_version, o.node ? 'on ' + o.node : null].filter(Boolean).join(' ');
       setText($('[data-testid="product"]'), product);
+      ctx.alarm.hidden = o.resource_alarm !== true;
       const ms = o.message_stats || {};
       for (const [key, stat] of [['publish', 'publish'], ['deliver', 'deliver_get'], ['ack', 'ack']]) {
         const r = rate(ms, stat);
@@ -955,6 +960,7 @@
     const generation = state.generation;
     const live = () => generation === state.generation;
     clearTimeout(state.timer);
+    if (document.hidden) return; // a background tab polls nothing; visibilitychange resumes
     try {
       await page.def.refresh(page.ctx, live);
       if (live()) {
@@ -991,6 +997,9 @@
       location.hash = '#/login';
     });
     window.addEventListener('hashchange', route);
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden) refreshNow();
+    });
     route();
   }
 
