@@ -221,7 +221,9 @@
     }
     if (!res.ok) {
       const err = await readError(res, method, path);
-      if (res.status === 401 && !auth) {
+      // Only a refusal of the credentials still in use ends the session: a late 401 for a
+      // request sent before the user logged in again must not log the new session out.
+      if (res.status === 401 && !auth && sessionStorage.getItem(AUTH_KEY) === credentials) {
         endSession(`Logged out: ${err.error}${err.reason ? ': ' + err.reason : ''}`);
       }
       throw err;

@@ -62,8 +62,8 @@ describe('mqbridge web UI', () => {
     if (amqpc) await amqpc.conn.close().catch(() => {});
     if (browser) await browser.close();
     if (bridge) {
-      const { early, exit } = await bridge.stop();
       if (failed) console.error('---- mqbridge log (last 80 lines) ----\n' + bridge.log().split('\n').slice(-80).join('\n'));
+      const { early, exit } = await bridge.stop();
       assert.equal(early, null, `mqbridge exited during the tests: ${JSON.stringify(early)}`);
       assert.deepEqual(exit, { code: 0, signal: null }, 'SIGTERM stops mqbridge cleanly');
     }
@@ -312,6 +312,10 @@ describe('mqbridge web UI', () => {
     await p.getByTestId('login-password').fill(bridge.admin.password);
     await p.getByTestId('login-submit').click();
     await p.getByTestId('queues-table').waitFor();
+    // late 401s for requests sent with the refused credentials must not end the new session
+    await sleep(1500);
+    assert.ok(await p.evaluate(() => sessionStorage.getItem('mqbridge.auth')), 'still logged in');
+    assert.equal(await p.getByTestId('login-form').count(), 0);
     await p.getByTestId('logout').click();
     await p.getByTestId('login-form').waitFor();
     assert.deepEqual(p.errors, []);
