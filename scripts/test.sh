@@ -45,6 +45,8 @@ source scripts/lib/rabbitmq.sh
 source scripts/lib/mqbridge.sh
 # shellcheck source=lib/activemq.sh
 source scripts/lib/activemq.sh
+# shellcheck source=lib/admin.sh
+source scripts/lib/admin.sh
 # shellcheck source=lib/ui.sh
 source scripts/lib/ui.sh
 
@@ -338,6 +340,7 @@ else
   must "cargo build --release" cargo build --release
   step "web UI: browser tests (headless Chromium, tests/ui)" ui_tests
   step "routes ops: schema, check, hot reload, SMTP route" routes_ops
+  step "docker-compose.yml: valid, its mqbridge configs pass mqbridge check" compose_validate
 fi
 
 # rabbitmq_start exports RABBITMQ_URL and remembers whether we started it: run in this shell
@@ -349,6 +352,8 @@ else
   summary
   exit 1
 fi
+
+step "HTTP API: definitions exported by RabbitMQ import into mqbridge" admin_rabbitmq_definitions
 
 if [ "$SKIP_BRIDGE" = 1 ]; then
   step "pika suite vs RabbitMQ" pika_suite "$RABBITMQ_URL"

@@ -12,8 +12,18 @@ use mqbridge::config::HashingAlgorithm;
 #[derive(Parser)]
 #[command(name = "mqbridge", version, about)]
 struct Cli {
+    /// Log format: `text` (one line per event) or `json` (one JSON object per line, with
+    /// the connection and route spans as fields, for log collectors).
+    #[arg(long, global = true, env = "MQBRIDGE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -68,7 +78,7 @@ enum Algorithm {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { config } => run(&config),
+        Command::Run { config } => run(&config, cli.log_format),
         Command::Check { file } => match mqbridge::config::load(&file) {
             Ok(_) => {
                 println!("{}: ok", file.display());
@@ -92,8 +102,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(path: &std::path::Path) -> ExitCode {
-    init_logging();
+fn run(path: &std::path::Path, log_format: LogFormat) -> ExitCode {
+    init_logging(log_format);
     let config = match mqbridge::config::load(path) {
         Ok(config) => config,
         Err(e) => return fail(e),
@@ -172,7 +182,7 @@ fn hash_password(algorithm: Algorithm) -> ExitCode {
 /// the route engine logs what matters about its connections itself.
 const DEFAULT_LOG: &str = "info,lapin=off";
 
-fn init_logging() {
+fn init_logging(format: LogFormat) {
     let spec = std::env::var("MQBRIDGE_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .ok();
@@ -186,11 +196,18 @@ fn init_logging() {
         }
         None => EnvFilter::new(DEFAULT_LOG),
     };
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
+    }
 }
 
 fn fail(error: impl std::fmt::Display) -> ExitCode {

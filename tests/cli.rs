@@ -90,3 +90,39 @@ fn hash_password_prints_an_argon2id_phc_string() {
     assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
     assert_eq!(hash.lines().count(), 1);
 }
+
+#[test]
+fn json_logs_are_one_object_per_line_with_the_listener_fields() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("c.yaml");
+    std::fs::write(&config, "listeners:\n  amqp: { bind: \"127.0.0.1:0\" }\n").expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mqbridge"))
+        .args(["--log-format", "json", "run", "--config"])
+        .arg(&config)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn mqbridge");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let mut listening = None;
+    for line in lines.by_ref().take(20) {
+        let line = line.expect("a log line");
+        let event: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            event["timestamp"].is_string() && event["level"].is_string(),
+            "{line}"
+        );
+        if event["message"] == "Listening." {
+            listening = Some(event);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let event = listening.expect("a Listening event");
+    assert_eq!(event["listener"], "amqp");
+    assert!(event["address"]
+        .as_str()
+        .is_some_and(|a| a.starts_with("127.0.0.1:")));
+}

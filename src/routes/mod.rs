@@ -29,6 +29,7 @@ use std::time::Duration;
 
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 use crate::broker::Broker;
 use crate::config::{Config, ConnectionConfig, RouteConfig};
@@ -170,11 +171,12 @@ impl Routes {
             cancel: cancel.clone(),
         };
         tracing::info!(route = %spec.route.name, "route starting");
+        let span = tracing::info_span!("route", route = %spec.route.name);
         RunningRoute {
             spec,
             stats,
             cancel,
-            task: tokio::spawn(worker::run(task)),
+            task: tokio::spawn(worker::run(task).instrument(span)),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The one integration-test binary: every suite is a module, sharing `common`.
 
+mod admin;
 mod amqp_connector;
 mod amqp_errors;
 mod amqp_lapin;

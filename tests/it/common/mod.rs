@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod http;
 pub mod openwire;
 pub mod raw;
 pub mod stomp;
@@ -17,6 +18,8 @@ pub struct TestBridge {
     pub amqp_addr: SocketAddr,
     pub stomp_addr: SocketAddr,
     pub openwire_addr: SocketAddr,
+    /// The HTTP listener's address, when the test turned it on.
+    pub http_addr: Option<SocketAddr>,
     pub bridge: RunningBridge,
     pub dir: tempfile::TempDir,
 }
@@ -84,6 +87,7 @@ async fn start_bridge_on(dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config
         amqp_addr,
         stomp_addr,
         openwire_addr,
+        http_addr: bridge.http_addr,
         bridge,
         dir,
     }

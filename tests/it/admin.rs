@@ -1,0 +1,826 @@
+//! The HTTP listener: management API on real state (after AMQP, STOMP and OpenWire
+//! traffic), its permissions, definitions export/import, /metrics and /readyz.
+
+use std::time::Duration;
+
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions,
+};
+use lapin::types::FieldTable;
+use lapin::BasicProperties;
+use serde_json::{json, Value};
+
+use crate::common::http::{get, request, Response, GUEST};
+use crate::common::openwire::OwClient;
+use crate::common::stomp::StompClient;
+use crate::common::{deliveries, lapin_connect, next, start_bridge_with, TestBridge};
+use mqbridge::auth::hash_password;
+use mqbridge::config::{parse, Config, HashingAlgorithm, ListenerConfig, UserConfig};
+use mqbridge::openwire::codec::Destination;
+use mqbridge::openwire::message::JmsBody;
+
+fn user(name: &str, password: &str, tags: &[&str]) -> UserConfig {
+    UserConfig {
+        name: name.into(),
+        password_hash: hash_password(HashingAlgorithm::RabbitPasswordHashingSha256, password)
+            .expect("hash"),
+        hashing_algorithm: HashingAlgorithm::RabbitPasswordHashingSha256,
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        loopback_only: None,
+    }
+}
+
+async fn bridge_with_http(adjust: impl FnOnce(&mut Config)) -> (TestBridge, std::net::SocketAddr) {
+    let bridge = start_bridge_with(|c| {
+        c.listeners.http = Some(ListenerConfig::new("127.0.0.1:0"));
+        c.users.push(user("ops", "ops-pw", &["management"]));
+        c.users.push(user("app", "app-pw", &[]));
+        adjust(c);
+    })
+    .await;
+    let http = bridge.http_addr.expect("HTTP listener bound");
+    (bridge, http)
+}
+
+fn find<'a>(list: &'a Value, key: &str, value: &str) -> Option<&'a Value> {
+    list.as_array()?.iter().find(|o| o[key] == value)
+}
+
+/// Poll `path` until `check` holds (rates need a sample or two).
+async fn eventually(
+    http: std::net::SocketAddr,
+    path: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = get(http, path).await.json();
+        if check(&v) || tokio::time::Instant::now() > deadline {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_shows_traffic_from_every_protocol() {
+    let (bridge, http) = bridge_with_http(|_| {}).await;
+
+    // AMQP: declare, bind, publish with confirms, consume and ack.
+    let conn = lapin_connect(&bridge).await;
+    let ch = conn.create_channel().await.expect("channel");
+    ch.exchange_declare(
+        "orders".into(),
+        lapin::ExchangeKind::Topic,
+        ExchangeDeclareOptions {
+            durable: true,
+            ..Default::default()
+        },
+        FieldTable::default(),
+    )
+    .await
+    .expect("exchange");
+    ch.queue_declare(
+        "orders.eu".into(),
+        QueueDeclareOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .expect("queue");
+    ch.queue_bind(
+        "orders.eu".into(),
+        "orders".into(),
+        "eu.#".into(),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .expect("bind");
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .expect("confirms");
+    for i in 0..20 {
+        ch.basic_publish(
+            "orders".into(),
+            "eu.fr".into(),
+            BasicPublishOptions::default(),
+            format!("order {i}").as_bytes(),
+            BasicProperties::default(),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("confirm");
+    }
+    let consumer_ch = conn.create_channel().await.expect("channel");
+    consumer_ch
+        .basic_qos(5, BasicQosOptions::default())
+        .await
+        .expect("qos");
+    let consumer = consumer_ch
+        .basic_consume(
+            "orders.eu".into(),
+            "amqp-consumer".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect("consume");
+    let mut rx = deliveries(&consumer);
+    let first = next(&mut rx).await.expect("a delivery");
+    first.ack(BasicAckOptions::default()).await.expect("ack");
+
+    // STOMP: send to a queue and subscribe to another.
+    let (mut stomp, _) = StompClient::open(bridge.stomp_addr).await;
+    stomp
+        .send_with_receipt(
+            "SEND",
+            &[("destination", "/queue/stomp.in")],
+            b"from stomp",
+            "r1",
+        )
+        .await;
+    stomp
+        .send(
+            "SUBSCRIBE",
+            &[("destination", "/queue/stomp.watch"), ("id", "s1")],
+            b"",
+        )
+        .await;
+
+    // OpenWire: a producer and a consumer.
+    let mut ow = OwClient::connect(bridge.openwire_addr, "api-test").await;
+    ow.producer(None).await;
+    let q = Destination::queue("ow.in");
+    let m = ow.message(q.clone(), &JmsBody::Text("from openwire".into()));
+    ow.send_sync(m).await;
+    let (_id, reply) = ow.consume(Destination::queue("ow.watch"), 10, |_| {}).await;
+    assert!(matches!(
+        reply,
+        mqbridge::openwire::codec::Command::Response(_)
+    ));
+
+    // Connections, by protocol, with their users and channels.
+    let conns = get(http, "/api/connections").await.json();
+    for protocol in ["amqp", "stomp", "openwire"] {
+        let c = find(&conns, "protocol", protocol)
+            .unwrap_or_else(|| panic!("no {protocol} connection in {conns}"));
+        assert_eq!(c["user"], "guest");
+        assert_eq!(c["vhost"], "/");
+        assert_eq!(c["peer_host"], "127.0.0.1");
+    }
+    let amqp = find(&conns, "protocol", "amqp").expect("amqp");
+    assert_eq!(amqp["channels"], 2, "{amqp}");
+    let overview = eventually(http, "/api/overview", |o| {
+        o["message_stats"]["publish_details"]["rate"].as_f64() > Some(0.0)
+    })
+    .await;
+    assert_eq!(overview["connections_by_protocol"]["amqp"], 1, "{overview}");
+    assert_eq!(overview["connections_by_protocol"]["stomp"], 1);
+    assert_eq!(overview["connections_by_protocol"]["openwire"], 1);
+    assert!(
+        overview["object_totals"]["queues"].as_u64() >= Some(5),
+        "{overview}"
+    );
+    assert!(
+        overview["message_stats"]["publish"].as_u64() >= Some(22),
+        "{overview}"
+    );
+    assert!(
+        overview["message_stats"]["ack"].as_u64() >= Some(1),
+        "{overview}"
+    );
+
+    // Channels and consumers name their connection.
+    let channels = get(http, "/api/channels").await.json();
+    let consumer_channel = channels
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|c| c["consumer_count"] == 1 && c["connection_details"]["protocol"] == "amqp")
+        .unwrap_or_else(|| panic!("no consuming AMQP channel in {channels}"));
+    assert_eq!(consumer_channel["prefetch_count"], 5);
+    let consumers = get(http, "/api/consumers").await.json();
+    let c = find(&consumers, "consumer_tag", "amqp-consumer").expect("the AMQP consumer");
+    assert_eq!(c["queue"]["name"], "orders.eu");
+    assert_eq!(c["ack_required"], true);
+    assert_eq!(c["channel_details"]["protocol"], "amqp");
+    assert!(consumers
+        .as_array()
+        .expect("array")
+        .iter()
+        .any(
+            |c| c["queue"]["name"] == "stomp.watch" && c["channel_details"]["protocol"] == "stomp"
+        ));
+    assert!(consumers.as_array().expect("array").iter().any(
+        |c| c["queue"]["name"] == "ow.watch" && c["channel_details"]["protocol"] == "openwire"
+    ));
+
+    // Queues: depth, unacked, consumers, rates.
+    let queue = eventually(http, "/api/queues/%2F/orders.eu", |q| {
+        q["message_stats"]["publish_details"]["rate"].as_f64() > Some(0.0)
+    })
+    .await;
+    assert_eq!(queue["messages"], 19, "{queue}");
+    assert_eq!(queue["messages_unacknowledged"], 5, "{queue}");
+    assert_eq!(queue["messages_ready"], 14, "{queue}");
+    assert_eq!(queue["consumers"], 1);
+    assert_eq!(queue["message_stats"]["publish"], 20);
+    assert_eq!(queue["message_stats"]["ack"], 1);
+    let queues = get(http, "/api/queues").await.json();
+    assert_eq!(
+        find(&queues, "name", "stomp.in").expect("stomp.in")["messages"],
+        1
+    );
+    assert_eq!(
+        find(&queues, "name", "ow.in").expect("ow.in")["messages"],
+        1
+    );
+
+    // Exchanges and bindings.
+    let exchanges = get(http, "/api/exchanges/%2F").await.json();
+    assert_eq!(
+        find(&exchanges, "name", "orders").expect("orders")["type"],
+        "topic"
+    );
+    let bindings = get(http, "/api/bindings/%2F").await.json();
+    assert!(bindings
+        .as_array()
+        .expect("array")
+        .iter()
+        .any(|b| b["source"] == "orders"
+            && b["destination"] == "orders.eu"
+            && b["routing_key"] == "eu.#"));
+    let vhosts = get(http, "/api/vhosts").await.json();
+    assert_eq!(vhosts[0]["name"], "/");
+
+    // A connection leaves the list when it closes.
+    conn.close(200, "bye".into()).await.expect("close");
+    let conns = eventually(http, "/api/connections", |c| {
+        find(c, "protocol", "amqp").is_none()
+    })
+    .await;
+    assert!(find(&conns, "protocol", "amqp").is_none(), "{conns}");
+    bridge.shutdown().await;
+}
+
+fn body(v: Value) -> String {
+    v.to_string()
+}
+
+#[tokio::test]
+async fn declare_publish_get_purge_and_delete_through_the_api() {
+    let (bridge, http) = bridge_with_http(|_| {}).await;
+    let put = |path: &'static str, v: Value| async move {
+        request(http, "PUT", path, GUEST, Some(&body(v))).await
+    };
+    let r = put(
+        "/api/exchanges/%2F/api.x",
+        json!({"type": "direct", "durable": true}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = put(
+        "/api/exchanges/%2F/api.x",
+        json!({"type": "direct", "durable": true}),
+    )
+    .await;
+    assert_eq!(r.status, 204, "declaring again is fine");
+    let r = put("/api/exchanges/%2F/api.x", json!({"type": "fanout"})).await;
+    assert_eq!(r.status, 400, "inequivalent: {}", r.body);
+    assert!(r.json()["reason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("inequivalent"));
+    let r = put(
+        "/api/queues/%2F/api.q",
+        json!({"durable": true, "arguments": {"x-max-length": 100}}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = request(
+        http,
+        "POST",
+        "/api/bindings/%2F/e/api.x/q/api.q",
+        GUEST,
+        Some(&body(json!({"routing_key": "k"}))),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        r.header("location"),
+        Some("/api/bindings/%2F/e/api.x/q/api.q/k")
+    );
+
+    for i in 0..3 {
+        let r = request(
+            http,
+            "POST",
+            "/api/exchanges/%2F/api.x/publish",
+            GUEST,
+            Some(&body(json!({
+                "properties": {"delivery_mode": 2, "headers": {"n": i}, "content_type": "text/plain"},
+                "routing_key": "k", "payload": format!("hello {i}"), "payload_encoding": "string"
+            }))),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["routed"], true);
+    }
+    let r = request(
+        http,
+        "POST",
+        "/api/exchanges/%2F/amq.default/publish",
+        GUEST,
+        Some(&body(
+            json!({"properties": {}, "routing_key": "nowhere", "payload": "x"}),
+        )),
+    )
+    .await;
+    assert_eq!(r.json()["routed"], false);
+
+    // get with requeue leaves the messages; without requeue takes them.
+    let getq = |ackmode: &'static str, count: u32| async move {
+        request(
+            http,
+            "POST",
+            "/api/queues/%2F/api.q/get",
+            GUEST,
+            Some(&body(
+                json!({"count": count, "ackmode": ackmode, "encoding": "auto"}),
+            )),
+        )
+        .await
+    };
+    let r = getq("ack_requeue_true", 2).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let got = r.json();
+    assert_eq!(got.as_array().map(Vec::len), Some(2));
+    assert_eq!(got[0]["payload"], "hello 0");
+    assert_eq!(got[0]["payload_encoding"], "string");
+    assert_eq!(got[0]["properties"]["headers"]["n"], 0);
+    assert_eq!(got[0]["properties"]["delivery_mode"], 2);
+    assert_eq!(got[0]["routing_key"], "k");
+    assert_eq!(
+        get(http, "/api/queues/%2F/api.q").await.json()["messages"],
+        3
+    );
+    let again = getq("ack_requeue_true", 1).await.json();
+    assert_eq!(
+        again[0]["redelivered"], true,
+        "a requeued message is redelivered"
+    );
+    let taken = getq("ack_requeue_false", 1).await.json();
+    assert_eq!(taken[0]["payload"], "hello 0");
+    assert_eq!(
+        get(http, "/api/queues/%2F/api.q").await.json()["messages"],
+        2
+    );
+    assert_eq!(getq("bogus", 1).await.status, 400);
+
+    // purge, unbind, delete.
+    let r = request(
+        http,
+        "DELETE",
+        "/api/queues/%2F/api.q/contents",
+        GUEST,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(
+        get(http, "/api/queues/%2F/api.q").await.json()["messages"],
+        0
+    );
+    let r = request(
+        http,
+        "DELETE",
+        "/api/bindings/%2F/e/api.x/q/api.q/k",
+        GUEST,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = request(
+        http,
+        "DELETE",
+        "/api/bindings/%2F/e/api.x/q/api.q/k",
+        GUEST,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    let r = request(http, "DELETE", "/api/queues/%2F/api.q", GUEST, None).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(get(http, "/api/queues/%2F/api.q").await.status, 404);
+    let r = request(http, "DELETE", "/api/exchanges/%2F/api.x", GUEST, None).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(get(http, "/api/exchanges/%2F/api.x").await.status, 404);
+
+    // Bad input: 400/404 with a reason, never a 500.
+    for (method, path, b) in [
+        ("PUT", "/api/queues/%2F/bad", "{not json"),
+        ("PUT", "/api/queues/%2F/bad", r#"{"durable": "yes"}"#),
+        (
+            "PUT",
+            "/api/queues/%2F/bad",
+            r#"{"arguments": {"x-max-length": "ten"}}"#,
+        ),
+        ("PUT", "/api/exchanges/%2F/bad", r#"{"type": "nonsense"}"#),
+        (
+            "POST",
+            "/api/exchanges/%2F/amq.default/publish",
+            r#"{"routing_key": "q"}"#,
+        ),
+        (
+            "POST",
+            "/api/exchanges/%2F/amq.default/publish",
+            r#"{"routing_key": "q", "payload": "x", "payload_encoding": "base64"}"#,
+        ),
+    ] {
+        let r = request(http, method, path, GUEST, Some(b)).await;
+        assert_eq!(r.status, 400, "{method} {path} {b}: {}", r.body);
+        assert!(r.json()["reason"].is_string());
+    }
+    assert_eq!(get(http, "/api/queues/nope").await.status, 404);
+    assert_eq!(get(http, "/api/nothing/here").await.status, 404);
+    let r = request(http, "PUT", "/api/queues/%2F/amq.q", GUEST, Some("{}")).await;
+    assert_eq!(r.status, 403, "amq. names are reserved");
+    bridge.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_api_needs_a_management_user() {
+    let (bridge, http) = bridge_with_http(|_| {}).await;
+    let r = request(http, "GET", "/api/overview", None, None).await;
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .is_some_and(|h| h.starts_with("Basic")));
+    let r = request(http, "GET", "/api/overview", Some(("guest", "wrong")), None).await;
+    assert_eq!(r.status, 401);
+    let r = request(http, "GET", "/api/overview", Some(("nobody", "x")), None).await;
+    assert_eq!(r.status, 401);
+    // app has no management tag: it may use the protocols, not the API.
+    let r = request(http, "GET", "/api/overview", Some(("app", "app-pw")), None).await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(r.body.contains("Not management user"), "{}", r.body);
+    // ops (management) may use the API, but definitions need administrator.
+    let ops = Some(("ops", "ops-pw"));
+    assert_eq!(
+        request(http, "GET", "/api/overview", ops, None)
+            .await
+            .status,
+        200
+    );
+    let me = request(http, "GET", "/api/whoami", ops, None).await.json();
+    assert_eq!(me, json!({"name": "ops", "tags": ["management"]}));
+    assert_eq!(
+        request(http, "GET", "/api/definitions", ops, None)
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        request(http, "POST", "/api/definitions", ops, Some("{}"))
+            .await
+            .status,
+        403
+    );
+    // Health and metrics need no login.
+    assert_eq!(
+        request(http, "GET", "/healthz", None, None).await.status,
+        200
+    );
+    assert_eq!(
+        request(http, "GET", "/metrics", None, None).await.status,
+        200
+    );
+    bridge.shutdown().await;
+}
+
+#[tokio::test]
+async fn definitions_round_trip_between_two_bridges() {
+    let (source, http) = bridge_with_http(|_| {}).await;
+    let put = |path: &'static str, v: Value| async move {
+        let r = request(http, "PUT", path, GUEST, Some(&body(v))).await;
+        assert!(r.status == 201 || r.status == 204, "{path}: {}", r.body);
+    };
+    put("/api/exchanges/%2F/defs.x", json!({"type": "topic"})).await;
+    put(
+        "/api/queues/%2F/defs.q",
+        json!({"arguments": {"x-message-ttl": 60000}}),
+    )
+    .await;
+    let r = request(
+        http,
+        "POST",
+        "/api/bindings/%2F/e/defs.x/q/defs.q",
+        GUEST,
+        Some(r#"{"routing_key": "a.*"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let defs = get(http, "/api/definitions").await.json();
+    assert_eq!(defs["vhosts"][0]["name"], "/");
+    assert!(
+        find(&defs["exchanges"], "name", "defs.x").is_some(),
+        "{defs}"
+    );
+    assert_eq!(
+        find(&defs["queues"], "name", "defs.q").expect("queue")["arguments"]["x-message-ttl"],
+        60000
+    );
+    assert!(find(&defs["bindings"], "routing_key", "a.*").is_some());
+
+    let (target, http2) = bridge_with_http(|_| {}).await;
+    let r = request(
+        http2,
+        "POST",
+        "/api/definitions",
+        GUEST,
+        Some(&defs.to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let q = get(http2, "/api/queues/%2F/defs.q").await.json();
+    assert_eq!(q["arguments"]["x-message-ttl"], 60000);
+    let b = get(http2, "/api/bindings/%2F/e/defs.x/q/defs.q")
+        .await
+        .json();
+    assert_eq!(b[0]["routing_key"], "a.*");
+    // A document that is not definitions is a 400, and nothing is half-applied by it.
+    let r = request(
+        http2,
+        "POST",
+        "/api/definitions",
+        GUEST,
+        Some(r#"{"queues": 5}"#),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    source.shutdown().await;
+    target.shutdown().await;
+}
+
+/// A definitions file exported by the Debian RabbitMQ (`rabbitmqctl export_definitions`),
+/// given by the CI step in MQB_RABBITMQ_DEFINITIONS, imports into mqbridge.
+#[tokio::test]
+async fn rabbitmq_definitions_import() {
+    let Ok(path) = std::env::var("MQB_RABBITMQ_DEFINITIONS") else {
+        eprintln!("MQB_RABBITMQ_DEFINITIONS unset: skipping the RabbitMQ definitions import");
+        return;
+    };
+    let text = std::fs::read_to_string(&path).expect("definitions file");
+    let defs: Value = serde_json::from_str(&text).expect("JSON");
+    let (bridge, http) = bridge_with_http(|_| {}).await;
+    let r = request(http, "POST", "/api/definitions", GUEST, Some(&text)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for q in defs["queues"].as_array().expect("queues") {
+        let vhost = q["vhost"].as_str().expect("vhost").replace('/', "%2F");
+        let name = q["name"].as_str().expect("name");
+        let got = get(http, &format!("/api/queues/{vhost}/{name}")).await;
+        assert_eq!(got.status, 200, "queue {name}: {}", got.body);
+        assert_eq!(got.json()["durable"], q["durable"]);
+        assert_eq!(got.json()["arguments"], q["arguments"], "queue {name}");
+    }
+    for x in defs["exchanges"].as_array().expect("exchanges") {
+        let vhost = x["vhost"].as_str().expect("vhost").replace('/', "%2F");
+        let name = x["name"].as_str().expect("name");
+        let got = get(http, &format!("/api/exchanges/{vhost}/{name}"))
+            .await
+            .json();
+        assert_eq!(got["type"], x["type"], "exchange {name}");
+    }
+    let exported = get(http, "/api/definitions").await.json();
+    for b in defs["bindings"].as_array().expect("bindings") {
+        assert!(
+            exported["bindings"]
+                .as_array()
+                .expect("bindings")
+                .iter()
+                .any(|e| e["source"] == b["source"]
+                    && e["destination"] == b["destination"]
+                    && e["routing_key"] == b["routing_key"]),
+            "binding {b} missing after import"
+        );
+    }
+    for u in defs["users"].as_array().expect("users") {
+        assert!(
+            find(
+                &exported["users"],
+                "name",
+                u["name"].as_str().expect("name")
+            )
+            .is_some(),
+            "user {u} missing after import"
+        );
+    }
+    bridge.shutdown().await;
+}
+
+fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(name_and_labels) && l[name_and_labels.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_move_with_traffic() {
+    let (bridge, http) = bridge_with_http(|_| {}).await;
+    let text = request(http, "GET", "/metrics", None, None).await;
+    assert!(text
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/plain")));
+    assert_eq!(
+        metric(&text.body, "mqbridge_connections{protocol=\"amqp\"}"),
+        Some(0.0)
+    );
+
+    let conn = lapin_connect(&bridge).await;
+    let ch = conn.create_channel().await.expect("channel");
+    ch.queue_declare(
+        "m.q".into(),
+        QueueDeclareOptions {
+            durable: true,
+            ..Default::default()
+        },
+        FieldTable::default(),
+    )
+    .await
+    .expect("queue");
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .expect("confirms");
+    for _ in 0..10 {
+        ch.basic_publish(
+            "".into(),
+            "m.q".into(),
+            BasicPublishOptions::default(),
+            b"persistent",
+            BasicProperties::default().with_delivery_mode(2),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("confirm");
+    }
+    let (mut stomp, _) = StompClient::open(bridge.stomp_addr).await;
+    stomp
+        .send_with_receipt("SEND", &[("destination", "/queue/m.q")], b"via stomp", "r")
+        .await;
+
+    let text = request(http, "GET", "/metrics", None, None).await.body;
+    assert_eq!(
+        metric(&text, "mqbridge_connections{protocol=\"amqp\"}"),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "mqbridge_connections{protocol=\"stomp\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "mqbridge_queue_messages_ready{vhost=\"/\",queue=\"m.q\"}"
+        ),
+        Some(11.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "mqbridge_queue_messages_published_total{vhost=\"/\",queue=\"m.q\"}"
+        ),
+        Some(11.0)
+    );
+    assert!(metric(&text, "mqbridge_messages_published_total{vhost=\"/\"}") >= Some(11.0));
+    // Every confirmed publish recorded its latency; the persistent ones were fsynced.
+    assert!(
+        metric(&text, "mqbridge_confirm_latency_seconds_count") >= Some(11.0),
+        "{text}"
+    );
+    assert!(
+        metric(&text, "mqbridge_store_fsync_seconds_count") >= Some(1.0),
+        "{text}"
+    );
+    assert!(metric(&text, "mqbridge_store_size_bytes") > Some(0.0));
+
+    let consumer = ch
+        .basic_consume(
+            "m.q".into(),
+            "m".into(),
+            BasicConsumeOptions {
+                no_ack: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .expect("consume");
+    let mut rx = deliveries(&consumer);
+    for _ in 0..11 {
+        next(&mut rx).await.expect("delivery");
+    }
+    let text = request(http, "GET", "/metrics", None, None).await.body;
+    assert_eq!(
+        metric(
+            &text,
+            "mqbridge_queue_messages_ready{vhost=\"/\",queue=\"m.q\"}"
+        ),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "mqbridge_queue_messages_acked_total{vhost=\"/\",queue=\"m.q\"}"
+        ),
+        Some(11.0)
+    );
+    assert_eq!(
+        metric(&text, "mqbridge_queue_consumers{vhost=\"/\",queue=\"m.q\"}"),
+        Some(1.0)
+    );
+    bridge.shutdown().await;
+}
+
+/// `/readyz` follows the routes: not ready while a route's external broker is down, ready
+/// again once it is back. The external broker is a second mqbridge, stopped and restarted
+/// on the same addresses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readyz_follows_the_routes_external_broker() {
+    let peer = crate::common::start_bridge().await;
+    let (amqp, stomp, openwire) = (peer.amqp_addr, peer.stomp_addr, peer.openwire_addr);
+    let (bridge, http) = bridge_with_http(|_| {}).await;
+    let config = parse(
+        &format!(
+            r#"
+listeners:
+  http: {{ bind: "127.0.0.1:0" }}
+connections:
+  peer: {{ amqp: "amqp://guest:guest@{amqp}/%2f" }}
+routes:
+  - name: from-peer
+    from: {{ connection: peer, queue: ready.src }}
+    to: {{ queue: ready.dst }}
+    retry: {{ backoff: "50ms..200ms" }}
+"#
+        ),
+        "ready.yaml",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    {
+        let vhost = peer.bridge.broker.vhost("/").expect("vhost");
+        vhost
+            .queue_declare(
+                "ready.src",
+                mqbridge::broker::vhost::QueueOptions {
+                    durable: true,
+                    ..Default::default()
+                },
+                peer.bridge.broker.next_connection_id(),
+            )
+            .expect("declare");
+    }
+    bridge.bridge.reloader.apply(config).await.expect("apply");
+    let ready = |want: u16| async move {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let r: Response = request(http, "GET", "/readyz", None, None).await;
+            if r.status == want || tokio::time::Instant::now() > deadline {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let r = ready(200).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let dir = peer.shutdown_keep_dir().await;
+    let r = ready(503).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.json()["routes_not_running"][0]["route"], "from-peer");
+    let text = request(http, "GET", "/metrics", None, None).await.body;
+    assert_eq!(
+        metric(&text, "mqbridge_route_up{route=\"from-peer\"}"),
+        Some(0.0)
+    );
+    let peer = crate::common::restart_bridge_at(dir, amqp, stomp, openwire).await;
+    let r = ready(200).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let text = request(http, "GET", "/metrics", None, None).await.body;
+    assert_eq!(
+        metric(&text, "mqbridge_route_up{route=\"from-peer\"}"),
+        Some(1.0)
+    );
+    assert!(
+        metric(
+            &text,
+            "mqbridge_route_reconnects_total{route=\"from-peer\"}"
+        ) >= Some(1.0)
+    );
+    peer.shutdown().await;
+    bridge.shutdown().await;
+}
