@@ -20,7 +20,8 @@ COPY config/mqbridge.yaml /etc/mqbridge/mqbridge.yaml
 USER mqbridge
 WORKDIR /var/lib/mqbridge
 VOLUME ["/var/lib/mqbridge"]
-# AMQP 0-9-1, STOMP, OpenWire, HTTP (see the port table in README.md)
-EXPOSE 5672 61613 61616 15672
+# AMQP 0-9-1, STOMP, OpenWire, HTTP, and their TLS ports when `tls:` is configured
+# (AMQPS, STOMP+TLS, OpenWire SSL, HTTPS; see the port table in README.md)
+EXPOSE 5672 61613 61616 15672 5671 61614 61617 15671
 ENTRYPOINT ["/usr/bin/tini", "--", "mqbridge"]
 CMD ["run", "--config", "/etc/mqbridge/mqbridge.yaml"]

@@ -17,7 +17,9 @@
 # the bridge is restarted with kill -9 on pinned ports), the route interop tests
 # (tests/interop/routes: ActiveMQ <-> RabbitMQ through mqbridge routes, faults included) and
 # the routes operations tests (tests/interop/routes_ops: schema, check, hot reload, SMTP) and
-# the java-shim's `mvn verify` (its JUnit suites over three targets); stop everything it started. Every suite runs even when an
+# the TLS suite (tests/interop/tls: pika, stomp.py and the ActiveMQ JMS client over TLS with a
+# test CA made by openssl), the java-shim's `mvn verify` (its JUnit suites over three
+# targets); stop everything it started. Every suite runs even when an
 # earlier one failed; the exit status is non-zero if any step failed.
 #
 # Environment:
@@ -45,6 +47,8 @@ source scripts/lib/rabbitmq.sh
 source scripts/lib/mqbridge.sh
 # shellcheck source=lib/activemq.sh
 source scripts/lib/activemq.sh
+# shellcheck source=lib/tls.sh
+source scripts/lib/tls.sh
 # shellcheck source=lib/admin.sh
 source scripts/lib/admin.sh
 # shellcheck source=lib/ui.sh
@@ -398,6 +402,7 @@ else
   openwire_vs_mqbridge
   step "routes: ActiveMQ <-> RabbitMQ" routes_interop
   step "route clients vs ActiveMQ and RabbitMQ" clients_vs_peers
+  step "TLS: pika, stomp.py and the ActiveMQ JMS client (ssl://) over TLS" tls_interop
 fi
 if [ "$SKIP_BRIDGE" != 1 ]; then
   step "java-shim: mvn verify (shim -> mqbridge, shim -> RabbitMQ, ActiveMQ client -> OpenWire)" java_shim

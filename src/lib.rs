@@ -2,7 +2,8 @@
 //!
 //! # Layout
 //!
-//! - [`net`]: TCP binding and the accept loop every listener shares.
+//! - [`net`]: TCP binding, the accept loop every listener shares, plain or TLS streams.
+//! - [`tls`]: the rustls server config from the `tls` section; what a handshake tells.
 //! - [`message`]: the one internal message model (AMQP 0-9-1 properties, headers, body).
 //! - [`mapping`]: pure, table-driven protocol ↔ core message mapping (STOMP headers,
 //!   destinations); documented in `docs/mapping.md`.
@@ -39,4 +40,5 @@ pub mod routes;
 pub mod selector;
 pub mod server;
 pub mod stomp;
+pub mod tls;
 pub mod topology;

@@ -130,6 +130,7 @@ impl Reloader {
                 ("limits", current.limits != config.limits),
                 ("vhosts", current.vhosts != config.vhosts),
                 ("users", current.users != config.users),
+                ("tls", current.tls != config.tls),
             ];
             for (section, changed) in restart_only {
                 if changed {

@@ -2,7 +2,8 @@
 //!
 //! [`start`] opens the store, recovers the broker, declares the config's topology, binds
 //! every configured listener (port 0 picks a free port) and logs one line per listener
-//! with `listener=NAME address=IP:PORT` (scripts wait for that line). [`RunningBridge::shutdown`]
+//! with `listener=NAME address=IP:PORT` (scripts wait for that line; the TLS listeners
+//! are named `amqps`, `stomp-tls` and `openwire-tls`). [`RunningBridge::shutdown`]
 //! stops accepting, closes every AMQP connection with `connection.close` 320
 //! CONNECTION_FORCED, every STOMP connection with an ERROR frame "broker shutdown" and
 //! every OpenWire connection with a ShutdownInfo,
@@ -47,6 +48,14 @@ pub struct RunningBridge {
     pub openwire_addr: Option<SocketAddr>,
     /// Where the HTTP listener (API, metrics, health, UI) is bound, if it is configured.
     pub http_addr: Option<SocketAddr>,
+    /// Where the AMQPS (AMQP over TLS) listener is bound, if `listeners.amqp.tls_bind` is set.
+    pub amqps_addr: Option<SocketAddr>,
+    /// Where the STOMP-over-TLS listener is bound, if `listeners.stomp.tls_bind` is set.
+    pub stomp_tls_addr: Option<SocketAddr>,
+    /// Where the OpenWire SSL listener is bound, if `listeners.openwire.tls_bind` is set.
+    pub openwire_tls_addr: Option<SocketAddr>,
+    /// Where the HTTPS listener is bound, if `listeners.http.tls_bind` is set.
+    pub https_addr: Option<SocketAddr>,
     pub broker: Arc<Broker>,
     /// The running routes.
     pub routes: Arc<Routes>,
@@ -54,6 +63,34 @@ pub struct RunningBridge {
     pub reloader: Arc<Reloader>,
     shutdown: CancellationToken,
     listeners: Vec<JoinHandle<()>>,
+}
+
+/// Bind one listener and log `listener=NAME address=IP:PORT` (scripts wait for that line).
+async fn bind_listener(
+    name: &'static str,
+    bind: &str,
+    bound: impl std::future::Future<Output = std::io::Result<(tokio::net::TcpListener, SocketAddr)>>,
+) -> Result<(tokio::net::TcpListener, SocketAddr), String> {
+    let (listener, addr) = bound
+        .await
+        .map_err(|e| format!("cannot bind the {} listener to {bind}: {e}", label(name)))?;
+    tracing::info!(listener = %name, address = %addr, "Listening.");
+    Ok((listener, addr))
+}
+
+/// How errors name a listener (`cannot bind the AMQP listener to ...`).
+fn label(name: &str) -> &'static str {
+    match name {
+        "amqp" => "AMQP",
+        "amqps" => "AMQPS",
+        "stomp" => "STOMP",
+        "stomp-tls" => "STOMP TLS",
+        "openwire" => "OpenWire",
+        "openwire-tls" => "OpenWire SSL",
+        "http" => "HTTP",
+        "https" => "HTTPS",
+        _ => "a",
+    }
 }
 
 /// Open the store, recover the broker and bind the listeners.
@@ -86,33 +123,44 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
 
     let shutdown = CancellationToken::new();
     let mut listeners = Vec::new();
+    // One acceptor for every TLS listener; its files were checked at load but are read
+    // again here, so a file that went away since fails the start with its path.
+    let tls = match &config.tls {
+        Some(t) => Some(crate::tls::tls_acceptor(t).map_err(|e| format!("tls: {e}"))?),
+        None => None,
+    };
+    let tls_for = |name: &str| {
+        tls.clone()
+            .ok_or_else(|| format!("listeners.{name}.tls_bind needs the top-level tls section"))
+    };
     let mut amqp_addr = None;
+    let mut amqps_addr = None;
     if let Some(listener_config) = &config.listeners.amqp {
-        let (listener, addr) = amqp::bind(listener_config).await.map_err(|e| {
-            format!(
-                "cannot bind the AMQP listener to {}: {e}",
-                listener_config.bind
-            )
-        })?;
-        tracing::info!(listener = %"amqp", address = %addr, "Listening.");
         let ctx = Arc::new(ListenerContext {
             broker: broker.clone(),
             auth: users.clone(),
             tuning: Tuning::from_config(listener_config),
             shutdown: shutdown.clone(),
         });
-        listeners.push(tokio::spawn(amqp::accept_loop(listener, ctx)));
-        amqp_addr = Some(addr);
+        if let Some(bind) = &listener_config.bind {
+            let (listener, addr) = bind_listener("amqp", bind, amqp::bind(bind)).await?;
+            listeners.push(tokio::spawn(amqp::accept_loop(listener, None, ctx.clone())));
+            amqp_addr = Some(addr);
+        }
+        if let Some(bind) = &listener_config.tls_bind {
+            let acceptor = tls_for("amqp")?;
+            let (listener, addr) = bind_listener("amqps", bind, amqp::bind(bind)).await?;
+            listeners.push(tokio::spawn(amqp::accept_loop(
+                listener,
+                Some(acceptor),
+                ctx,
+            )));
+            amqps_addr = Some(addr);
+        }
     }
     let mut stomp_addr = None;
+    let mut stomp_tls_addr = None;
     if let Some(listener_config) = &config.listeners.stomp {
-        let (listener, addr) = stomp::bind(listener_config).await.map_err(|e| {
-            format!(
-                "cannot bind the STOMP listener to {}: {e}",
-                listener_config.bind
-            )
-        })?;
-        tracing::info!(listener = %"stomp", address = %addr, "Listening.");
         let ctx = Arc::new(stomp::ListenerContext {
             session: Arc::new(stomp::SessionContext {
                 broker: broker.clone(),
@@ -121,46 +169,95 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
             limits: stomp::Limits::default(),
             shutdown: shutdown.clone(),
         });
-        listeners.push(tokio::spawn(stomp::accept_loop(listener, ctx)));
-        stomp_addr = Some(addr);
+        if let Some(bind) = &listener_config.bind {
+            let (listener, addr) = bind_listener("stomp", bind, stomp::bind(bind)).await?;
+            listeners.push(tokio::spawn(stomp::accept_loop(
+                listener,
+                None,
+                ctx.clone(),
+            )));
+            stomp_addr = Some(addr);
+        }
+        if let Some(bind) = &listener_config.tls_bind {
+            let acceptor = tls_for("stomp")?;
+            let (listener, addr) = bind_listener("stomp-tls", bind, stomp::bind(bind)).await?;
+            listeners.push(tokio::spawn(stomp::accept_loop(
+                listener,
+                Some(acceptor),
+                ctx,
+            )));
+            stomp_tls_addr = Some(addr);
+        }
     }
     let mut openwire_addr = None;
+    let mut openwire_tls_addr = None;
     if let Some(listener_config) = &config.listeners.openwire {
-        let (listener, addr) = openwire::listener::bind(listener_config)
-            .await
-            .map_err(|e| {
-                format!(
-                    "cannot bind the OpenWire listener to {}: {e}",
-                    listener_config.bind
-                )
-            })?;
-        tracing::info!(listener = %"openwire", address = %addr, "Listening.");
-        let ctx = Arc::new(openwire::listener::ListenerContext {
-            session: Arc::new(openwire::session::SessionContext::new(
-                broker.clone(),
-                users.clone(),
-            )),
-            shutdown: shutdown.clone(),
-            url: format!("tcp://{addr}"),
-        });
-        listeners.push(tokio::spawn(openwire::listener::accept_loop(listener, ctx)));
-        openwire_addr = Some(addr);
+        let session = Arc::new(openwire::session::SessionContext::new(
+            broker.clone(),
+            users.clone(),
+        ));
+        if let Some(bind) = &listener_config.bind {
+            let (listener, addr) =
+                bind_listener("openwire", bind, openwire::listener::bind(bind)).await?;
+            let ctx = Arc::new(openwire::listener::ListenerContext {
+                session: session.clone(),
+                shutdown: shutdown.clone(),
+                url: format!("tcp://{addr}"),
+            });
+            listeners.push(tokio::spawn(openwire::listener::accept_loop(
+                listener, None, ctx,
+            )));
+            openwire_addr = Some(addr);
+        }
+        if let Some(bind) = &listener_config.tls_bind {
+            let acceptor = tls_for("openwire")?;
+            let (listener, addr) =
+                bind_listener("openwire-tls", bind, openwire::listener::bind(bind)).await?;
+            // The stock client names an SSL transport ssl://, and failover URLs built from
+            // BrokerInfo must keep TLS.
+            let ctx = Arc::new(openwire::listener::ListenerContext {
+                session,
+                shutdown: shutdown.clone(),
+                url: format!("ssl://{addr}"),
+            });
+            listeners.push(tokio::spawn(openwire::listener::accept_loop(
+                listener,
+                Some(acceptor),
+                ctx,
+            )));
+            openwire_tls_addr = Some(addr);
+        }
     }
     let routes = Arc::new(Routes::new(broker.clone()));
     let mut http_addr = None;
+    let mut https_addr = None;
     if let Some(listener_config) = &config.listeners.http {
-        let (listener, addr) = admin::bind(listener_config).await.map_err(|e| {
-            format!(
-                "cannot bind the HTTP listener to {}: {e}",
-                listener_config.bind
-            )
-        })?;
-        tracing::info!(listener = %"http", address = %addr, "Listening.");
+        let plain = match &listener_config.bind {
+            Some(bind) => Some(bind_listener("http", bind, admin::bind(bind)).await?),
+            None => None,
+        };
+        let secure = match &listener_config.tls_bind {
+            Some(bind) => {
+                let acceptor = tls_for("http")?;
+                Some((
+                    acceptor,
+                    bind_listener("https", bind, admin::bind(bind)).await?,
+                ))
+            }
+            None => None,
+        };
+        http_addr = plain.as_ref().map(|(_, addr)| *addr);
+        https_addr = secure.as_ref().map(|(_, (_, addr))| *addr);
+        // RabbitMQ's names for the TLS listeners in /api/overview.
         let bound = [
             ("amqp", amqp_addr),
+            ("amqp/ssl", amqps_addr),
             ("stomp", stomp_addr),
+            ("stomp/ssl", stomp_tls_addr),
             ("openwire", openwire_addr),
-            ("http", Some(addr)),
+            ("openwire/ssl", openwire_tls_addr),
+            ("http", http_addr),
+            ("https", https_addr),
         ];
         let ctx = AdminContext::new(
             broker.clone(),
@@ -174,12 +271,23 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
                 .collect(),
             config.storage.dir.clone(),
         );
-        listeners.push(tokio::spawn(admin::serve(
-            listener,
-            admin::router(ctx),
-            shutdown.clone(),
-        )));
-        http_addr = Some(addr);
+        let router = admin::router(ctx);
+        if let Some((listener, _)) = plain {
+            listeners.push(tokio::spawn(admin::serve(
+                listener,
+                router.clone(),
+                shutdown.clone(),
+            )));
+        }
+        if let Some((acceptor, (listener, _))) = secure {
+            let shutdown = shutdown.clone();
+            listeners.push(tokio::spawn(async move {
+                if let Err(e) = crate::net::serve_https(listener, acceptor, router, shutdown).await
+                {
+                    tracing::error!(error = %e, "The HTTPS listener failed.");
+                }
+            }));
+        }
     }
     let summary = routes.apply(&config).await;
     if !summary.started.is_empty() {
@@ -188,9 +296,13 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
     let reloader = Arc::new(Reloader::new(broker.clone(), routes.clone(), config));
     Ok(RunningBridge {
         amqp_addr,
+        amqps_addr,
         stomp_addr,
+        stomp_tls_addr,
         openwire_addr,
+        openwire_tls_addr,
         http_addr,
+        https_addr,
         broker,
         routes,
         reloader,

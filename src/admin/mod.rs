@@ -31,7 +31,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::auth::Users;
 use crate::broker::Broker;
-use crate::config::ListenerConfig;
 use crate::routes::Routes;
 
 pub use self::metrics::install_recorder;
@@ -39,7 +38,8 @@ pub use self::metrics::install_recorder;
 /// A protocol listener as the overview lists it.
 #[derive(Debug, Clone)]
 pub struct ListenerInfo {
-    /// `amqp`, `stomp`, `openwire` or `http`.
+    /// `amqp`, `stomp`, `openwire` or `http`; their TLS listeners `amqp/ssl`, `stomp/ssl`,
+    /// `openwire/ssl` and `https` (RabbitMQ's names).
     pub protocol: &'static str,
     pub address: SocketAddr,
 }
@@ -148,8 +148,8 @@ impl IntoResponse for ApiError {
 }
 
 /// Bind the HTTP listener (port 0 picks a free port).
-pub async fn bind(config: &ListenerConfig) -> std::io::Result<(TcpListener, SocketAddr)> {
-    crate::net::bind(config.bind_addr()).await
+pub async fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
+    crate::net::bind(crate::config::parse_bind_addr(addr)).await
 }
 
 /// Every route of the HTTP listener.

@@ -41,6 +41,7 @@ use crate::broker::connections::{ConnectionGuard, ConnectionMeta};
 use crate::broker::vhost::VHost;
 use crate::broker::{Broker, ConnectionId};
 use crate::error::{Error, ReplyCode, Scope};
+use crate::tls::TlsInfo;
 
 /// How long the whole handshake may take (RabbitMQ's `handshake_timeout`).
 /// The `client_properties.product` the java-shim sends: its connections are listed as
@@ -67,12 +68,13 @@ impl std::fmt::Debug for ListenerContext {
     }
 }
 
-/// Serve one accepted socket until it closes.
-pub async fn serve<S>(ctx: Arc<ListenerContext>, socket: S, peer: SocketAddr)
+/// Serve one accepted socket until it closes. `tls` is set on an AMQPS listener; its
+/// verified client certificate enables the EXTERNAL login.
+pub async fn serve<S>(ctx: Arc<ListenerContext>, socket: S, peer: SocketAddr, tls: Option<TlsInfo>)
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let span = tracing::info_span!("amqp_connection", peer = %peer);
+    let span = tracing::info_span!("amqp_connection", peer = %peer, tls = tls.is_some());
     async move {
         let (read, mut write) = tokio::io::split(socket);
         let mut reader = FrameReader::new(read, ctx.tuning.frame_max);
@@ -97,7 +99,7 @@ where
                     user: n.user.clone(),
                     vhost: n.vhost.clone(),
                     client: n.product.clone(),
-                    tls: false,
+                    tls: tls.is_some(),
                 })
                 .map_err(|e| e.to_string())
         };
@@ -107,6 +109,7 @@ where
                 &mut reader,
                 &mut write,
                 peer.ip(),
+                tls.as_ref().and_then(|t| t.peer_cert_cn.as_deref()),
                 ctx.tuning,
                 ctx.auth.clone(),
                 admit,

@@ -413,7 +413,9 @@ async fn connect_one(url: &str, config: &AmqpClientConfig) -> Result<Connection,
     uri.query.connection_timeout = Some(timeout_ms);
     let properties = ConnectionProperties::default()
         .with_connection_name(lapin::types::LongString::from("mqbridge connector"))
-        .with_client_property("product".into(), config.product.into());
+        // lapin replaces `product` unless `version` is set as well.
+        .with_client_property("product".into(), config.product.into())
+        .with_client_property("version".into(), env!("CARGO_PKG_VERSION").into());
     match tokio::time::timeout(
         config.connect_timeout,
         Connection::connect_uri(uri, properties),

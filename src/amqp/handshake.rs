@@ -1,7 +1,10 @@
 //! The AMQP 0-9-1 connection handshake, as one linear chain of awaited steps:
 //!
 //! 1. protocol header (a wrong one gets `AMQP\x00\x00\x09\x01` and the socket closed),
-//! 2. `connection.start` → `start-ok` (PLAIN or AMQPLAIN, checked by an [`Authenticator`]),
+//! 2. `connection.start` → `start-ok` (PLAIN or AMQPLAIN, checked by an [`Authenticator`];
+//!    on TLS with a verified client certificate also EXTERNAL: the user is the
+//!    certificate's CN, as RabbitMQ's `rabbitmq_auth_mechanism_ssl` with
+//!    `ssl_cert_login_from = common_name`; it must be a configured user, no password),
 //! 3. `connection.tune` → `tune-ok` (the client may lower our limits, never raise them),
 //! 4. `connection.open` (the vhost must exist) → `open-ok`.
 //!
@@ -27,6 +30,13 @@ pub trait Authenticator: Send + Sync + 'static {
     /// `Ok(user name)` or `Err(reason for the log)`. May be slow (argon2): it is run on the
     /// blocking pool.
     fn authenticate(&self, username: &str, password: &str, peer: IpAddr) -> Result<String, String>;
+
+    /// An EXTERNAL login: `username` is the CN of a client certificate the TLS layer has
+    /// verified; the user must exist (no password). Refused unless implemented.
+    fn authenticate_external(&self, username: &str, peer: IpAddr) -> Result<String, String> {
+        let _ = peer;
+        Err(format!("EXTERNAL login of '{username}' is not supported"))
+    }
 }
 
 /// What the server proposes in `connection.tune`.
@@ -73,12 +83,15 @@ pub enum HandshakeError {
 
 /// Run the server side of the handshake.
 ///
-/// `vhost_exists` decides `connection.open`. On success the reader's frame limit is the
-/// negotiated `frame_max`.
+/// `cert_cn` is the common name of the client's verified TLS certificate: when set, EXTERNAL
+/// is offered and logs in as that user. `admit` decides `connection.open` (vhost, connection
+/// limit). On success the reader's frame limit is the negotiated `frame_max`.
+#[allow(clippy::too_many_arguments)]
 pub async fn handshake<R, W, G>(
     reader: &mut FrameReader<R>,
     write: &mut W,
     peer: IpAddr,
+    cert_cn: Option<&str>,
     tuning: Tuning,
     auth: Arc<dyn Authenticator>,
     admit: impl FnOnce(&Negotiated) -> Result<G, String>,
@@ -89,14 +102,10 @@ where
 {
     read_protocol_header(reader, write).await?;
 
-    send(write, start_method()).await?;
+    send(write, start_method(cert_cn.is_some())).await?;
     let start_ok = match next_method(reader, write).await? {
         AMQPClass::Connection(connection::AMQPMethod::StartOk(ok)) => ok,
         other => return Err(refuse_out_of_order(write, &other, "connection.start-ok").await),
-    };
-    let (username, password) = match credentials(&start_ok) {
-        Ok(c) => c,
-        Err(text) => return Err(refuse(write, ReplyCode::AccessRefused, &text, 10, 11).await),
     };
     let capabilities = client_capabilities(&start_ok.client_properties);
     let product = match start_ok.client_properties.inner().get("product") {
@@ -104,9 +113,27 @@ where
         _ => None,
     };
     let mechanism = start_ok.mechanism.as_str().to_string();
-    let login = username.clone();
-    let outcome =
-        tokio::task::spawn_blocking(move || auth.authenticate(&login, &password, peer)).await;
+    let (username, outcome) = if mechanism == "EXTERNAL" {
+        // RabbitMQ ignores the response (an optional authorization identity) and takes the
+        // user from the certificate; so do we.
+        let Some(cn) = cert_cn else {
+            let text = "ACCESS_REFUSED - EXTERNAL needs a TLS connection with a verified client \
+                        certificate";
+            return Err(refuse(write, ReplyCode::AccessRefused, text, 10, 11).await);
+        };
+        let login = cn.to_string();
+        let outcome = auth.authenticate_external(&login, peer);
+        (login, Ok(outcome))
+    } else {
+        let (username, password) = match credentials(&start_ok) {
+            Ok(c) => c,
+            Err(text) => return Err(refuse(write, ReplyCode::AccessRefused, &text, 10, 11).await),
+        };
+        let login = username.clone();
+        let outcome =
+            tokio::task::spawn_blocking(move || auth.authenticate(&login, &password, peer)).await;
+        (username, outcome)
+    };
     let user = match outcome {
         Ok(Ok(user)) => user,
         Ok(Err(reason)) => {
@@ -268,8 +295,9 @@ async fn refuse_out_of_order<W: AsyncWrite + Unpin>(
     .await
 }
 
-/// `connection.start` with RabbitMQ-like server properties.
-pub fn start_method() -> AMQPClass {
+/// `connection.start` with RabbitMQ-like server properties; `external` offers EXTERNAL too
+/// (a TLS connection with a verified client certificate).
+pub fn start_method(external: bool) -> AMQPClass {
     let mut caps = FieldTable::default();
     for (name, on) in [
         ("publisher_confirms", true),
@@ -303,7 +331,11 @@ pub fn start_method() -> AMQPClass {
         version_major: 0,
         version_minor: 9,
         server_properties: props,
-        mechanisms: LongString::from("PLAIN AMQPLAIN"),
+        mechanisms: LongString::from(if external {
+            "PLAIN AMQPLAIN EXTERNAL"
+        } else {
+            "PLAIN AMQPLAIN"
+        }),
         locales: LongString::from("en_US"),
     }))
 }

@@ -95,6 +95,7 @@ where
         &mut reader,
         &mut write,
         IpAddr::V4(Ipv4Addr::LOCALHOST),
+        None,
         TUNING,
         Arc::new(OnlyGuest),
         |n: &Negotiated| {

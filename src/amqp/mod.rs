@@ -43,6 +43,8 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+use crate::tls::TlsAcceptor;
+
 pub use connection::{ListenerContext, JNI_CLIENT_PRODUCT};
 pub use handshake::{Authenticator, Tuning};
 
@@ -51,6 +53,12 @@ use crate::config::AmqpListenerConfig;
 impl Authenticator for crate::auth::Users {
     fn authenticate(&self, username: &str, password: &str, peer: IpAddr) -> Result<String, String> {
         crate::auth::Users::authenticate(self, username, password, peer)
+            .map(|user| user.name)
+            .map_err(|e| e.to_string())
+    }
+
+    fn authenticate_external(&self, username: &str, peer: IpAddr) -> Result<String, String> {
+        crate::auth::Users::authenticate_certificate(self, username, peer)
             .map(|user| user.name)
             .map_err(|e| e.to_string())
     }
@@ -68,16 +76,26 @@ impl Tuning {
 }
 
 /// Accept connections on `listener` until `ctx.shutdown` is cancelled, then wait for the
-/// open connections to close (each sends `connection.close` 320 on the same token).
-pub async fn accept_loop(listener: TcpListener, ctx: Arc<ListenerContext>) {
+/// open connections to close (each sends `connection.close` 320 on the same token). With
+/// `tls` it is an AMQPS listener: each connection starts with the TLS handshake.
+pub async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    ctx: Arc<ListenerContext>,
+) {
     let shutdown = ctx.shutdown.clone();
-    crate::net::accept_loop(listener, shutdown, "amqp", move |socket, peer| {
-        connection::serve(ctx.clone(), socket, peer)
-    })
+    let protocol = if tls.is_some() { "amqps" } else { "amqp" };
+    crate::net::accept_loop(
+        listener,
+        tls,
+        shutdown,
+        protocol,
+        move |socket, peer, tls| connection::serve(ctx.clone(), socket, peer, tls),
+    )
     .await;
 }
 
-/// Bind the AMQP listener (port 0 picks a free port).
-pub async fn bind(config: &AmqpListenerConfig) -> std::io::Result<(TcpListener, SocketAddr)> {
-    crate::net::bind(config.bind_addr()).await
+/// Bind an AMQP listener on `addr` (port 0 picks a free port).
+pub async fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
+    crate::net::bind(crate::config::parse_bind_addr(addr)).await
 }

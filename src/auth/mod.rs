@@ -242,6 +242,28 @@ impl Users {
         })
     }
 
+    /// Check a login by client certificate (AMQP EXTERNAL; STOMP and OpenWire without
+    /// credentials on a TLS connection): `username` is the common name of a certificate
+    /// the TLS layer has verified against the configured CA, so no password is checked;
+    /// the user must exist, and the loopback rule still holds.
+    pub fn authenticate_certificate(
+        &self,
+        username: &str,
+        peer: IpAddr,
+    ) -> Result<AuthenticatedUser, AuthError> {
+        let user = self
+            .users
+            .get(username)
+            .ok_or_else(|| AuthError::UnknownUser(username.to_string()))?;
+        if user.loopback_only && !peer.to_canonical().is_loopback() {
+            return Err(AuthError::LoopbackOnly(username.to_string()));
+        }
+        Ok(AuthenticatedUser {
+            name: username.to_string(),
+            tags: user.tags.clone(),
+        })
+    }
+
     /// Whether a user of this name exists (for logs and the management API).
     pub fn contains(&self, username: &str) -> bool {
         self.users.contains_key(username)

@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
 
-use super::{ArgValue, Config, DestinationType, ExchangeType, HashingAlgorithm};
+use super::{ArgValue, Config, DestinationType, ExchangeType, HashingAlgorithm, TlsVerify};
 
 /// A 1-based line and column (in characters) in a config file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,44 +220,92 @@ pub(super) struct RawConfig {
     /// Routes moving messages between the embedded core and the connections, at least once.
     #[serde(default)]
     pub routes: Option<Vec<super::routes::RawRoute>>,
+    /// Certificate, key and client-certificate policy shared by every listener's
+    /// `tls_bind` (RabbitMQ's `ssl_options`).
+    #[serde(default)]
+    #[schemars(with = "Option<RawTls>")]
+    pub tls: Option<Spanned<RawTls>>,
+}
+
+/// TLS settings shared by every TLS listener. Paths are relative to the working directory;
+/// the files are read and checked by `mqbridge check`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTls {
+    /// PEM file: the server certificate, then any intermediate certificates.
+    #[schemars(with = "String")]
+    pub cert: Spanned<String>,
+    /// PEM file: the private key of `cert` (PKCS#8, PKCS#1 or SEC1).
+    #[schemars(with = "String")]
+    pub key: Spanned<String>,
+    /// PEM file: the CA certificates that sign client certificates. Needed for `verify:
+    /// optional` or `required`, and for AMQP's EXTERNAL login.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub ca: Option<Spanned<String>>,
+    /// Client certificates: `none` (not asked for), `optional` (asked for; if sent it must be
+    /// valid) or `required` (clients without a valid one are refused, RabbitMQ's
+    /// `fail_if_no_peer_cert`). Default: `optional` when `ca` is set, else `none`.
+    #[serde(default)]
+    #[schemars(with = "Option<TlsVerify>")]
+    pub verify: Option<Spanned<TlsVerify>>,
 }
 
 /// The protocol listeners.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawListeners {
-    /// AMQP 0-9-1 (RabbitMQ clients), usually `0.0.0.0:5672`.
+    /// AMQP 0-9-1 (RabbitMQ clients), usually `0.0.0.0:5672` (AMQPS: `tls_bind`, 5671).
     #[serde(default)]
-    pub amqp: Option<RawAmqpListener>,
-    /// STOMP 1.0-1.2, usually `0.0.0.0:61613`.
+    #[schemars(with = "Option<RawAmqpListener>")]
+    pub amqp: Option<Spanned<RawAmqpListener>>,
+    /// STOMP 1.0-1.2, usually `0.0.0.0:61613` (over TLS: `tls_bind`, 61614).
     #[serde(default)]
-    pub stomp: Option<RawListener>,
-    /// OpenWire (ActiveMQ JMS clients), usually `0.0.0.0:61616`.
+    #[schemars(with = "Option<RawListener>")]
+    pub stomp: Option<Spanned<RawListener>>,
+    /// OpenWire (ActiveMQ JMS clients), usually `0.0.0.0:61616` (`ssl://`: `tls_bind`, 61617).
     #[serde(default)]
-    pub openwire: Option<RawListener>,
-    /// HTTP API, metrics and health checks, usually `127.0.0.1:15672`.
+    #[schemars(with = "Option<RawListener>")]
+    pub openwire: Option<Spanned<RawListener>>,
+    /// HTTP API, metrics and health checks, usually `127.0.0.1:15672` (HTTPS: `tls_bind`,
+    /// 15671).
     #[serde(default)]
-    pub http: Option<RawListener>,
+    #[schemars(with = "Option<RawListener>")]
+    pub http: Option<Spanned<RawListener>>,
 }
 
 /// A listener that only needs an address.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{"required": ["bind"]}, {"required": ["tls_bind"]}]))]
 pub(super) struct RawListener {
     /// `host:port`: an IP address (IPv6 in brackets, `[::1]:61613`) or `localhost`; port 0
-    /// picks a free port, logged at start.
-    #[schemars(with = "String")]
-    pub bind: Spanned<String>,
+    /// picks a free port, logged at start. Absent or null: no plain listener (TLS only).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub bind: Option<Spanned<String>>,
+    /// `host:port` of a TLS listener for the same protocol, next to the plain one; needs the
+    /// top-level `tls`. Usual ports: STOMP 61614, OpenWire 61617 (`ssl://`), HTTPS 15671.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub tls_bind: Option<Spanned<String>>,
 }
 
 /// The AMQP 0-9-1 listener and the tuning it proposes to clients.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("anyOf" = [{"required": ["bind"]}, {"required": ["tls_bind"]}]))]
 pub(super) struct RawAmqpListener {
     /// `host:port`: an IP address (IPv6 in brackets, `[::]:5672`) or `localhost`; port 0
-    /// picks a free port, logged at start.
-    #[schemars(with = "String")]
-    pub bind: Spanned<String>,
+    /// picks a free port, logged at start. Absent or null: no plain listener (AMQPS only).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub bind: Option<Spanned<String>>,
+    /// `host:port` of the AMQPS (TLS) listener, usually `0.0.0.0:5671`; needs the top-level
+    /// `tls`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub tls_bind: Option<Spanned<String>>,
     /// Seconds proposed to clients (default 60); 0 disables heartbeats.
     #[serde(default)]
     pub heartbeat: Option<u16>,

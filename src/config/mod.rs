@@ -11,8 +11,10 @@
 //!
 //! ```yaml
 //! listeners:            # a listener absent from the file is off
-//!   amqp: { bind: "0.0.0.0:5672", heartbeat: 60, frame_max: 131072, channel_max: 2047 }
+//!   amqp: { bind: "0.0.0.0:5672", tls_bind: "0.0.0.0:5671", heartbeat: 60, frame_max: 131072, channel_max: 2047 }
 //!   stomp: { bind: "0.0.0.0:61613" }
+//!   openwire: { tls_bind: "0.0.0.0:61617" }          # TLS only
+//! tls: { cert: server.pem, key: server.key, ca: ca.pem, verify: optional }
 //! storage: { dir: ./data, sync: every-batch }     # or sync: 50ms
 //! limits: { memory_high_watermark: 0.4, disk_free_limit: 50MiB }
 //! vhosts: ["/"]
@@ -72,6 +74,8 @@ pub struct Config {
     pub connections: Vec<ConnectionConfig>,
     /// Routes between the core and the connections.
     pub routes: Vec<RouteConfig>,
+    /// Certificate and key for every listener's `tls_bind`; `None`: no TLS listener.
+    pub tls: Option<TlsConfig>,
 }
 
 impl Config {
@@ -94,6 +98,7 @@ impl Default for Config {
             topology: Topology::default(),
             connections: Vec::new(),
             routes: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -108,27 +113,45 @@ pub struct Listeners {
 }
 
 /// A listener that only needs an address.
+///
+/// At least one of `bind` and `tls_bind` is set (checked at load); both may be, for the
+/// plain and the TLS listener side by side, as RabbitMQ runs 5672 and 5671.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListenerConfig {
-    /// As written in the file: `host:port`, `[::1]:port` or `localhost:port`. Checked at load.
-    pub bind: String,
+    /// The plain listener, as written in the file: `host:port`, `[::1]:port` or
+    /// `localhost:port`. Checked at load. `None`: TLS only.
+    pub bind: Option<String>,
+    /// The TLS listener for the same protocol (needs the top-level `tls`).
+    pub tls_bind: Option<String>,
 }
 
 impl ListenerConfig {
+    /// A plain listener on `bind`.
     pub fn new(bind: impl Into<String>) -> Self {
-        ListenerConfig { bind: bind.into() }
+        ListenerConfig {
+            bind: Some(bind.into()),
+            tls_bind: None,
+        }
     }
 
-    /// The address to bind (see [`parse_bind_addr`]).
-    pub fn bind_addr(&self) -> Result<SocketAddr, BindAddrError> {
-        parse_bind_addr(&self.bind)
+    /// The plain listener's address, if there is one (see [`parse_bind_addr`]).
+    pub fn bind_addr(&self) -> Option<Result<SocketAddr, BindAddrError>> {
+        self.bind.as_deref().map(parse_bind_addr)
+    }
+
+    /// The TLS listener's address, if there is one.
+    pub fn tls_bind_addr(&self) -> Option<Result<SocketAddr, BindAddrError>> {
+        self.tls_bind.as_deref().map(parse_bind_addr)
     }
 }
 
 /// The AMQP 0-9-1 listener and the tuning values it proposes in `connection.tune`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AmqpListenerConfig {
-    pub bind: String,
+    /// The plain listener (see [`ListenerConfig::bind`]); `None`: TLS only.
+    pub bind: Option<String>,
+    /// The AMQPS listener (see [`ListenerConfig::tls_bind`]).
+    pub tls_bind: Option<String>,
     /// Seconds; 0 disables heartbeats.
     pub heartbeat: u16,
     /// Bytes, at least [`MIN_FRAME_MAX`].
@@ -141,17 +164,51 @@ impl AmqpListenerConfig {
     /// A listener on `bind` with RabbitMQ's default tuning.
     pub fn new(bind: impl Into<String>) -> Self {
         AmqpListenerConfig {
-            bind: bind.into(),
+            bind: Some(bind.into()),
+            tls_bind: None,
             heartbeat: DEFAULT_HEARTBEAT,
             frame_max: DEFAULT_FRAME_MAX,
             channel_max: DEFAULT_CHANNEL_MAX,
         }
     }
 
-    /// The address to bind (see [`parse_bind_addr`]).
-    pub fn bind_addr(&self) -> Result<SocketAddr, BindAddrError> {
-        parse_bind_addr(&self.bind)
+    /// The plain listener's address, if there is one (see [`parse_bind_addr`]).
+    pub fn bind_addr(&self) -> Option<Result<SocketAddr, BindAddrError>> {
+        self.bind.as_deref().map(parse_bind_addr)
     }
+
+    /// The AMQPS listener's address, if there is one.
+    pub fn tls_bind_addr(&self) -> Option<Result<SocketAddr, BindAddrError>> {
+        self.tls_bind.as_deref().map(parse_bind_addr)
+    }
+}
+
+/// The TLS settings all TLS listeners share (RabbitMQ's `ssl_options`). The PEM files were
+/// read and checked at load (cert and key match, the CA file holds certificates); they are
+/// read again when the listeners start, so a renewed certificate needs only a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// PEM: the server certificate, then any intermediates.
+    pub cert: PathBuf,
+    /// PEM: the server's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// PEM: the CAs that sign client certificates; required unless `verify` is `none`.
+    pub ca: Option<PathBuf>,
+    pub verify: TlsVerify,
+}
+
+/// Whether TLS clients must present a certificate signed by `ca`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsVerify {
+    /// No client certificate is asked for.
+    None,
+    /// A client certificate is asked for and, if sent, must be valid; clients without one
+    /// are accepted (RabbitMQ's `verify_peer` with `fail_if_no_peer_cert = false`).
+    Optional,
+    /// Clients without a valid certificate are refused in the TLS handshake (RabbitMQ's
+    /// `fail_if_no_peer_cert = true`).
+    Required,
 }
 
 /// Why a `bind` string is not an address.

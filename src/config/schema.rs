@@ -67,6 +67,10 @@ mod tests {
             .as_str()
             .is_some_and(|d| d.contains("environment variable")));
         let listener = &schema["definitions"]["RawAmqpListener"];
-        assert_eq!(listener["required"], serde_json::json!(["bind"]));
+        // `bind`, `tls_bind` or both.
+        assert_eq!(
+            listener["anyOf"],
+            serde_json::json!([{"required": ["bind"]}, {"required": ["tls_bind"]}])
+        );
     }
 }

@@ -84,17 +84,27 @@ topology:
     assert_eq!(
         amqp,
         AmqpListenerConfig {
-            bind: "0.0.0.0:5672".into(),
+            bind: Some("0.0.0.0:5672".into()),
+            tls_bind: None,
             heartbeat: 30,
             frame_max: 65536,
             channel_max: 100
         }
     );
-    assert_eq!(amqp.bind_addr(), Ok("0.0.0.0:5672".parse().unwrap()));
+    assert_eq!(
+        amqp.bind_addr().unwrap(),
+        Ok("0.0.0.0:5672".parse().unwrap())
+    );
     let stomp = c.listeners.stomp.clone().unwrap();
-    assert_eq!(stomp.bind_addr(), Ok("[::1]:61613".parse().unwrap()));
+    assert_eq!(
+        stomp.bind_addr().unwrap(),
+        Ok("[::1]:61613".parse().unwrap())
+    );
     let openwire = c.listeners.openwire.clone().unwrap();
-    assert_eq!(openwire.bind_addr(), Ok("127.0.0.1:61616".parse().unwrap()));
+    assert_eq!(
+        openwire.bind_addr().unwrap(),
+        Ok("127.0.0.1:61616".parse().unwrap())
+    );
     assert_eq!(
         c.listeners.http,
         Some(ListenerConfig::new("127.0.0.1:15672"))
@@ -238,7 +248,127 @@ fn syntax_error_and_missing_field() {
         "listeners:\n  amqp:\n    heartbeat: 5\n",
         3,
         5,
-        "missing field `bind`",
+        "listeners.amqp: needs bind, tls_bind or both",
+    );
+}
+
+/// A CA-signed server certificate and key, another key, and the CA, as PEM files.
+fn tls_files() -> tempfile::TempDir {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let dir = tempfile::tempdir().unwrap();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "test CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let other = KeyPair::generate().unwrap();
+    for (name, pem) in [
+        ("ca.pem", ca_cert.pem()),
+        ("server.pem", cert.pem()),
+        ("server.key", key.serialize_pem()),
+        ("other.key", other.serialize_pem()),
+        ("garbage.pem", "not PEM at all\n".to_string()),
+    ] {
+        std::fs::write(dir.path().join(name), pem).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn tls_section_and_tls_binds() {
+    let dir = tls_files();
+    let d = dir.path().display();
+    let text = format!(
+        "tls:\n  cert: {d}/server.pem\n  key: {d}/server.key\n  ca: {d}/ca.pem\n\
+         listeners:\n  amqp: {{ bind: \"127.0.0.1:5672\", tls_bind: \"127.0.0.1:5671\" }}\n  \
+         stomp: {{ tls_bind: \"127.0.0.1:61614\" }}\n  openwire: {{ bind: null, tls_bind: \"127.0.0.1:61617\" }}\n"
+    );
+    let c = parse(&text, "tls.yaml").unwrap();
+    let tls = c.tls.clone().unwrap();
+    assert_eq!(tls.cert, dir.path().join("server.pem"));
+    assert_eq!(tls.ca, Some(dir.path().join("ca.pem")));
+    // A CA without `verify` asks for client certificates but does not require them.
+    assert_eq!(tls.verify, TlsVerify::Optional);
+    let amqp = c.listeners.amqp.unwrap();
+    assert_eq!(amqp.bind.as_deref(), Some("127.0.0.1:5672"));
+    assert_eq!(amqp.tls_bind.as_deref(), Some("127.0.0.1:5671"));
+    let stomp = c.listeners.stomp.unwrap();
+    assert_eq!(
+        (stomp.bind, stomp.tls_bind.as_deref()),
+        (None, Some("127.0.0.1:61614"))
+    );
+    assert_eq!(c.listeners.openwire.unwrap().bind, None);
+
+    let no_ca = format!("tls: {{ cert: {d}/server.pem, key: {d}/server.key }}\n");
+    assert_eq!(
+        parse(&no_ca, "x").unwrap().tls.unwrap().verify,
+        TlsVerify::None
+    );
+}
+
+#[test]
+fn tls_errors_point_at_the_value() {
+    let dir = tls_files();
+    let d = dir.path().display();
+    assert_err(
+        "listeners:\n  amqp: { tls_bind: \"127.0.0.1:5671\" }\n",
+        2,
+        21,
+        "listeners.amqp.tls_bind: needs the top-level tls section",
+    );
+    assert_err(
+        &format!("tls: {{ cert: {d}/server.pem, key: {d}/server.key }}\nlisteners:\n  stomp: {{ tls_bind: \"nope\" }}\n"),
+        3,
+        22,
+        "listeners.stomp.tls_bind: invalid bind address 'nope'",
+    );
+    assert_err(
+        &format!("tls:\n  cert: {d}/missing.pem\n  key: {d}/server.key\n"),
+        2,
+        9,
+        &format!("tls.cert: cannot read {d}/missing.pem"),
+    );
+    assert_err(
+        &format!("tls:\n  cert: {d}/garbage.pem\n  key: {d}/server.key\n"),
+        2,
+        9,
+        &format!("tls.cert: {d}/garbage.pem: no CERTIFICATE"),
+    );
+    assert_err(
+        &format!("tls:\n  cert: {d}/server.pem\n  key: {d}/other.key\n"),
+        3,
+        8,
+        "tls.key: the key does not match the certificate",
+    );
+    assert_err(
+        &format!("tls:\n  cert: {d}/server.pem\n  key: {d}/server.pem\n"),
+        3,
+        8,
+        &format!("tls.key: {d}/server.pem: no usable private key"),
+    );
+    assert_err(
+        &format!("tls:\n  cert: {d}/server.pem\n  key: {d}/server.key\n  ca: {d}/garbage.pem\n"),
+        4,
+        7,
+        &format!("tls.ca: {d}/garbage.pem: no CERTIFICATE"),
+    );
+    assert_err(
+        &format!("tls:\n  cert: {d}/server.pem\n  key: {d}/server.key\n  verify: required\n"),
+        4,
+        11,
+        "tls.verify: checking client certificates needs tls.ca",
+    );
+    assert_err(
+        &format!("tls:\n  cert: {d}/server.pem\n  key: {d}/server.key\n  verify: sometimes\n"),
+        4,
+        11,
+        "verify: unknown variant",
     );
 }
 

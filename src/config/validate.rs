@@ -12,15 +12,17 @@ use std::time::Duration;
 
 use serde_saphyr::{Location, Spanned};
 
+use crate::tls::TlsFile;
+
 use super::load::{
-    RawAmqpListener, RawArguments, RawConfig, RawLimits, RawListener, RawSize, RawStorage,
+    RawAmqpListener, RawArguments, RawConfig, RawLimits, RawListener, RawSize, RawStorage, RawTls,
     RawTopology, RawUser,
 };
 use super::{
     parse_bind_addr, AmqpListenerConfig, ArgValue, Arguments, BindingConfig, Config, ConfigError,
     DestinationType, ExchangeConfig, HashingAlgorithm, Limits, ListenerConfig, Listeners,
-    QueueConfig, Storage, SyncSetting, Topology, UserConfig, DEFAULT_CHANNEL_MAX,
-    DEFAULT_FRAME_MAX, DEFAULT_HEARTBEAT, MIN_FRAME_MAX,
+    QueueConfig, Storage, SyncSetting, TlsConfig, TlsVerify, Topology, UserConfig,
+    DEFAULT_CHANNEL_MAX, DEFAULT_FRAME_MAX, DEFAULT_HEARTBEAT, MIN_FRAME_MAX,
 };
 
 /// Builds a [`ConfigError`] at a location of the file being validated.
@@ -29,23 +31,25 @@ pub(super) type ErrorAt<'a> = &'a dyn Fn(Location, String) -> ConfigError;
 type Result<T> = std::result::Result<T, ConfigError>;
 
 pub(super) fn validate(raw: RawConfig, err: ErrorAt<'_>) -> Result<Config> {
+    let tls = raw.tls.map(|t| tls(t, err)).transpose()?;
+    let has_tls = tls.is_some();
     let listeners = match raw.listeners {
         Some(l) => Listeners {
             amqp: l
                 .amqp
-                .map(|a| amqp_listener(a, "listeners.amqp", err))
+                .map(|a| amqp_listener(a, "listeners.amqp", has_tls, err))
                 .transpose()?,
             stomp: l
                 .stomp
-                .map(|s| listener(s, "listeners.stomp", err))
+                .map(|s| listener(s, "listeners.stomp", has_tls, err))
                 .transpose()?,
             openwire: l
                 .openwire
-                .map(|s| listener(s, "listeners.openwire", err))
+                .map(|s| listener(s, "listeners.openwire", has_tls, err))
                 .transpose()?,
             http: l
                 .http
-                .map(|s| listener(s, "listeners.http", err))
+                .map(|s| listener(s, "listeners.http", has_tls, err))
                 .transpose()?,
         },
         None => Listeners::default(),
@@ -78,23 +82,115 @@ pub(super) fn validate(raw: RawConfig, err: ErrorAt<'_>) -> Result<Config> {
         topology,
         connections,
         routes,
+        tls,
     })
 }
 
 fn bind(bind: Spanned<String>, key: &str, err: ErrorAt<'_>) -> Result<String> {
     match parse_bind_addr(&bind.value) {
         Ok(_) => Ok(bind.value),
-        Err(e) => Err(err(bind.referenced, format!("{key}.bind: {e}"))),
+        Err(e) => Err(err(bind.referenced, format!("{key}: {e}"))),
     }
 }
 
-fn listener(raw: RawListener, key: &str, err: ErrorAt<'_>) -> Result<ListenerConfig> {
-    Ok(ListenerConfig {
-        bind: bind(raw.bind, key, err)?,
-    })
+/// A listener's `bind` and `tls_bind`: each an address, at least one of them, and
+/// `tls_bind` only with a top-level `tls` section.
+fn binds(
+    at: Location,
+    plain: Option<Spanned<String>>,
+    tls_bind: Option<Spanned<String>>,
+    key: &str,
+    has_tls: bool,
+    err: ErrorAt<'_>,
+) -> Result<(Option<String>, Option<String>)> {
+    if plain.is_none() && tls_bind.is_none() {
+        return Err(err(
+            at,
+            format!("{key}: needs bind, tls_bind or both (leave the listener out to turn it off)"),
+        ));
+    }
+    if let Some(t) = &tls_bind {
+        if !has_tls {
+            return Err(err(
+                t.referenced,
+                format!("{key}.tls_bind: needs the top-level tls section (cert and key)"),
+            ));
+        }
+    }
+    Ok((
+        plain
+            .map(|b| bind(b, &format!("{key}.bind"), err))
+            .transpose()?,
+        tls_bind
+            .map(|b| bind(b, &format!("{key}.tls_bind"), err))
+            .transpose()?,
+    ))
 }
 
-fn amqp_listener(raw: RawAmqpListener, key: &str, err: ErrorAt<'_>) -> Result<AmqpListenerConfig> {
+fn listener(
+    raw: Spanned<RawListener>,
+    key: &str,
+    has_tls: bool,
+    err: ErrorAt<'_>,
+) -> Result<ListenerConfig> {
+    let (bind, tls_bind) = binds(
+        raw.referenced,
+        raw.value.bind,
+        raw.value.tls_bind,
+        key,
+        has_tls,
+        err,
+    )?;
+    Ok(ListenerConfig { bind, tls_bind })
+}
+
+fn tls(raw: Spanned<RawTls>, err: ErrorAt<'_>) -> Result<TlsConfig> {
+    let raw = raw.value;
+    let path = |p: &Spanned<String>, key: &str| -> Result<PathBuf> {
+        if p.value.trim().is_empty() {
+            return Err(err(p.referenced, format!("tls.{key}: empty path")));
+        }
+        Ok(PathBuf::from(&p.value))
+    };
+    let verify =
+        match (&raw.verify, &raw.ca) {
+            (Some(v), None) if v.value != TlsVerify::None => return Err(err(
+                v.referenced,
+                "tls.verify: checking client certificates needs tls.ca (the CAs that sign them)"
+                    .to_string(),
+            )),
+            (Some(v), _) => v.value,
+            (None, Some(_)) => TlsVerify::Optional,
+            (None, None) => TlsVerify::None,
+        };
+    let config = TlsConfig {
+        cert: path(&raw.cert, "cert")?,
+        key: path(&raw.key, "key")?,
+        ca: raw.ca.as_ref().map(|c| path(c, "ca")).transpose()?,
+        verify,
+    };
+    if let Err(e) = crate::tls::check(&config) {
+        let (at, key) = match e.file {
+            TlsFile::Cert => (raw.cert.referenced, "cert"),
+            TlsFile::Key => (raw.key.referenced, "key"),
+            TlsFile::Ca => match &raw.ca {
+                Some(ca) => (ca.referenced, "ca"),
+                None => (raw.cert.referenced, "cert"),
+            },
+        };
+        return Err(err(at, format!("tls.{key}: {e}")));
+    }
+    Ok(config)
+}
+
+fn amqp_listener(
+    raw: Spanned<RawAmqpListener>,
+    key: &str,
+    has_tls: bool,
+    err: ErrorAt<'_>,
+) -> Result<AmqpListenerConfig> {
+    let at = raw.referenced;
+    let raw = raw.value;
     let frame_max = match raw.frame_max {
         Some(f) if f.value < MIN_FRAME_MAX => {
             return Err(err(
@@ -120,8 +216,10 @@ fn amqp_listener(raw: RawAmqpListener, key: &str, err: ErrorAt<'_>) -> Result<Am
         Some(c) => c.value,
         None => DEFAULT_CHANNEL_MAX,
     };
+    let (bind, tls_bind) = binds(at, raw.bind, raw.tls_bind, key, has_tls, err)?;
     Ok(AmqpListenerConfig {
-        bind: bind(raw.bind, key, err)?,
+        bind,
+        tls_bind,
         heartbeat: raw.heartbeat.unwrap_or(DEFAULT_HEARTBEAT),
         frame_max,
         channel_max,

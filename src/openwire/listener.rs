@@ -34,7 +34,7 @@ use super::codec::{
 };
 use super::session::{Next, OpenWireSession, SessionContext};
 use super::writer::{run_writer, Outgoing};
-use crate::config::ListenerConfig;
+use crate::tls::{TlsAcceptor, TlsInfo};
 
 /// How long the client has to send its WireFormatInfo (the stock client waits 10 s).
 pub const NEGOTIATION_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,21 +51,36 @@ pub struct ListenerContext {
     pub session: Arc<SessionContext>,
     /// Cancelled at shutdown.
     pub shutdown: CancellationToken,
-    /// `tcp://HOST:PORT` for BrokerInfo.
+    /// `tcp://HOST:PORT` (`ssl://HOST:PORT` on a TLS listener) for BrokerInfo.
     pub url: String,
 }
 
-/// Bind the OpenWire listener (port 0 picks a free port).
-pub async fn bind(config: &ListenerConfig) -> std::io::Result<(TcpListener, SocketAddr)> {
-    crate::net::bind(config.bind_addr()).await
+/// Bind an OpenWire listener on `addr` (port 0 picks a free port).
+pub async fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
+    crate::net::bind(crate::config::parse_bind_addr(addr)).await
 }
 
 /// Accept connections until `ctx.shutdown` is cancelled, then wait for them to close.
-pub async fn accept_loop(listener: TcpListener, ctx: Arc<ListenerContext>) {
+/// With `tls` each connection starts with the TLS handshake (the client's `ssl://` URL,
+/// port 61617); `ctx.url` should then be `ssl://HOST:PORT`.
+pub async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    ctx: Arc<ListenerContext>,
+) {
     let shutdown = ctx.shutdown.clone();
-    crate::net::accept_loop(listener, shutdown, "openwire", move |socket, peer| {
-        serve(ctx.clone(), socket, peer)
-    })
+    let protocol = if tls.is_some() {
+        "openwire+ssl"
+    } else {
+        "openwire"
+    };
+    crate::net::accept_loop(
+        listener,
+        tls,
+        shutdown,
+        protocol,
+        move |socket, peer, tls| serve(ctx.clone(), socket, peer, tls),
+    )
     .await;
 }
 
@@ -120,12 +135,13 @@ fn negotiated_inactivity(client: &WireFormatInfo) -> Duration {
     Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
-/// Serve one accepted socket until it closes.
-pub async fn serve<S>(ctx: Arc<ListenerContext>, socket: S, peer: SocketAddr)
+/// Serve one accepted socket until it closes. `tls` is set on a TLS listener; a verified
+/// client certificate lets a ConnectionInfo without a user name log in as its CN.
+pub async fn serve<S>(ctx: Arc<ListenerContext>, socket: S, peer: SocketAddr, tls: Option<TlsInfo>)
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let span = tracing::info_span!("openwire_connection", peer = %peer);
+    let span = tracing::info_span!("openwire_connection", peer = %peer, tls = tls.is_some());
     async move {
         let (read, write) = tokio::io::split(socket);
         let mut reader = CommandReader {
@@ -141,6 +157,7 @@ where
         )));
         let mut writer = tokio::spawn(run_writer(write, rx, ctx.session.clone()));
         let mut session = OpenWireSession::new(ctx.session.clone(), peer, out.clone());
+        session.tls = tls;
         let kill = session.kill.clone();
         let mut alarms = ctx.session.broker.alarms();
         let mut alarms_open = true;

@@ -56,6 +56,7 @@ use crate::error::ReplyCode;
 use crate::mapping::destination::{durable_subscription_queue, TOPIC_EXCHANGE};
 use crate::message::Message;
 use crate::selector::Selector;
+use crate::tls::TlsInfo;
 
 /// The virtual host OpenWire connections use (OpenWire has no vhost field).
 pub const VHOST: &str = "/";
@@ -215,6 +216,9 @@ pub struct OpenWireSession {
     registration: Option<ConnectionGuard>,
     /// Core sessions (one per consumer) opened so far, to number them in that list.
     sessions_opened: u32,
+    /// Set on a TLS listener. A verified client certificate's CN logs in a ConnectionInfo
+    /// without a user name.
+    pub tls: Option<TlsInfo>,
 }
 
 struct PendingGuard(Arc<AtomicUsize>);
@@ -251,6 +255,7 @@ impl OpenWireSession {
             publisher: false,
             registration: None,
             sessions_opened: 0,
+            tls: None,
         }
     }
 
@@ -374,11 +379,18 @@ impl OpenWireSession {
             })?;
         let login = info.user_name.as_deref().unwrap_or(crate::auth::GUEST);
         let passcode = info.password.as_deref().unwrap_or(crate::auth::GUEST);
-        let user = self
-            .ctx
-            .users
-            .authenticate(login, passcode, self.peer.ip())
-            .map_err(|e| refuse(class::SECURITY, e.to_string()))?;
+        let users = &self.ctx.users;
+        let user = match (&self.tls, info.user_name.as_deref()) {
+            (
+                Some(TlsInfo {
+                    peer_cert_cn: Some(cn),
+                    ..
+                }),
+                None,
+            ) => users.authenticate_certificate(cn, self.peer.ip()),
+            _ => users.authenticate(login, passcode, self.peer.ip()),
+        }
+        .map_err(|e| refuse(class::SECURITY, e.to_string()))?;
         let client_id = info.client_id.unwrap_or_else(|| connection_id.clone());
         let conn = self.ctx.broker.next_connection_id();
         let registration = self
@@ -392,7 +404,7 @@ impl OpenWireSession {
                 user: user.name.clone(),
                 vhost: vhost.name.clone(),
                 client: Some(client_id.clone()),
-                tls: false,
+                tls: self.tls.is_some(),
             })
             .map_err(|e| refuse(class::JMS, e.to_string()))?;
         self.ctx

@@ -38,7 +38,7 @@ use super::codec::{CodecError, Item, Limits, StompCodec, Version};
 use super::frame::Frame;
 use super::session::{Next, SessionContext, StompSession};
 use super::writer::{run_writer, Outgoing};
-use crate::config::ListenerConfig;
+use crate::tls::{TlsAcceptor, TlsInfo};
 
 /// How long a client has to send CONNECT.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -56,17 +56,27 @@ pub struct ListenerContext {
     pub shutdown: CancellationToken,
 }
 
-/// Bind the STOMP listener (port 0 picks a free port).
-pub async fn bind(config: &ListenerConfig) -> std::io::Result<(TcpListener, SocketAddr)> {
-    crate::net::bind(config.bind_addr()).await
+/// Bind a STOMP listener on `addr` (port 0 picks a free port).
+pub async fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
+    crate::net::bind(crate::config::parse_bind_addr(addr)).await
 }
 
 /// Accept connections until `ctx.shutdown` is cancelled, then wait for them to close.
-pub async fn accept_loop(listener: TcpListener, ctx: Arc<ListenerContext>) {
+/// With `tls` each connection starts with the TLS handshake (STOMP over TLS, port 61614).
+pub async fn accept_loop(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    ctx: Arc<ListenerContext>,
+) {
     let shutdown = ctx.shutdown.clone();
-    crate::net::accept_loop(listener, shutdown, "stomp", move |socket, peer| {
-        serve(ctx.clone(), socket, peer)
-    })
+    let protocol = if tls.is_some() { "stomp+tls" } else { "stomp" };
+    crate::net::accept_loop(
+        listener,
+        tls,
+        shutdown,
+        protocol,
+        move |socket, peer, tls| serve(ctx.clone(), socket, peer, tls),
+    )
     .await;
 }
 
@@ -122,12 +132,13 @@ impl<R: AsyncRead + Unpin> ItemReader<R> {
     }
 }
 
-/// Serve one accepted socket until it closes.
-pub async fn serve<S>(ctx: Arc<ListenerContext>, socket: S, peer: SocketAddr)
+/// Serve one accepted socket until it closes. `tls` is set on a TLS listener; a verified
+/// client certificate lets a CONNECT without `login` log in as the certificate's CN.
+pub async fn serve<S>(ctx: Arc<ListenerContext>, socket: S, peer: SocketAddr, tls: Option<TlsInfo>)
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
-    let span = tracing::info_span!("stomp_connection", peer = %peer);
+    let span = tracing::info_span!("stomp_connection", peer = %peer, tls = tls.is_some());
     async move {
         let (read, write) = tokio::io::split(socket);
         let base = Instant::now();
@@ -145,6 +156,7 @@ where
         let (out, rx) = mpsc::unbounded_channel();
         let mut writer = tokio::spawn(run_writer(write, rx));
         let mut session = StompSession::new(ctx.session.clone(), peer, out.clone());
+        session.tls = tls;
         let mut alarms = ctx.session.broker.alarms();
         let mut alarms_open = true;
         let mut blocked = *alarms.borrow_and_update();

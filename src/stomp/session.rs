@@ -33,6 +33,7 @@ use crate::broker::{now_ms, Broker, ConnectionId};
 use crate::mapping::destination::{parse_stomp, publish_target, StompDestination};
 use crate::mapping::stomp::QUEUE_ARGUMENT_HEADERS;
 use crate::message::{AMQPValue, FieldTable, LongString};
+use crate::tls::TlsInfo;
 
 /// Heart-beat intervals below this are raised to it (ms).
 pub const MIN_HEARTBEAT_MS: u64 = 100;
@@ -114,6 +115,9 @@ pub struct StompSession {
     pub(crate) registration: Option<ConnectionGuard>,
     /// Core sessions (one per subscription) opened so far, to number them in that list.
     pub(crate) sessions_opened: u32,
+    /// Set on a TLS listener. A verified client certificate's CN logs in a CONNECT without
+    /// `login` (RabbitMQ's STOMP `ssl_cert_login`).
+    pub tls: Option<TlsInfo>,
 }
 
 /// Decrements the pending-confirm count when dropped, whether or not the confirm ran.
@@ -142,6 +146,7 @@ impl StompSession {
             publisher: false,
             registration: None,
             sessions_opened: 0,
+            tls: None,
         }
     }
 
@@ -264,14 +269,25 @@ impl StompSession {
         })?;
         let login = frame.header("login").unwrap_or(crate::auth::GUEST);
         let passcode = frame.header("passcode").unwrap_or(crate::auth::GUEST);
-        let user = self
-            .ctx
-            .users
-            .authenticate(login, passcode, self.peer.ip())
-            .map_err(|e| {
-                tracing::info!(error = %e, "STOMP login refused.");
-                refuse("access refused", e.to_string())
-            })?;
+        let by_certificate = match (&self.tls, frame.header("login")) {
+            (
+                Some(TlsInfo {
+                    peer_cert_cn: Some(cn),
+                    ..
+                }),
+                None,
+            ) => Some(cn.as_str()),
+            _ => None,
+        };
+        let users = &self.ctx.users;
+        let user = match by_certificate {
+            Some(cn) => users.authenticate_certificate(cn, self.peer.ip()),
+            None => users.authenticate(login, passcode, self.peer.ip()),
+        }
+        .map_err(|e| {
+            tracing::info!(error = %e, "STOMP login refused.");
+            refuse("access refused", e.to_string())
+        })?;
         let (cx, cy) = match frame.header("heart-beat") {
             None => (0, 0),
             Some(hb) => parse_heartbeat(hb).ok_or_else(|| {
@@ -294,7 +310,7 @@ impl StompSession {
                 user: user.name.clone(),
                 vhost: vhost.name.clone(),
                 client: frame.header("client-id").map(str::to_string),
-                tls: false,
+                tls: self.tls.is_some(),
             })
             .map_err(|e| refuse("connection refused", e.to_string()))?;
         self.registration = Some(registration);

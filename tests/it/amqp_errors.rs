@@ -210,7 +210,7 @@ async fn amqp_guest_is_refused_from_a_non_loopback_address() {
     };
     let bridge = crate::common::start_bridge_with(|config| {
         if let Some(amqp) = config.listeners.amqp.as_mut() {
-            amqp.bind = "0.0.0.0:0".into();
+            amqp.bind = Some("0.0.0.0:0".into());
         }
     })
     .await;

@@ -16,3 +16,4 @@ mod smtp_outlet;
 mod stomp_amqp;
 mod stomp_client;
 mod stomp_raw;
+mod tls;

@@ -92,7 +92,8 @@ BAD = [
     ("unknown top-level key", "listeners:", "listners:", "Additional properties", "1:1", "unknown field `listners`"),
     ("wrong type", "heartbeat: 30", 'heartbeat: "thirty"', "is not of type", "2:43", "heartbeat"),
     ("bad enum value", "type: topic", "type: topix", "is not one of", "4:38", "unknown variant `topix`"),
-    ("missing required key", '{ bind: "127.0.0.1:0", heartbeat: 30 }', "{ heartbeat: 30 }", "'bind' is a required property", "2:11", "missing field `bind`"),
+    # A listener needs `bind`, `tls_bind` or both: reported at the listener's mapping.
+    ("missing required key", '{ bind: "127.0.0.1:0", heartbeat: 30 }', "{ heartbeat: 30 }", "'bind' is a required property", "2:9", "needs bind, tls_bind or both"),
     ("unknown endpoint key", "from: { queue: q1 }", "from: { queue: q1, selektor: x }", "Additional properties", "10:24", "unknown field `selektor`"),
     ("unknown route key", "    to: {", "    ot: {", "Additional properties", "11:5", "unknown field `ot`"),
     ("connection URL of the wrong type", '{ amqp: "amqp://127.0.0.1:5682/%2f" }', "{ amqp: 5682 }", "is not valid under any of the given schemas", "7:19", "amqp"),

@@ -9,8 +9,14 @@ pub mod stomp;
 
 use std::net::SocketAddr;
 
+use tokio::io::{AsyncRead, AsyncWrite};
+
 use mqbridge::config::{AmqpListenerConfig, Config, ListenerConfig};
 use mqbridge::server::{start, RunningBridge};
+
+/// A byte stream a test client runs on: plain TCP or TLS.
+pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// A bridge running inside the test's runtime. Dropping it leaks the listener task until
 /// the runtime ends; call [`TestBridge::shutdown`] to test a clean stop.

@@ -19,7 +19,9 @@ use mqbridge::openwire::message::{JmsBody, JmsValue};
 
 /// One client connection.
 pub struct OwClient {
-    stream: TcpStream,
+    stream: Box<dyn super::Io>,
+    /// The `brokerURL` of the server's BrokerInfo.
+    pub broker_url: Option<String>,
     codec: OpenWireCodec,
     buf: BytesMut,
     next_id: i32,
@@ -44,9 +46,15 @@ impl OwClient {
     /// [`OwClient::open`] announcing `MaxInactivityDuration` = `inactivity_ms`.
     pub async fn open_with_inactivity(addr: SocketAddr, inactivity_ms: i64) -> OwClient {
         let stream = TcpStream::connect(addr).await.expect("connect");
+        OwClient::open_on(Box::new(stream), inactivity_ms).await
+    }
+
+    /// Exchange WireFormatInfo on an already connected stream (TLS).
+    pub async fn open_on(stream: Box<dyn super::Io>, inactivity_ms: i64) -> OwClient {
         let local = WireFormatInfo::server(inactivity_ms, 1 << 20, "it-client");
         let mut c = OwClient {
             stream,
+            broker_url: None,
             codec: OpenWireCodec::new(local.clone(), Limits::default()),
             buf: BytesMut::new(),
             next_id: 1,
@@ -62,7 +70,7 @@ impl OwClient {
             other => panic!("expected WireFormatInfo first, got {other:?}"),
         }
         match c.read().await {
-            Command::BrokerInfo(_) => {}
+            Command::BrokerInfo(info) => c.broker_url = info.broker_url,
             other => panic!("expected BrokerInfo, got {other:?}"),
         }
         c

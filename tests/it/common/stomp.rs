@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio_util::codec::Decoder;
 
 pub struct StompClient {
-    pub stream: TcpStream,
+    pub stream: Box<dyn super::Io>,
     buf: BytesMut,
     codec: StompCodec,
     /// Heart-beat EOLs received so far.
@@ -30,6 +30,11 @@ pub enum Read {
 impl StompClient {
     pub async fn connect(addr: SocketAddr) -> StompClient {
         let stream = TcpStream::connect(addr).await.expect("tcp connect");
+        StompClient::on(Box::new(stream))
+    }
+
+    /// A client on an already connected stream (TLS).
+    pub fn on(stream: Box<dyn super::Io>) -> StompClient {
         StompClient {
             stream,
             buf: BytesMut::new(),

@@ -21,20 +21,23 @@ import java.util.stream.Stream;
  */
 final class BridgeProcess implements AutoCloseable {
     private static final Pattern LISTENING =
-            Pattern.compile("Listening\\. listener=(amqp|openwire) address=(\\S+):(\\d+)");
+            Pattern.compile("Listening\\. listener=(amqp|openwire|http) address=(\\S+):(\\d+)");
 
     final Process process;
     final String host;
     final int port;
     /** The OpenWire listener's port (same host). */
     final int openwirePort;
+    /** The HTTP listener's port (management API; same host). */
+    final int httpPort;
     private final Path dir;
 
-    private BridgeProcess(Process process, String host, int port, int openwirePort, Path dir) {
+    private BridgeProcess(Process process, String host, int port, int openwirePort, int httpPort, Path dir) {
         this.process = process;
         this.host = host;
         this.port = port;
         this.openwirePort = openwirePort;
+        this.httpPort = httpPort;
         this.dir = dir;
     }
 
@@ -61,6 +64,7 @@ final class BridgeProcess implements AutoCloseable {
         Path dir = Files.createTempDirectory("mqbridge-jms-test");
         Path config = dir.resolve("mqbridge.yaml");
         Files.writeString(config, "listeners:\n  amqp:\n    bind: \"127.0.0.1:0\"\n  openwire:\n    bind: \"127.0.0.1:0\"\n"
+                + "  http:\n    bind: \"127.0.0.1:0\"\n"
                 + "storage:\n  dir: \"" + dir.resolve("data") + "\"\n"
                 + "vhosts: [\"/\"]\nusers: []\n" + extraConfig);
         ProcessBuilder pb = new ProcessBuilder(bin.toString(), "run", "--config", config.toString());
@@ -70,6 +74,7 @@ final class BridgeProcess implements AutoCloseable {
         Process p = pb.start();
         CompletableFuture<String[]> address = new CompletableFuture<>();
         CompletableFuture<String[]> openwire = new CompletableFuture<>();
+        CompletableFuture<String[]> http = new CompletableFuture<>();
         StringBuilder log = new StringBuilder();
         Thread reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(
@@ -81,8 +86,13 @@ final class BridgeProcess implements AutoCloseable {
                     }
                     Matcher m = LISTENING.matcher(line.replaceAll("\u001B\\[[0-9;]*m", ""));
                     if (m.find()) {
-                        (m.group(1).equals("amqp") ? address : openwire)
-                                .complete(new String[] {m.group(2), m.group(3)});
+                        String[] found = {m.group(2), m.group(3)};
+                        switch (m.group(1)) {
+                            case "amqp" -> address.complete(found);
+                            case "openwire" -> openwire.complete(found);
+                            case "http" -> http.complete(found);
+                            default -> { }
+                        }
                     }
                 }
             } catch (IOException e) {
@@ -90,13 +100,16 @@ final class BridgeProcess implements AutoCloseable {
             }
             address.completeExceptionally(new IllegalStateException("mqbridge exited before listening"));
             openwire.completeExceptionally(new IllegalStateException("mqbridge exited before listening"));
+            http.completeExceptionally(new IllegalStateException("mqbridge exited before listening"));
         }, "mqbridge-log");
         reader.setDaemon(true);
         reader.start();
         try {
             String[] a = address.get(30, TimeUnit.SECONDS);
             String[] o = openwire.get(30, TimeUnit.SECONDS);
-            return new BridgeProcess(p, a[0], Integer.parseInt(a[1]), Integer.parseInt(o[1]), dir);
+            String[] h = http.get(30, TimeUnit.SECONDS);
+            return new BridgeProcess(p, a[0], Integer.parseInt(a[1]), Integer.parseInt(o[1]),
+                    Integer.parseInt(h[1]), dir);
         } catch (Exception e) {
             p.destroyForcibly();
             synchronized (log) {
