@@ -4,7 +4,8 @@
 #   scripts/test.sh
 #
 # Steps: install peers (apt rabbitmq-server when missing, Python venv, npm ci, Maven deps),
-# cargo fmt --check, clippy -D warnings, cargo test --workspace, cargo build --release,
+# cargo fmt --check, clippy -D warnings, cargo test --workspace, cargo build --release, the
+# web UI's browser tests (tests/ui, headless Chromium),
 # start RabbitMQ (127.0.0.1:5682, its STOMP plugin on 127.0.0.1:61623) and mqbridge (release
 # binary, AMQP and STOMP listeners on port 0, temp data dir), run the pika, amqplib and
 # RabbitMQ-Java-client suites against mqbridge, the stomp.py suites (STOMP, STOMP<->AMQP)
@@ -52,6 +53,8 @@ source scripts/lib/tls.sh
 source scripts/lib/admin.sh
 # shellcheck source=lib/permissions.sh
 source scripts/lib/permissions.sh
+# shellcheck source=lib/ui.sh
+source scripts/lib/ui.sh
 
 SKIP_BRIDGE=0
 if [ "${MQBRIDGE_SKIP_BRIDGE:-0}" = 1 ]; then
@@ -341,6 +344,7 @@ if [ "$SKIP_BRIDGE" = 1 ]; then
   info "MQBRIDGE_SKIP_BRIDGE=1: not building the release binary"
 else
   must "cargo build --release" cargo build --release
+  step "web UI: browser tests (headless Chromium, tests/ui)" ui_tests
   step "routes ops: schema, check, hot reload, SMTP route" routes_ops
   step "docker-compose.yml: valid, its mqbridge configs pass mqbridge check" compose_validate
 fi

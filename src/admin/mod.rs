@@ -14,6 +14,7 @@ mod definitions;
 mod json;
 mod metrics;
 pub mod rates;
+pub mod ui;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -156,6 +157,7 @@ pub fn router(ctx: Arc<AdminContext>) -> Router {
     Router::new()
         .merge(api::router())
         .merge(metrics::router())
+        .merge(ui::router())
         .layer(axum::middleware::from_fn(no_store))
         .with_state(ctx)
 }
