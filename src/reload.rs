@@ -4,8 +4,9 @@
 //! its file:line:column) and the running config stays. A valid file is applied: its
 //! topology is declared (new exchanges, queues and bindings appear), and routes are
 //! brought in line — only the routes whose definition or connections changed restart.
-//! Listeners, storage, limits, vhosts and users are read at start only; a change to them
-//! is logged as needing a restart.
+//! Users are brought in line too (added, changed, removed; open connections see new
+//! permissions at their next operation). Listeners, storage, limits, vhosts and TLS are
+//! read at start only; a change to them is logged as needing a restart.
 //!
 //! The file is watched through its parent directory, which catches in-place writes as
 //! well as the rename an editor does, and, when the path is a symlink, through the
@@ -27,6 +28,7 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::{Users, UsersError};
 use crate::broker::Broker;
 use crate::config::{self, Config, ConfigError};
 use crate::routes::{ApplySummary, Routes};
@@ -39,6 +41,7 @@ const DEBOUNCE: Duration = Duration::from_millis(300);
 pub struct Reloader {
     broker: Arc<Broker>,
     routes: Arc<Routes>,
+    users: Arc<Users>,
     current: Mutex<Config>,
     /// The text of the file last read by [`Reloader::reload_file_if_changed`].
     last_text: Mutex<Option<String>>,
@@ -55,6 +58,8 @@ pub enum ReloadError {
     Empty(PathBuf),
     /// The file cannot be read.
     Unreadable(PathBuf, String),
+    /// A user of the new file cannot be built; every user stays as it was.
+    Users(UsersError),
 }
 
 impl std::fmt::Display for ReloadError {
@@ -62,6 +67,7 @@ impl std::fmt::Display for ReloadError {
         match self {
             ReloadError::Invalid(e) => write!(f, "{e}"),
             ReloadError::Topology(e) => write!(f, "topology: {e}"),
+            ReloadError::Users(e) => write!(f, "users: {e}"),
             ReloadError::Empty(path) => write!(
                 f,
                 "{}: the file is empty; an empty config would stop every route",
@@ -75,10 +81,16 @@ impl std::fmt::Display for ReloadError {
 }
 
 impl Reloader {
-    pub fn new(broker: Arc<Broker>, routes: Arc<Routes>, config: Config) -> Reloader {
+    pub fn new(
+        broker: Arc<Broker>,
+        routes: Arc<Routes>,
+        users: Arc<Users>,
+        config: Config,
+    ) -> Reloader {
         Reloader {
             broker,
             routes,
+            users,
             current: Mutex::new(config),
             last_text: Mutex::new(None),
         }
@@ -129,7 +141,6 @@ impl Reloader {
                 ("storage", current.storage != config.storage),
                 ("limits", current.limits != config.limits),
                 ("vhosts", current.vhosts != config.vhosts),
-                ("users", current.users != config.users),
                 ("tls", current.tls != config.tls),
             ];
             for (section, changed) in restart_only {
@@ -142,6 +153,15 @@ impl Reloader {
             }
         }
         crate::topology::declare(&self.broker, &config.topology).map_err(ReloadError::Topology)?;
+        {
+            let current = self.current.lock().clone();
+            if current.users != config.users {
+                self.users
+                    .apply_config(&current, &config)
+                    .map_err(ReloadError::Users)?;
+                tracing::info!(users = config.users.len(), "users reloaded");
+            }
+        }
         let summary = self.routes.apply(&config).await;
         *self.current.lock() = config;
         Ok(summary)

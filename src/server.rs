@@ -313,7 +313,12 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
     if !summary.started.is_empty() {
         tracing::info!(routes = ?summary.started, "routes started");
     }
-    let reloader = Arc::new(Reloader::new(broker.clone(), routes.clone(), config));
+    let reloader = Arc::new(Reloader::new(
+        broker.clone(),
+        routes.clone(),
+        users.clone(),
+        config,
+    ));
     Ok(RunningBridge {
         amqp_addr,
         amqps_addr,

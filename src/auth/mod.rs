@@ -391,6 +391,40 @@ impl Users {
         }
     }
 
+    /// Bring the users in line with a reloaded config: its users are added or updated (hash,
+    /// tags, permissions; open connections see new permissions at their next operation),
+    /// and the users `previous` had and it no longer has are removed (a removed `guest`
+    /// becomes the built-in loopback-only guest again). Users created through the API that
+    /// neither config names are left alone. Checked before anything changes: a user the
+    /// new config cannot build leaves every user as it was.
+    pub fn apply_config(&self, previous: &Config, config: &Config) -> Result<(), UsersError> {
+        for u in &config.users {
+            user_from_config(u)?;
+        }
+        for u in &config.users {
+            self.upsert(u)?;
+        }
+        for gone in previous
+            .users
+            .iter()
+            .filter(|p| !config.users.iter().any(|u| u.name == p.name))
+        {
+            if gone.name == GUEST {
+                if let Some(old) = self
+                    .users
+                    .write()
+                    .insert(GUEST.to_string(), Arc::new(builtin_guest()))
+                {
+                    // Connections of the removed config guest now hold the built-in's rights.
+                    *old.grants.write() = Grants::AllVhosts;
+                }
+            } else {
+                self.delete(&gone.name);
+            }
+        }
+        Ok(())
+    }
+
     /// Every user as a config entry, password hash included, sorted by name (definitions
     /// export). A user with access to every vhost has `permissions: None`.
     pub fn export(&self) -> Vec<UserConfig> {

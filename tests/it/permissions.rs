@@ -785,3 +785,51 @@ async fn openwire_message_and_frame_size_limits() {
     c.send_async(huge).await;
     assert!(c.closed_within(Duration::from_secs(5)).await);
 }
+
+/// A config reload brings the users in line: a new user logs in, a changed permission
+/// holds on an open connection at its next operation, a removed user is refused.
+#[tokio::test]
+async fn a_reload_adds_changes_and_removes_users() {
+    let bridge = start().await;
+    let uri = |name: &str| format!("amqp://{name}:{PASSWORD}@{}/%2f", bridge.amqp_addr);
+    let refused = |name: &'static str| {
+        let uri = uri(name);
+        async move {
+            lapin::Connection::connect(&uri, lapin::ConnectionProperties::default())
+                .await
+                .expect_err("login refused")
+        }
+    };
+    refused("newcomer").await;
+    let old = amqp_as(&bridge, "old").await;
+    let ch = old.create_channel().await.unwrap();
+    ch.queue_declare(
+        "reload.q".into(),
+        QueueDeclareOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+
+    let mut config = mqbridge::config::Config::default();
+    add_users(&mut config);
+    config.users.retain(|u| u.name != "ro");
+    config.users.push(user("newcomer", None));
+    for u in config.users.iter_mut().filter(|u| u.name == "old") {
+        *u = user("old", Some(&[("/", ".*", ".*", "^nothing$")]));
+    }
+    bridge.bridge.reloader.apply(config).await.expect("reload");
+
+    let newcomer = amqp_as(&bridge, "newcomer").await;
+    newcomer.close(200, "bye".into()).await.unwrap();
+    let err = refused("ro").await;
+    assert!(
+        format!("{err:?}").contains("ACCESS_REFUSED") || reply_code(&err) == Some(403),
+        "{err:?}"
+    );
+    let err = ch
+        .basic_get("reload.q".into(), BasicGetOptions::default())
+        .await
+        .expect_err("read refused after the reload");
+    assert_eq!(reply_code(&err), Some(403), "{err}");
+}
