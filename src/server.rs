@@ -129,6 +129,12 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
         ALARM_PERIOD,
     );
     let users = Arc::new(Users::from_config(&config).map_err(|e| format!("invalid users: {e}"))?);
+    let imported = admin::imported::Imported::restore(
+        config.storage.dir.as_deref(),
+        &broker,
+        &users,
+        &config,
+    )?;
     broker
         .connections()
         .set_max_connections(config.limits.max_connections.unwrap_or(0));
@@ -290,6 +296,7 @@ pub async fn start(config: Config) -> Result<RunningBridge, String> {
                 })
                 .collect(),
             config.storage.dir.clone(),
+            imported,
         );
         let router = admin::router(ctx);
         if let Some((listener, _)) = plain {

@@ -245,6 +245,14 @@ fn apply(ctx: &AdminContext, defs: Definitions, only: Option<&str>) -> Result<Va
         let names: Vec<String> = ctx.broker.vhosts().iter().map(|v| v.name.clone()).collect();
         let permissions = access::import_permissions(&ctx.users, &defs.permissions, &names)
             .map_err(|e| ApiError::bad_request(format!("permissions: {e}")))?;
+        ctx.imported
+            .record(
+                &ctx.users,
+                &names,
+                defs.users.iter().map(|u| u.name.clone()),
+                defs.vhosts.iter().map(|v| v.name.clone()),
+            )
+            .map_err(|e| ApiError::internal(format!("imported users not saved: {e}")))?;
         summary.insert("vhosts".into(), json!(defs.vhosts.len()));
         summary.insert("users".into(), json!(users));
         summary.insert("permissions".into(), json!(permissions));

@@ -11,6 +11,7 @@ mod access;
 mod api;
 pub mod auth;
 mod definitions;
+pub mod imported;
 mod json;
 mod metrics;
 pub mod rates;
@@ -55,6 +56,8 @@ pub struct AdminContext {
     pub started_at: SystemTime,
     pub rates: Arc<rates::RateTracker>,
     pub logins: auth::LoginCache,
+    /// Users and vhosts added by definitions imports, kept across restarts.
+    pub imported: imported::Imported,
 }
 
 impl AdminContext {
@@ -64,6 +67,7 @@ impl AdminContext {
         users: Arc<Users>,
         listeners: Vec<ListenerInfo>,
         storage_dir: Option<PathBuf>,
+        imported: imported::Imported,
     ) -> Arc<AdminContext> {
         let rates = Arc::new(rates::RateTracker::default());
         rates.spawn(&broker);
@@ -76,6 +80,7 @@ impl AdminContext {
             started_at: SystemTime::now(),
             rates,
             logins: auth::LoginCache::default(),
+            imported,
         })
     }
 }

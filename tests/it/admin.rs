@@ -942,3 +942,64 @@ async fn api_operations_need_the_users_permissions() {
     assert_eq!(vhosts.as_array().map(Vec::len), Some(2), "{vhosts}");
     bridge.shutdown().await;
 }
+
+/// Users, permissions and vhosts a definitions import adds survive a restart, as in
+/// RabbitMQ; an unreadable record of them stops the start instead of locking users out.
+#[tokio::test]
+async fn imported_users_survive_a_restart() {
+    let (bridge, http) = bridge_with_http(|_| {}).await;
+    let hash =
+        hash_password(HashingAlgorithm::RabbitPasswordHashingSha256, "imp-pw").expect("hash");
+    let defs = json!({
+        "vhosts": [{"name": "imported"}],
+        "users": [{"name": "imp", "password_hash": hash,
+                   "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": "management"}],
+        "permissions": [{"user": "imp", "vhost": "imported",
+                         "configure": ".*", "write": ".*", "read": ".*"}],
+    });
+    let r = request(
+        http,
+        "POST",
+        "/api/definitions",
+        GUEST,
+        Some(&defs.to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let login = |addr: std::net::SocketAddr, vhost: &'static str| async move {
+        lapin::Connection::connect(
+            &format!("amqp://imp:imp-pw@{addr}/{vhost}"),
+            lapin::ConnectionProperties::default(),
+        )
+        .await
+    };
+    login(bridge.amqp_addr, "imported")
+        .await
+        .expect("imp logs in");
+
+    let dir = bridge.shutdown_keep_dir().await;
+    let file = dir.path().join("imported-definitions.json");
+    let again = crate::common::restart_bridge_with(dir, |c| {
+        c.listeners.http = Some(ListenerConfig::new("127.0.0.1:0"));
+    })
+    .await;
+    let http = again.http_addr.expect("http");
+    login(again.amqp_addr, "imported")
+        .await
+        .expect("imp logs in after the restart");
+    let err = login(again.amqp_addr, "%2f")
+        .await
+        .expect_err("no permission on /");
+    assert_eq!(crate::common::reply_code(&err), Some(530), "{err:?}");
+    let me = request(http, "GET", "/api/whoami", Some(("imp", "imp-pw")), None).await;
+    assert_eq!(me.json(), json!({"name": "imp", "tags": ["management"]}));
+    let dir = again.shutdown_keep_dir().await;
+
+    std::fs::write(&file, b"{ not json").expect("corrupt the file");
+    let mut config = Config::default();
+    config.storage.dir = Some(dir.path().to_path_buf());
+    let refused = mqbridge::server::start(config)
+        .await
+        .expect_err("a corrupt file stops the start");
+    assert!(refused.contains("imported-definitions.json"), "{refused}");
+}

@@ -57,6 +57,14 @@ pub async fn restart_bridge(dir: tempfile::TempDir) -> TestBridge {
     start_bridge_on(dir, |_| {}).await
 }
 
+/// Start a bridge on the data dir of a previous one, letting the test adjust the config.
+pub async fn restart_bridge_with(
+    dir: tempfile::TempDir,
+    adjust: impl FnOnce(&mut Config),
+) -> TestBridge {
+    start_bridge_on(dir, adjust).await
+}
+
 /// Start a bridge on the data dir of a previous one, on the same addresses (clients and
 /// routes configured with them reconnect to it).
 pub async fn restart_bridge_at(
