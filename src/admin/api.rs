@@ -49,7 +49,11 @@ pub(super) fn router() -> Router<Arc<AdminContext>> {
         .route("/api/vhosts", get(vhosts))
         .route("/api/vhosts/{vhost}", get(vhost))
         .route("/api/connections", get(connections))
-        .route("/api/connections/{vhost}", get(connections_in))
+        .route(
+            "/api/connections/{name}",
+            get(connection).delete(connection_close),
+        )
+        .route("/api/vhosts/{vhost}/connections", get(connections_in))
         .route("/api/channels", get(channels))
         .route("/api/consumers", get(consumers))
         .route("/api/consumers/{vhost}", get(consumers_in))
@@ -462,6 +466,49 @@ async fn connections_in(
             .map(|c| connection_json(c))
             .collect(),
     )))
+}
+
+fn find_connection(
+    ctx: &AdminContext,
+    caller: &super::auth::Caller,
+    name: &str,
+) -> ApiResult<Arc<ConnectionEntry>> {
+    visible_connections(ctx, caller)
+        .into_iter()
+        .find(|c| c.name() == name)
+        .ok_or_else(|| ApiError::not_found(format!("no connection '{name}'")))
+}
+
+async fn connection(
+    ctx: Ctx,
+    Authenticated(caller): Authenticated,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let entry = find_connection(&ctx, &caller, &name)?;
+    Ok(Json(connection_json(&entry)))
+}
+
+/// Close a client connection, as RabbitMQ's API does: AMQP gets `connection.close` 320
+/// CONNECTION_FORCED with the reason (header `X-Reason`, default RabbitMQ's text), STOMP an
+/// ERROR frame, OpenWire a ShutdownInfo. A user may close their own connections; closing
+/// anyone else's needs the administrator tag.
+async fn connection_close(
+    ctx: Ctx,
+    Authenticated(caller): Authenticated,
+    Path(name): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult {
+    let entry = find_connection(&ctx, &caller, &name)?;
+    if entry.meta.user != caller.user.name {
+        caller.require_administrator()?;
+    }
+    let reason = headers
+        .get("x-reason")
+        .and_then(|v| v.to_str().ok())
+        .filter(|r| !r.is_empty())
+        .unwrap_or("Closed via management plugin");
+    entry.close(reason);
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn channels(ctx: Ctx, Authenticated(caller): Authenticated) -> Json<Value> {

@@ -242,6 +242,7 @@ impl Connection {
         // Time spent blocked by an alarm does not count as missed heartbeats.
         let mut unblocked_at = Instant::now();
         let mut writer_done = false;
+        let forced = self.registration.entry().close_requested();
         loop {
             let read_paused = blocked && self.publisher;
             let hb_deadline = reader.last_read().max(unblocked_at) + heartbeat * 2;
@@ -254,6 +255,12 @@ impl Connection {
                 _ = ctx.shutdown.cancelled(), if self.closing.is_none() => {
                     let text = "CONNECTION_FORCED - broker shutdown";
                     self.start_close(connection_close(ReplyCode::ConnectionForced, text, 0, 0));
+                }
+                _ = forced.cancelled(), if self.closing.is_none() => {
+                    let reason = self.registration.entry().close_reason();
+                    tracing::info!(connection = self.id, %reason, "Connection closed by an operator.");
+                    let text = format!("CONNECTION_FORCED - {reason}");
+                    self.start_close(connection_close(ReplyCode::ConnectionForced, &text, 0, 0));
                 }
                 changed = alarms.changed(), if alarms_open => {
                     if changed.is_err() {

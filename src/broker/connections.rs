@@ -13,6 +13,7 @@ use std::sync::{Arc, Weak};
 use std::time::SystemTime;
 
 use parking_lot::Mutex;
+use tokio_util::sync::CancellationToken;
 
 use crate::broker::session::Session;
 use crate::broker::ConnectionId;
@@ -40,6 +41,10 @@ pub struct ConnectionEntry {
     pub connected_at: SystemTime,
     /// Channels (AMQP) or sessions (OpenWire, STOMP) by number.
     sessions: Mutex<BTreeMap<u32, Weak<Session>>>,
+    /// Cancelled when an operator closes the connection (management API); the front-end
+    /// closes it its protocol's way with [`ConnectionEntry::close_reason`].
+    close_requested: CancellationToken,
+    close_reason: Mutex<Option<String>>,
 }
 
 impl ConnectionEntry {
@@ -58,12 +63,40 @@ impl ConnectionEntry {
             .collect()
     }
 
+    /// Ask the connection's front-end to close it, telling the client `reason`.
+    pub fn close(&self, reason: impl Into<String>) {
+        *self.close_reason.lock() = Some(reason.into());
+        self.close_requested.cancel();
+    }
+
+    /// Cancelled once [`ConnectionEntry::close`] was called.
+    pub fn close_requested(&self) -> CancellationToken {
+        self.close_requested.clone()
+    }
+
+    /// Why the connection is being closed by an operator.
+    pub fn close_reason(&self) -> String {
+        self.close_reason
+            .lock()
+            .clone()
+            .unwrap_or_else(|| "closed by an operator".to_string())
+    }
+
     pub fn session_count(&self) -> usize {
         self.sessions
             .lock()
             .values()
             .filter(|s| s.strong_count() > 0)
             .count()
+    }
+}
+
+/// Resolves once an operator asked to close `entry`'s connection; never for `None` (a
+/// connection whose peer has not logged in yet).
+pub async fn closed_by_operator(entry: Option<&Arc<ConnectionEntry>>) {
+    match entry {
+        Some(entry) => entry.close_requested.cancelled().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -101,6 +134,8 @@ impl ConnectionRegistry {
             meta,
             connected_at: SystemTime::now(),
             sessions: Mutex::new(BTreeMap::new()),
+            close_requested: CancellationToken::new(),
+            close_reason: Mutex::new(None),
         });
         entries.insert(entry.meta.id, entry.clone());
         Ok(ConnectionGuard {
@@ -114,6 +149,15 @@ impl ConnectionRegistry {
         let mut all: Vec<_> = self.entries.lock().values().cloned().collect();
         all.sort_by_key(|e| e.meta.id);
         all
+    }
+
+    /// The connection named `name` ([`ConnectionEntry::name`]), if open.
+    pub fn find(&self, name: &str) -> Option<Arc<ConnectionEntry>> {
+        self.entries
+            .lock()
+            .values()
+            .find(|e| e.name() == name)
+            .cloned()
     }
 
     pub fn len(&self) -> usize {
@@ -185,6 +229,22 @@ mod tests {
         assert_eq!(left, vec![2]);
         drop(b);
         assert!(registry.is_empty());
+    }
+
+    #[test]
+    fn close_requests_reach_the_connection_by_name() {
+        let registry = Arc::new(ConnectionRegistry::default());
+        let guard = registry.register(meta(7)).unwrap();
+        let token = guard.entry().close_requested();
+        assert!(!token.is_cancelled());
+        let name = guard.entry().name();
+        registry
+            .find(&name)
+            .expect("found by name")
+            .close("maintenance");
+        assert!(token.is_cancelled());
+        assert_eq!(guard.entry().close_reason(), "maintenance");
+        assert!(registry.find("nobody #0").is_none());
     }
 
     #[test]

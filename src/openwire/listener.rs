@@ -177,7 +177,14 @@ where
         loop {
             let read_paused = blocked && session.publisher;
             let read_deadline = reader.last_read.max(unblocked_at) + expect * 2;
+            let forced = session.close_requested();
             tokio::select! {
+                _ = crate::broker::connections::closed_by_operator(forced.as_ref()) => {
+                    let reason = forced.as_ref().map(|e| e.close_reason()).unwrap_or_default();
+                    tracing::info!(connection = session.conn, %reason, "Connection closed by an operator.");
+                    let _ = out.send(Outgoing::Command(Command::ShutdownInfo(ShutdownInfo::default())));
+                    break;
+                }
                 _ = &mut writer, if !writer_done => {
                     writer_done = true;
                     break;

@@ -270,6 +270,12 @@ impl OpenWireSession {
         }
     }
 
+    /// Cancelled when an operator closes this connection (from CONNECT on), with the
+    /// reason to give the client.
+    pub fn close_requested(&self) -> Option<Arc<crate::broker::connections::ConnectionEntry>> {
+        self.registration.as_ref().map(|r| r.entry().clone())
+    }
+
     pub fn is_connected(&self) -> bool {
         self.vhost.is_some()
     }

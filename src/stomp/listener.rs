@@ -169,7 +169,16 @@ where
             let read_paused = blocked && session.publisher;
             let last_read = base + Duration::from_millis(last_ms.load(Ordering::Acquire));
             let hb_deadline = last_read.max(unblocked_at) + expect * 2;
+            let forced = session.close_requested();
             tokio::select! {
+                _ = crate::broker::connections::closed_by_operator(forced.as_ref()) => {
+                    let reason = forced.as_ref().map(|e| e.close_reason()).unwrap_or_default();
+                    tracing::info!(connection = session.conn, %reason, "Connection closed by an operator.");
+                    let _ = out.send(Outgoing::Frame(Frame::error("connection closed by an operator", &reason)));
+                    let _ = out.send(Outgoing::Close);
+                    linger = true;
+                    break;
+                }
                 _ = &mut writer, if !writer_done => {
                     writer_done = true;
                     break;

@@ -1003,3 +1003,98 @@ async fn imported_users_survive_a_restart() {
         .expect_err("a corrupt file stops the start");
     assert!(refused.contains("imported-definitions.json"), "{refused}");
 }
+
+fn path_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b == b'.' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// `DELETE /api/connections/{name}` closes a client its protocol's way, with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_closed_through_the_api() {
+    use mqbridge::openwire::codec::Command;
+    let (bridge, http) = bridge_with_http(|_| {}).await;
+    let mut amqp = crate::common::raw::RawClient::open(bridge.amqp_addr, 0).await;
+    let (mut stomp, _) = StompClient::open(bridge.stomp_addr).await;
+    let mut ow = OwClient::connect(bridge.openwire_addr, "to-close").await;
+
+    let conns = get(http, "/api/connections").await.json();
+    let name_of = |protocol: &str| {
+        find(&conns, "protocol", protocol)
+            .and_then(|c| c["name"].as_str())
+            .map(path_segment)
+            .unwrap_or_else(|| panic!("no {protocol} connection in {conns}"))
+    };
+    let (amqp_name, stomp_name, ow_name) = (name_of("amqp"), name_of("stomp"), name_of("openwire"));
+    let one = get(http, &format!("/api/connections/{amqp_name}")).await;
+    assert_eq!(one.status, 200, "{}", one.body);
+    assert_eq!(one.json()["protocol"], "amqp");
+
+    // A management user may not close someone else's connection.
+    let r = request(
+        http,
+        "DELETE",
+        &format!("/api/connections/{amqp_name}"),
+        Some(("ops", "ops-pw")),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    let delete = |name: String| async move {
+        let mut stream = tokio::net::TcpStream::connect(http).await.expect("connect");
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let req = format!(
+            "DELETE /api/connections/{name} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+             Authorization: Basic Z3Vlc3Q6Z3Vlc3Q=\r\nX-Reason: maintenance window\r\n\r\n"
+        );
+        stream.write_all(req.as_bytes()).await.expect("write");
+        let mut out = String::new();
+        stream.read_to_string(&mut out).await.expect("read");
+        out
+    };
+    let r = delete(amqp_name.clone()).await;
+    assert!(r.starts_with("HTTP/1.1 204"), "{r}");
+    let (code, text) = amqp.expect_connection_close().await;
+    assert_eq!(code, 320);
+    assert_eq!(text, "CONNECTION_FORCED - maintenance window");
+
+    let r = delete(stomp_name).await;
+    assert!(r.starts_with("HTTP/1.1 204"), "{r}");
+    let error = stomp.expect_error_and_close().await;
+    assert!(
+        String::from_utf8_lossy(&error.body).contains("maintenance window"),
+        "{error:?}"
+    );
+
+    let r = delete(ow_name).await;
+    assert!(r.starts_with("HTTP/1.1 204"), "{r}");
+    let got = ow.read_any_within(Duration::from_secs(5)).await;
+    assert!(matches!(got, Some(Command::ShutdownInfo(_))), "{got:?}");
+
+    let conns = eventually(http, "/api/connections", |c| {
+        c.as_array().is_some_and(|a| a.is_empty())
+    })
+    .await;
+    assert_eq!(conns, json!([]));
+    assert_eq!(
+        request(
+            http,
+            "DELETE",
+            &format!("/api/connections/{amqp_name}"),
+            GUEST,
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    bridge.shutdown().await;
+}
