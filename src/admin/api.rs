@@ -149,6 +149,27 @@ pub(super) fn check(
     access::check(&caller.user, vhost, access, resource).map_err(ApiError::forbidden)
 }
 
+/// The connection id the API acts as on `q`: its owner for an exclusive queue (an operator
+/// may manage it), else a fresh id of its own.
+fn acting_owner(ctx: &AdminContext, q: &Queue) -> crate::broker::ConnectionId {
+    q.exclusive_owner
+        .unwrap_or_else(|| ctx.broker.next_connection_id())
+}
+
+/// A vhost's queues by name (API lists, definitions and metrics are stable to read).
+pub(super) fn sorted_queues(v: &VHost) -> Vec<Arc<Queue>> {
+    let mut queues = v.queues();
+    queues.sort_by(|a, b| a.name.cmp(&b.name));
+    queues
+}
+
+/// A vhost's exchanges by name.
+pub(super) fn sorted_exchanges(v: &VHost) -> Vec<Arc<Exchange>> {
+    let mut exchanges = v.exchanges();
+    exchanges.sort_by(|a, b| a.name.cmp(&b.name));
+    exchanges
+}
+
 fn exchange_name_from_path(name: &str) -> &str {
     if name == DEFAULT_EXCHANGE {
         ""
@@ -284,8 +305,7 @@ fn binding_json(
 /// Every binding of a vhost, the default exchange's implicit ones included (as RabbitMQ
 /// lists them).
 fn vhost_bindings(vhost: &VHost) -> Vec<Value> {
-    let mut queues: Vec<_> = vhost.queues();
-    queues.sort_by(|a, b| a.name.cmp(&b.name));
+    let queues = sorted_queues(vhost);
     let mut out: Vec<Value> = queues
         .iter()
         .map(|q| {
@@ -299,8 +319,7 @@ fn vhost_bindings(vhost: &VHost) -> Vec<Value> {
             )
         })
         .collect();
-    let mut exchanges = vhost.exchanges();
-    exchanges.sort_by(|a, b| a.name.cmp(&b.name));
+    let exchanges = sorted_exchanges(vhost);
     for x in exchanges.iter().filter(|x| !x.name.is_empty()) {
         for b in x.bindings() {
             out.push(binding_json(
@@ -549,8 +568,7 @@ fn consumers_of(ctx: &AdminContext, vhosts: &[Arc<VHost>]) -> Vec<Value> {
         .collect();
     let mut out = Vec::new();
     for v in vhosts {
-        let mut queues = v.queues();
-        queues.sort_by(|a, b| a.name.cmp(&b.name));
+        let queues = sorted_queues(v);
         for q in queues {
             for consumer in q.consumers() {
                 let (prefetch, unacked) = consumer.prefetch_and_unacked();
@@ -595,8 +613,7 @@ async fn consumers_in(
 fn exchanges_of(vhosts: &[Arc<VHost>]) -> Vec<Value> {
     let mut out = Vec::new();
     for v in vhosts {
-        let mut xs = v.exchanges();
-        xs.sort_by(|a, b| a.name.cmp(&b.name));
+        let xs = sorted_exchanges(v);
         out.extend(xs.iter().map(|x| exchange_json(v, x)));
     }
     out
@@ -799,8 +816,7 @@ async fn publish(
 fn queues_of(ctx: &AdminContext, vhosts: &[Arc<VHost>]) -> Vec<Value> {
     let mut out = Vec::new();
     for v in vhosts {
-        let mut qs = v.queues();
-        qs.sort_by(|a, b| a.name.cmp(&b.name));
+        let qs = sorted_queues(v);
         out.extend(qs.iter().map(|q| queue_json(ctx, q)));
     }
     out
@@ -892,9 +908,7 @@ async fn queue_delete(
     let v = vhost_for(&ctx, &caller, &vhost)?;
     let q = find_queue(&v, &name)?;
     check(&caller, &vhost, Access::Configure, &name)?;
-    let owner = q
-        .exclusive_owner
-        .unwrap_or_else(|| ctx.broker.next_connection_id());
+    let owner = acting_owner(&ctx, &q);
     v.queue_delete(&name, flag(&flags.if_unused), flag(&flags.if_empty), owner)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -907,9 +921,7 @@ async fn queue_purge(
     let v = vhost_for(&ctx, &caller, &vhost)?;
     let q = find_queue(&v, &name)?;
     check(&caller, &vhost, Access::Read, &name)?;
-    let owner = q
-        .exclusive_owner
-        .unwrap_or_else(|| ctx.broker.next_connection_id());
+    let owner = acting_owner(&ctx, &q);
     v.queue_purge(&name, owner)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -965,9 +977,7 @@ async fn queue_get(
             b.encoding
         )));
     }
-    let owner = q
-        .exclusive_owner
-        .unwrap_or_else(|| ctx.broker.next_connection_id());
+    let owner = acting_owner(&ctx, &q);
     let session = Session::new(v.clone(), owner, Arc::new(NoConsumers));
     let mut out = Vec::new();
     let mut tags = Vec::new();
@@ -1136,9 +1146,7 @@ async fn binding_create(
     match kind {
         DestinationKind::Queue => {
             let q = find_queue(&v, &destination)?;
-            let owner = q
-                .exclusive_owner
-                .unwrap_or_else(|| ctx.broker.next_connection_id());
+            let owner = acting_owner(&ctx, &q);
             v.queue_bind(&destination, source, &b.routing_key, &arguments, owner)?;
         }
         DestinationKind::Exchange => {
@@ -1189,9 +1197,7 @@ async fn binding_delete(
     match kind {
         DestinationKind::Queue => {
             let q = find_queue(&v, &destination)?;
-            let owner = q
-                .exclusive_owner
-                .unwrap_or_else(|| ctx.broker.next_connection_id());
+            let owner = acting_owner(&ctx, &q);
             v.queue_unbind(
                 &destination,
                 &source,

@@ -128,8 +128,7 @@ fn collect(ctx: &AdminContext, vhosts: &[Arc<VHost>], with_users: bool) -> Defin
         defs.vhosts.push(VHostDefinition {
             name: v.name.clone(),
         });
-        let mut queues = v.queues();
-        queues.sort_by(|a, b| a.name.cmp(&b.name));
+        let queues = super::api::sorted_queues(v);
         for q in queues.iter().filter(|q| q.exclusive_owner.is_none()) {
             defs.queues.push(QueueDefinition {
                 name: q.name.to_string(),
@@ -139,8 +138,7 @@ fn collect(ctx: &AdminContext, vhosts: &[Arc<VHost>], with_users: bool) -> Defin
                 arguments: table_to_json(&q.arguments),
             });
         }
-        let mut exchanges = v.exchanges();
-        exchanges.sort_by(|a, b| a.name.cmp(&b.name));
+        let exchanges = super::api::sorted_exchanges(v);
         for x in &exchanges {
             if !x.name.is_empty() && !x.name.starts_with("amq.") {
                 defs.exchanges.push(ExchangeDefinition {

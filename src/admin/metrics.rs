@@ -215,8 +215,7 @@ async fn metrics(State(ctx): State<Arc<AdminContext>>) -> Response {
 
     let mut queues = Vec::new();
     for v in &vhosts {
-        let mut qs = v.queues();
-        qs.sort_by(|a, b| a.name.cmp(&b.name));
+        let qs = super::api::sorted_queues(v);
         queues.extend(qs);
     }
     let queue_samples: Vec<_> = queues
