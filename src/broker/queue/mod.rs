@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 
 use crate::broker::session::Consumer;
 use crate::broker::stats::{MessageCounters, QueueCounters};
-use crate::broker::store::{DispatchHint, MessageOp, Store};
+use crate::broker::store::{Cancelled, HeldWrite, MessageOp, OnDurable, Store};
 use crate::broker::vhost::VHost;
 use crate::broker::{now_ms, ConnectionId, PendingConfirm};
 use crate::error::{Error, Result};
@@ -33,10 +33,84 @@ pub struct QueuedMessage {
     pub message: Arc<Message>,
     /// Absolute expiry, ms since the Unix epoch.
     pub expires_at: Option<u64>,
-    /// Written to the store (persistent message on a durable queue).
-    pub persisted: bool,
+    /// Its copy in the store, if any.
+    pub stored: Stored,
     /// How many times it was handed to a consumer before.
     pub deliveries: u32,
+}
+
+/// Where a message stands with the store.
+#[derive(Debug, Clone)]
+pub enum Stored {
+    /// Transient, or on a non-durable queue: never written.
+    No,
+    /// Persistent, and written or on its way to be: leaving the queue takes a removal.
+    Yes,
+    /// Persistent, its write held back by the store for a consumer's ack
+    /// ([`HeldWrite`]); leaving the queue before the store takes it cancels the write.
+    Held(Arc<HeldWrite>),
+}
+
+/// What [`Queue::forget_stored`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Forgotten {
+    NothingStored,
+    Removed,
+    /// The held write was cancelled: nothing reached the disk.
+    Cancelled,
+    /// The write was held, but the store took it before the message left.
+    WrittenAnyway,
+}
+
+/// Work collected under a queue's lock, done once it is released ([`Queue::finish`]).
+#[derive(Default)]
+struct AfterUnlock {
+    dead_letters: Vec<DeadLetter>,
+    /// Publisher confirms of held writes cancelled because their message left the queue.
+    confirms: Vec<OnDurable>,
+}
+
+fn fire_confirms(confirms: Vec<OnDurable>) {
+    for confirm in confirms {
+        confirm(Ok(()));
+    }
+}
+
+/// Whether holding writes for acks pays off on this queue: its consumers' acks arrive
+/// while the store still holds the write. Each held write whose ack cancelled it scores +1,
+/// each the store had to write anyway −2 (bounded); writes are held while the score is not
+/// negative, and otherwise once every [`HOLD_PROBE_EVERY`] chances, so that consumers that
+/// ack late (in batches, or slowly) do not add the hold to every write, and the queue
+/// notices when they speed up.
+#[derive(Debug, Default)]
+struct HoldScore {
+    score: i32,
+    skipped: u32,
+}
+
+const HOLD_SCORE_BOUND: i32 = 8;
+pub(crate) const HOLD_PROBE_EVERY: u32 = 64;
+
+impl HoldScore {
+    fn should_hold(&mut self) -> bool {
+        if self.score >= 0 {
+            return true;
+        }
+        self.skipped += 1;
+        if self.skipped < HOLD_PROBE_EVERY {
+            return false;
+        }
+        self.skipped = 0;
+        true
+    }
+
+    fn record(&mut self, forgotten: Forgotten) {
+        match forgotten {
+            Forgotten::Cancelled => self.score = (self.score + 1).min(HOLD_SCORE_BOUND),
+            Forgotten::WrittenAnyway => self.score = (self.score - 2).max(-HOLD_SCORE_BOUND),
+            Forgotten::NothingStored | Forgotten::Removed => {}
+        }
+    }
 }
 
 /// A ready message's place: its priority level and index in that level.
@@ -146,6 +220,7 @@ struct QueueState {
     last_used_ms: u64,
     had_consumer: bool,
     deleted: bool,
+    holds: HoldScore,
 }
 
 /// Counts reported by declare-ok and the management view.
@@ -217,6 +292,7 @@ impl Queue {
                 last_used_ms: now_ms(),
                 had_consumer: false,
                 deleted: false,
+                holds: HoldScore::default(),
             }),
             args,
             store,
@@ -275,7 +351,7 @@ impl Queue {
                 seq: m.seq,
                 message: Arc::new(m.message),
                 expires_at: m.expires_at,
-                persisted: true,
+                stored: Stored::Yes,
                 // It may have been delivered before the restart: flag it redelivered.
                 deliveries: 1,
             });
@@ -291,7 +367,7 @@ impl Queue {
         confirm: Option<&Arc<PendingConfirm>>,
     ) -> Enqueued {
         let now = now_ms();
-        let mut dead = Vec::new();
+        let mut after = AfterUnlock::default();
         let outcome = {
             let mut st = self.state.lock();
             if st.deleted {
@@ -312,53 +388,75 @@ impl Queue {
                     .is_some_and(|max| (st.ready.bytes + size) as u64 > max);
             if would_overflow && self.args.overflow() != Overflow::DropHead {
                 if self.args.overflow() == Overflow::RejectPublishDlx {
-                    self.dead_letter_into(&mut dead, message, Reason::MaxLen);
+                    self.dead_letter_into(&mut after, message, Reason::MaxLen);
                 }
                 Enqueued::Rejected
             } else {
                 let seq = st.next_seq;
                 st.next_seq += 1;
-                let persisted = self.durable && message.is_persistent();
                 let expires_at = ttl.map(|t| now.saturating_add(t));
-                // Set below once the message went to a consumer: the store may then wait
-                // for the ack, which cancels the write (see `Store::submit_dispatchable`).
-                let dispatched = persisted.then(DispatchHint::new);
-                if let Some(dispatched) = &dispatched {
-                    let on_durable = confirm.map(|c| c.expect_write());
-                    self.store.submit_dispatchable(
-                        vec![MessageOp::Enqueue {
-                            vhost: self.vhost_name.to_string(),
-                            queue: self.name.to_string(),
-                            seq,
-                            expires_at,
-                            message: message.clone(),
-                        }],
-                        on_durable,
-                        dispatched.clone(),
-                    );
-                }
+                // Handed to the store once dispatch has decided where the message went:
+                // cancelled if it left at once, held for the ack if it went to a consumer.
+                let write = (self.durable && message.is_persistent()).then(|| {
+                    let op = MessageOp::Enqueue {
+                        vhost: self.vhost_name.to_string(),
+                        queue: self.name.to_string(),
+                        seq,
+                        expires_at,
+                        message: message.clone(),
+                    };
+                    HeldWrite::new(op, confirm.map(|c| c.expect_write()))
+                });
                 self.counters.enqueued();
                 st.ready.push_back(QueuedMessage {
                     seq,
                     message: message.clone(),
                     expires_at,
-                    persisted,
+                    stored: write.clone().map_or(Stored::No, Stored::Held),
                     deliveries: 0,
                 });
-                self.enforce_limits(&mut st, &mut dead);
-                self.dispatch_locked(&mut st, now, &mut dead);
-                if let Some(dispatched) = dispatched {
-                    dispatched.decide(st.unacked.contains_key(&seq));
+                self.enforce_limits(&mut st, &mut after);
+                self.dispatch_locked(&mut st, now, &mut after);
+                if let Some(write) = write {
+                    self.hand_to_store(&mut st, seq, write);
                 }
                 Enqueued::Accepted
             }
         };
-        self.publish_dead_letters(dead);
+        self.finish(after);
         outcome
     }
 
+    /// The new message `seq` went through dispatch: hold its write for the ack if it went to
+    /// a consumer (and that pays off here), else write it now.
+    fn hand_to_store(&self, st: &mut QueueState, seq: u64, write: Arc<HeldWrite>) {
+        if write.is_settled() {
+            // It left during dispatch (a no-ack consumer, a length limit): cancelled.
+            return;
+        }
+        if st.unacked.contains_key(&seq) && st.holds.should_hold() {
+            self.store.hold(write);
+            return;
+        }
+        let queued = match st.unacked.get_mut(&seq) {
+            Some(m) => Some(m),
+            // Not dispatched: it is the newest of its priority level.
+            None => st
+                .ready
+                .levels
+                .iter_mut()
+                .find_map(|level| level.back_mut().filter(|m| m.seq == seq)),
+        };
+        if let Some(m) = queued {
+            m.stored = Stored::Yes;
+        }
+        if let Some((op, on_durable)) = write.take() {
+            self.store.submit(vec![op], on_durable);
+        }
+    }
+
     /// Drop (dead-letter) ready messages from the head while over a length limit.
-    fn enforce_limits(&self, st: &mut QueueState, dead: &mut Vec<DeadLetter>) {
+    fn enforce_limits(&self, st: &mut QueueState, after: &mut AfterUnlock) {
         let over = |st: &QueueState| {
             self.args
                 .max_length
@@ -370,21 +468,19 @@ impl Queue {
         };
         while over(st) {
             let Some(m) = st.ready.pop_front() else { break };
-            self.drop_message(m, Reason::MaxLen, dead);
+            self.drop_message(m, Reason::MaxLen, after);
         }
     }
 
     /// A message leaves the queue for good without being acked.
-    fn drop_message(&self, m: QueuedMessage, reason: Reason, dead: &mut Vec<DeadLetter>) {
-        if m.persisted {
-            self.store.submit(vec![self.remove_op(m.seq)], None);
-        }
-        self.dead_letter_into(dead, &m.message, reason);
+    fn drop_message(&self, m: QueuedMessage, reason: Reason, after: &mut AfterUnlock) {
+        self.forget_stored(&m, after);
+        self.dead_letter_into(after, &m.message, reason);
     }
 
-    fn dead_letter_into(&self, dead: &mut Vec<DeadLetter>, message: &Message, reason: Reason) {
+    fn dead_letter_into(&self, after: &mut AfterUnlock, message: &Message, reason: Reason) {
         if let Some(dlx) = &self.args.dead_letter_exchange {
-            dead.push(deadletter::dead_letter(
+            after.dead_letters.push(deadletter::dead_letter(
                 message,
                 &self.name,
                 reason,
@@ -403,24 +499,66 @@ impl Queue {
         }
     }
 
-    fn publish_dead_letters(&self, dead: Vec<DeadLetter>) {
-        if dead.is_empty() {
+    /// What had to wait for the queue's lock to be released: confirms that came due and
+    /// dead letters to republish (which may route back into this queue).
+    fn finish(&self, after: AfterUnlock) {
+        fire_confirms(after.confirms);
+        if after.dead_letters.is_empty() {
             return;
         }
         if let Some(vhost) = self.vhost.upgrade() {
-            for d in dead {
+            for d in after.dead_letters {
                 vhost.publish_dead_letter(d);
             }
         }
     }
 
+    /// The message left the queue for good: remove its stored copy, or cancel its write if
+    /// the store still holds it (its publisher's confirm is then due). Under the queue's
+    /// lock, so a removal always reaches the store after the write it undoes.
+    fn forget_stored(&self, m: &QueuedMessage, after: &mut AfterUnlock) -> Forgotten {
+        let mut removes = Vec::new();
+        let forgotten = self.forget_stored_into(m, after, &mut removes);
+        if !removes.is_empty() {
+            self.store.submit(removes, None);
+        }
+        forgotten
+    }
+
+    /// [`Queue::forget_stored`] for many messages: the removals are collected in
+    /// `removes`, for one submit before the lock is released.
+    fn forget_stored_into(
+        &self,
+        m: &QueuedMessage,
+        after: &mut AfterUnlock,
+        removes: &mut Vec<MessageOp>,
+    ) -> Forgotten {
+        let held = match &m.stored {
+            Stored::No => return Forgotten::NothingStored,
+            Stored::Yes => None,
+            Stored::Held(write) => Some(write),
+        };
+        if let Some(write) = held {
+            if let Cancelled::Unwritten(confirm) = write.cancel() {
+                after.confirms.extend(confirm);
+                return Forgotten::Cancelled;
+            }
+        }
+        removes.push(self.remove_op(m.seq));
+        if held.is_some() {
+            Forgotten::WrittenAnyway
+        } else {
+            Forgotten::Removed
+        }
+    }
+
     /// Expire ready messages at the head (RabbitMQ expires only at the head).
-    fn expire_head(&self, st: &mut QueueState, now: u64, dead: &mut Vec<DeadLetter>) {
+    fn expire_head(&self, st: &mut QueueState, now: u64, after: &mut AfterUnlock) {
         while let Some(front) = st.ready.front() {
             match front.expires_at {
                 Some(at) if at < now => {
                     if let Some(m) = st.ready.pop_front() {
-                        self.drop_message(m, Reason::Expired, dead);
+                        self.drop_message(m, Reason::Expired, after);
                     }
                 }
                 _ => break,
@@ -429,18 +567,13 @@ impl Queue {
     }
 
     /// Hand ready messages to consumers with credit, round robin.
-    fn dispatch_locked(
-        self: &Arc<Self>,
-        st: &mut QueueState,
-        now: u64,
-        dead: &mut Vec<DeadLetter>,
-    ) {
+    fn dispatch_locked(self: &Arc<Self>, st: &mut QueueState, now: u64, after: &mut AfterUnlock) {
         loop {
-            self.expire_head(st, now, dead);
+            self.expire_head(st, now, after);
             if st.ready.len == 0 || st.consumers.is_empty() {
                 return;
             }
-            let Some((position, index)) = self.pick(st) else {
+            let Some((position, index)) = self.pick(st, after) else {
                 return;
             };
             st.next_consumer = (index + 1) % st.consumers.len();
@@ -458,9 +591,7 @@ impl Queue {
                 self.counters.delivered(redelivered);
                 if consumer.no_ack {
                     self.counters.acked(1);
-                    if m.persisted {
-                        self.store.submit(vec![self.remove_op(m.seq)], None);
-                    }
+                    self.forget_stored(&m, after);
                 } else {
                     st.unacked.insert(m.seq, m);
                 }
@@ -479,7 +610,7 @@ impl Queue {
     /// within [`FILTER_SCAN_LIMIT`], that a consumer with credit accepts; a message no
     /// consumer can ever want is dropped when every consumer discards unmatched messages
     /// (a topic subscriber's own queue).
-    fn pick(&self, st: &mut QueueState) -> Option<(Position, usize)> {
+    fn pick(&self, st: &mut QueueState, after: &mut AfterUnlock) -> Option<(Position, usize)> {
         if !st.consumers.iter().any(|c| c.filter.is_some()) {
             let index = next_consumer(st, None)?;
             return Some((st.ready.head_position()?, index));
@@ -498,9 +629,7 @@ impl Queue {
             if discard && !st.consumers.iter().any(|c| c.accepts(&message)) {
                 if let Some(m) = st.ready.remove(position) {
                     // Not for this subscriber: it leaves the queue as if acked.
-                    if m.persisted {
-                        self.store.submit(vec![self.remove_op(m.seq)], None);
-                    }
+                    self.forget_stored(&m, after);
                 }
                 position = st.ready.head_position()?;
                 continue;
@@ -515,32 +644,32 @@ impl Queue {
 
     /// Run dispatch (after credit was released or a consumer was added).
     pub fn dispatch(self: &Arc<Self>) {
-        let mut dead = Vec::new();
+        let mut after = AfterUnlock::default();
         {
             let mut st = self.state.lock();
             if st.deleted {
                 return;
             }
-            self.dispatch_locked(&mut st, now_ms(), &mut dead);
+            self.dispatch_locked(&mut st, now_ms(), &mut after);
         }
-        self.publish_dead_letters(dead);
+        self.finish(after);
     }
 
     /// Periodic housekeeping: expire messages at the head. Returns true when the queue
     /// has been unused for longer than `x-expires` and should be deleted.
     pub(crate) fn tick(self: &Arc<Self>, now: u64) -> bool {
-        let mut dead = Vec::new();
+        let mut after = AfterUnlock::default();
         let expired_queue = {
             let mut st = self.state.lock();
             if st.deleted {
                 return false;
             }
-            self.dispatch_locked(&mut st, now, &mut dead);
+            self.dispatch_locked(&mut st, now, &mut after);
             self.args.expires.is_some_and(|ttl| {
                 st.consumers.is_empty() && now.saturating_sub(st.last_used_ms) >= ttl
             })
         };
-        self.publish_dead_letters(dead);
+        self.finish(after);
         expired_queue
     }
 
@@ -593,18 +722,18 @@ impl Queue {
 
     /// basic.get: the next ready message, with the count left behind it.
     pub(crate) fn get(self: &Arc<Self>) -> Option<(QueuedMessage, u32)> {
-        let mut dead = Vec::new();
+        let mut after = AfterUnlock::default();
         let got = {
             let mut st = self.state.lock();
             st.last_used_ms = now_ms();
-            self.expire_head(&mut st, now_ms(), &mut dead);
+            self.expire_head(&mut st, now_ms(), &mut after);
             st.ready.pop_front().map(|m| {
                 self.counters.delivered(m.deliveries > 0);
                 let left = st.ready.len as u32;
                 (m, left)
             })
         };
-        self.publish_dead_letters(dead);
+        self.finish(after);
         got
     }
 
@@ -616,34 +745,39 @@ impl Queue {
     /// The message was handed out with no-ack: it leaves the queue now.
     pub(crate) fn settle_no_ack(&self, m: &QueuedMessage) {
         self.counters.acked(1);
-        if m.persisted {
-            self.store.submit(vec![self.remove_op(m.seq)], None);
-        }
+        let mut after = AfterUnlock::default();
+        self.forget_stored(m, &mut after);
+        self.finish(after);
     }
 
-    /// Acked: the messages leave the queue.
+    /// Acked: the messages leave the queue. An ack that finds the message's write still
+    /// held cancels it, and the publisher's confirm goes out from here, without waiting
+    /// for the store.
     pub(crate) fn ack(&self, seqs: &[u64]) {
-        let mut st = self.state.lock();
-        let mut removes = Vec::new();
-        let mut acked = 0;
-        for seq in seqs {
-            if let Some(m) = st.unacked.remove(seq) {
-                acked += 1;
-                if m.persisted {
-                    removes.push(self.remove_op(m.seq));
+        let mut after = AfterUnlock::default();
+        {
+            let mut st = self.state.lock();
+            let mut removes = Vec::new();
+            let mut acked = 0;
+            for seq in seqs {
+                if let Some(m) = st.unacked.remove(seq) {
+                    acked += 1;
+                    let forgotten = self.forget_stored_into(&m, &mut after, &mut removes);
+                    st.holds.record(forgotten);
                 }
             }
+            self.counters.acked(acked);
+            if !removes.is_empty() {
+                self.store.submit(removes, None);
+            }
         }
-        self.counters.acked(acked);
-        if !removes.is_empty() {
-            self.store.submit(removes, None);
-        }
+        self.finish(after);
     }
 
     /// Returned unacked (nack/reject with requeue, recover, channel closed): back to ready
     /// at their original position, flagged redelivered.
     pub(crate) fn requeue(self: &Arc<Self>, seqs: &[u64]) {
-        let mut dead = Vec::new();
+        let mut after = AfterUnlock::default();
         {
             let mut st = self.state.lock();
             for seq in seqs {
@@ -654,48 +788,65 @@ impl Queue {
             if st.deleted {
                 return;
             }
-            self.dispatch_locked(&mut st, now_ms(), &mut dead);
+            self.dispatch_locked(&mut st, now_ms(), &mut after);
         }
-        self.publish_dead_letters(dead);
+        self.finish(after);
     }
 
     /// Rejected without requeue: dead-lettered if the queue has a DLX, else dropped.
     pub(crate) fn reject(&self, seqs: &[u64]) {
-        let mut dead = Vec::new();
+        let mut after = AfterUnlock::default();
         {
             let mut st = self.state.lock();
             for seq in seqs {
                 if let Some(m) = st.unacked.remove(seq) {
-                    self.drop_message(m, Reason::Rejected, &mut dead);
+                    self.drop_message(m, Reason::Rejected, &mut after);
                 }
             }
         }
-        self.publish_dead_letters(dead);
+        self.finish(after);
     }
 
     /// Drop every ready message; returns how many.
     pub(crate) fn purge(&self) -> Result<u32> {
-        let mut st = self.state.lock();
-        let dropped = st.ready.drain();
-        if self.durable && dropped.iter().any(|m| m.persisted) {
-            let removes: Vec<MessageOp> = dropped
-                .iter()
-                .filter(|m| m.persisted)
-                .map(|m| self.remove_op(m.seq))
-                .collect();
-            self.store.submit(removes, None);
-        }
-        Ok(dropped.len() as u32)
+        let mut after = AfterUnlock::default();
+        let purged = {
+            let mut st = self.state.lock();
+            let dropped = st.ready.drain();
+            let mut removes = Vec::new();
+            for m in &dropped {
+                self.forget_stored_into(m, &mut after, &mut removes);
+            }
+            if !removes.is_empty() {
+                self.store.submit(removes, None);
+            }
+            dropped.len() as u32
+        };
+        self.finish(after);
+        Ok(purged)
     }
 
     /// Mark the queue deleted and hand back its consumers (to be told) and ready count.
     pub(crate) fn mark_deleted(&self) -> (Vec<Arc<Consumer>>, u32) {
-        let mut st = self.state.lock();
-        st.deleted = true;
-        let count = st.ready.len as u32;
-        st.ready.drain();
-        st.unacked.clear();
-        (std::mem::take(&mut st.consumers), count)
+        let mut confirms = Vec::new();
+        let deleted = {
+            let mut st = self.state.lock();
+            st.deleted = true;
+            let count = st.ready.len as u32;
+            let unacked = std::mem::take(&mut st.unacked).into_values();
+            // Writes still held are cancelled (their confirms are due: the message is gone
+            // with its queue); what was written goes with the queue's stored messages.
+            for m in st.ready.drain().into_iter().chain(unacked) {
+                if let Stored::Held(write) = m.stored {
+                    if let Cancelled::Unwritten(confirm) = write.cancel() {
+                        confirms.extend(confirm);
+                    }
+                }
+            }
+            (std::mem::take(&mut st.consumers), count)
+        };
+        fire_confirms(confirms);
+        deleted
     }
 
     pub fn is_deleted(&self) -> bool {

@@ -11,8 +11,13 @@
 //! writes and purges are sent to the same thread and the caller waits for them. Routing
 //! topology through the writer too is what keeps "enqueue on q, then delete q" from
 //! resurrecting the message: the delete sees every operation submitted before it.
+//!
+//! Held writes ([`Store::hold`]: a persistent message on its way to a consumer) wait in a
+//! queue beside the channel, each for [`HOLD_FOR_ACK`]; the writer takes the ones whose
+//! hold is over into its next batch, and a synchronous call takes them all first. An ack
+//! cancels a held write on the acking thread, without involving the writer.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -25,8 +30,8 @@ use parking_lot::Mutex;
 
 use super::codec;
 use super::{
-    BindingRecord, DestinationKind, DispatchHint, ExchangeRecord, MessageOp, OnDurable,
-    QueueRecord, Recovered, RecoveredMessage, RecoveredQueue, Store, StoreError, StoreResult,
+    BindingRecord, DestinationKind, ExchangeRecord, HeldWrite, MessageOp, OnDurable, QueueRecord,
+    Recovered, RecoveredMessage, RecoveredQueue, Store, StoreError, StoreResult,
 };
 
 /// At most this many message operations go into one group commit.
@@ -65,12 +70,15 @@ struct Shared {
 /// fjall batch; the writer makes it durable.
 type Job = Box<dyn FnOnce(&Shared) -> StoreResult<()> + Send>;
 
-/// What a consumer's ack may cancel: decided once the enqueued message went to a consumer
-/// (or did not).
-type Dispatched = Arc<DispatchHint>;
+/// Writes held back for acks ([`Store::hold`]), oldest first, each with the time it is due.
+/// Only the writer pops; the front's deadline is always one the writer will wake for.
+type HeldWrites = Arc<Mutex<VecDeque<(Instant, Arc<HeldWrite>)>>>;
 
 enum Cmd {
-    Ops(Vec<MessageOp>, Option<OnDurable>, Option<Dispatched>),
+    Ops(Vec<MessageOp>, Option<OnDurable>),
+    /// A held write arrived while none was pending: the writer may be waiting without a
+    /// deadline.
+    Wake,
     /// Make everything before this durable, then run the job (if any) durably, then reply.
     Sync(Option<Job>, mpsc::SyncSender<StoreResult<()>>),
     Shutdown,
@@ -80,24 +88,16 @@ enum Cmd {
 pub struct FjallStore {
     shared: Shared,
     tx: Sender<Cmd>,
+    held: HeldWrites,
+    /// How long [`Store::hold`] holds a write: [`HOLD_FOR_ACK`].
+    hold_for: Duration,
     writer: Mutex<Option<JoinHandle<()>>>,
     writer_id: ThreadId,
 }
 
 impl FjallStore {
-    fn send_ops(
-        &self,
-        ops: Vec<MessageOp>,
-        on_durable: Option<OnDurable>,
-        hint: Option<Dispatched>,
-    ) {
-        if let Err(mpsc::SendError(Cmd::Ops(_, Some(cb), _))) =
-            self.tx.send(Cmd::Ops(ops, on_durable, hint))
-        {
-            cb(Err(StoreError(
-                "the store writer thread has stopped".into(),
-            )));
-        }
+    fn writer_stopped() -> StoreError {
+        StoreError("the store writer thread has stopped".into())
     }
 
     /// Open (or create) the store in `dir` and start its writer thread.
@@ -113,7 +113,8 @@ impl FjallStore {
             .map_err(|e| fjall_err("opening keyspace messages", e))?;
         let shared = Shared { db, meta, messages };
         let (tx, rx) = mpsc::channel();
-        let writer_state = Writer::new(shared.clone(), sync);
+        let held = HeldWrites::default();
+        let writer_state = Writer::new(shared.clone(), sync, held.clone());
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || writer_state.run(rx))
@@ -122,9 +123,18 @@ impl FjallStore {
         Ok(FjallStore {
             shared,
             tx,
+            held,
+            hold_for: HOLD_FOR_ACK,
             writer: Mutex::new(Some(handle)),
             writer_id,
         })
+    }
+
+    /// The same store holding writes for `hold_for` (tests that must cancel in time).
+    #[cfg(test)]
+    fn holding_writes_for(mut self, hold_for: Duration) -> Self {
+        self.hold_for = hold_for;
+        self
     }
 
     /// Run `job` on the writer thread after everything submitted so far, and wait for it
@@ -286,16 +296,30 @@ impl Store for FjallStore {
     }
 
     fn submit(&self, ops: Vec<MessageOp>, on_durable: Option<OnDurable>) {
-        self.send_ops(ops, on_durable, None);
+        if let Err(mpsc::SendError(Cmd::Ops(_, Some(cb)))) = self.tx.send(Cmd::Ops(ops, on_durable))
+        {
+            cb(Err(Self::writer_stopped()));
+        }
     }
 
-    fn submit_dispatchable(
-        &self,
-        ops: Vec<MessageOp>,
-        on_durable: Option<OnDurable>,
-        dispatched: Arc<DispatchHint>,
-    ) {
-        self.send_ops(ops, on_durable, Some(dispatched));
+    /// Queued with its deadline; the writer is woken only when the queue was empty, since
+    /// otherwise it already waits for an earlier deadline (at most [`HOLD_FOR_ACK`] away).
+    fn hold(&self, write: Arc<HeldWrite>) {
+        let was_empty = {
+            let mut held = self.held.lock();
+            let was_empty = held.is_empty();
+            held.push_back((Instant::now() + self.hold_for, write));
+            was_empty
+        };
+        if was_empty && self.tx.send(Cmd::Wake).is_err() {
+            // No writer to write them: fail what is still held.
+            let stranded: Vec<_> = self.held.lock().drain(..).collect();
+            for (_, write) in stranded {
+                if let Some((_, Some(cb))) = write.take() {
+                    cb(Err(Self::writer_stopped()));
+                }
+            }
+        }
     }
 
     fn recover(&self) -> StoreResult<Recovered> {
@@ -393,29 +417,19 @@ impl Store for FjallStore {
 
 /// A pending write of the batch being built.
 enum Pending {
-    /// A message to write; with the flag its enqueue set once it went to a consumer.
-    Put(Vec<u8>, Option<Dispatched>),
+    Put(Vec<u8>),
     Delete,
 }
 
-/// How long a batch whose every message went straight to a consumer waits for their
-/// acks before it is written: an ack in that time cancels the write and its fsync, and
-/// the publisher's confirm fires at once. About one local consumer round trip; a batch
-/// with any message not on its way to a consumer is written without waiting.
-const LINGER_FOR_ACKS: Duration = Duration::from_micros(200);
-/// Lingering is adaptive: consumers that ack later than [`LINGER_FOR_ACKS`] (batched or
-/// slow acks) would only add the wait to every write. Each linger that cancelled its
-/// writes scores +1, each that did not −2 (bounded); the writer lingers while the score is
-/// not negative, and otherwise tries once every [`LINGER_PROBE_EVERY`] eligible batches.
-const LINGER_SCORE_BOUND: i32 = 8;
-/// The longest the writer waits for a queue to decide whether an enqueue it just
-/// submitted went to a consumer (see `Writer::await_dispatch_decisions`).
-const DISPATCH_DECISION_WAIT: Duration = Duration::from_micros(50);
-const LINGER_PROBE_EVERY: u32 = 64;
+/// How long a held write ([`Store::hold`]) waits for its consumer's ack before it is
+/// written: about one local consumer round trip. The queue stops holding writes for
+/// consumers that ack later than this (see `HoldScore` in the queue module).
+pub const HOLD_FOR_ACK: Duration = Duration::from_micros(200);
 
 struct Writer {
     shared: Shared,
     policy: SyncPolicy,
+    held: HeldWrites,
     /// The batch being built: key -> last operation on it (keys are distinct per queue
     /// and seq, so the order between different keys does not matter).
     batch: HashMap<Vec<u8>, Pending>,
@@ -427,10 +441,6 @@ struct Writer {
     dirty: bool,
     /// When the last fsync happened; `None` before the first.
     last_sync: Option<Instant>,
-    /// How well lingering for acks has paid off lately (see [`LINGER_SCORE_BOUND`]).
-    linger_score: i32,
-    /// Eligible batches written without lingering since the last try.
-    linger_skipped: u32,
 }
 
 fn fire(cbs: Vec<OnDurable>, result: &StoreResult<()>) {
@@ -446,29 +456,34 @@ fn fire(cbs: Vec<OnDurable>, result: &StoreResult<()>) {
     }
 }
 
+/// Which held writes to take.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Due {
+    /// Those whose hold is over.
+    Expired,
+    /// All of them (before a synchronous call, at shutdown).
+    All,
+}
+
 impl Writer {
-    fn new(shared: Shared, policy: SyncPolicy) -> Self {
+    fn new(shared: Shared, policy: SyncPolicy, held: HeldWrites) -> Self {
         Writer {
             shared,
             policy,
+            held,
             batch: HashMap::new(),
             batch_cbs: Vec::new(),
             unsynced_cbs: Vec::new(),
             dirty: false,
             last_sync: None,
-            linger_score: 0,
-            linger_skipped: 0,
         }
     }
 
     fn run(mut self, rx: Receiver<Cmd>) {
-        // A command received while lingering that is not message operations.
-        let mut carried: Option<Cmd> = None;
         loop {
-            let first = match (carried.take(), self.next_wait()) {
-                (Some(cmd), _) => Ok(cmd),
-                (None, None) => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                (None, Some(wait)) => rx.recv_timeout(wait),
+            let first = match self.next_wait() {
+                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                Some(wait) => rx.recv_timeout(wait),
             };
             let first = match first {
                 Ok(cmd) => Some(cmd),
@@ -479,49 +494,51 @@ impl Writer {
                     return;
                 }
             };
-            if let Some(cmd) = first {
-                let (mut ops, mut bytes) = (0usize, 0usize);
-                let mut next = Some(cmd);
-                while let Some(cmd) = next.take() {
-                    match cmd {
-                        Cmd::Ops(batch_ops, cb, hint) => {
-                            ops += batch_ops.len();
-                            bytes += self.add_ops(batch_ops, cb, hint);
-                        }
-                        Cmd::Sync(job, reply) => {
-                            let r = self.make_durable().and_then(|()| match job {
-                                Some(job) => job(&self.shared),
-                                None => Ok(()),
-                            });
-                            let _ = reply.send(r);
-                        }
-                        Cmd::Shutdown => {
-                            let _ = self.make_durable();
-                            return;
-                        }
+            let (mut ops, mut bytes) = (0usize, 0usize);
+            let mut next = first;
+            while let Some(cmd) = next.take() {
+                match cmd {
+                    Cmd::Ops(batch_ops, cb) => {
+                        ops += batch_ops.len();
+                        bytes += self.add_ops(batch_ops, cb);
                     }
-                    if ops < MAX_BATCH_OPS && bytes < MAX_BATCH_BYTES {
-                        next = rx.try_recv().ok();
+                    Cmd::Wake => {}
+                    Cmd::Sync(job, reply) => {
+                        let r = self.make_durable().and_then(|()| match job {
+                            Some(job) => job(&self.shared),
+                            None => Ok(()),
+                        });
+                        let _ = reply.send(r);
+                    }
+                    Cmd::Shutdown => {
+                        let _ = self.make_durable();
+                        return;
                     }
                 }
-                if self.policy == SyncPolicy::EveryBatch {
-                    carried = self.linger_for_acks(&rx);
+                if ops < MAX_BATCH_OPS && bytes < MAX_BATCH_BYTES {
+                    next = rx.try_recv().ok();
                 }
-                self.commit_batch();
             }
+            self.take_held(Due::Expired);
+            self.commit_batch();
             if self.dirty && self.sync_wait() == Some(Duration::ZERO) {
                 let _ = self.sync();
             }
         }
     }
 
-    /// How long to wait for more work before an interval fsync is due; `None` to wait for
-    /// work without a deadline.
+    /// How long to wait for more work before a held write or an interval fsync is due;
+    /// `None` to wait for work without a deadline.
     fn next_wait(&self) -> Option<Duration> {
-        if self.dirty {
-            self.sync_wait()
-        } else {
-            None
+        let held = self
+            .held
+            .lock()
+            .front()
+            .map(|(due, _)| due.saturating_duration_since(Instant::now()));
+        let sync = if self.dirty { self.sync_wait() } else { None };
+        match (held, sync) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
@@ -535,89 +552,34 @@ impl Writer {
         }
     }
 
-    /// While every message in the batch is on its way to a consumer, wait (up to
-    /// [`LINGER_FOR_ACKS`]) for more operations: the consumers' acks cancel the writes.
-    /// Returns a non-message command that arrived meanwhile, for the main loop.
-    fn linger_for_acks(&mut self, rx: &Receiver<Cmd>) -> Option<Cmd> {
-        self.await_dispatch_decisions();
-        if !self.only_dispatched_puts() {
-            return None;
-        }
-        if self.linger_score < 0 {
-            self.linger_skipped += 1;
-            if self.linger_skipped < LINGER_PROBE_EVERY {
-                return None;
-            }
-        }
-        self.linger_skipped = 0;
-        let deadline = Instant::now() + LINGER_FOR_ACKS;
-        let mut carried = None;
-        while {
-            self.await_dispatch_decisions();
-            self.only_dispatched_puts()
-        } {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            match rx.recv_timeout(left) {
-                Ok(Cmd::Ops(ops, cb, hint)) => {
-                    self.add_ops(ops, cb, hint);
+    /// Move held writes into the batch being built: cancelled ones are dropped, due ones
+    /// are taken; stops at the first still held (they are in deadline order).
+    fn take_held(&mut self, due: Due) {
+        let now = Instant::now();
+        let mut taken = Vec::new();
+        {
+            let mut held = self.held.lock();
+            while let Some((deadline, write)) = held.front() {
+                if write.is_settled() {
+                    held.pop_front();
+                    continue;
                 }
-                Ok(other) => {
-                    carried = Some(other);
+                if due == Due::Expired && *deadline > now {
                     break;
                 }
-                Err(_) => break,
+                if let Some(op) = write.take() {
+                    taken.push(op);
+                }
+                held.pop_front();
             }
         }
-        let paid_off = !self.batch.values().any(|p| matches!(p, Pending::Put(..)));
-        self.linger_score = if paid_off {
-            (self.linger_score + 1).min(LINGER_SCORE_BOUND)
-        } else {
-            (self.linger_score - 2).max(-LINGER_SCORE_BOUND)
-        };
-        carried
-    }
-
-    /// The writer thread can wake for an enqueue before its queue has tried to dispatch
-    /// it (the queue submits, then dispatches, then decides the hint, all under its lock):
-    /// wait those few microseconds instead of writing a message whose ack is on its way.
-    /// Bounded, so a queue that never decides only delays the write.
-    fn await_dispatch_decisions(&self) {
-        let deadline = Instant::now() + DISPATCH_DECISION_WAIT;
-        while self
-            .batch
-            .values()
-            .any(|p| matches!(p, Pending::Put(_, Some(hint)) if hint.get().is_none()))
-        {
-            if Instant::now() >= deadline {
-                return;
-            }
-            std::thread::yield_now();
+        for (op, cb) in taken {
+            self.add_ops(vec![op], cb);
         }
-    }
-
-    /// The batch writes messages, and every one of them went to a consumer already.
-    fn only_dispatched_puts(&self) -> bool {
-        let mut puts = 0;
-        for pending in self.batch.values() {
-            match pending {
-                Pending::Put(_, Some(hint)) if hint.get() == Some(true) => puts += 1,
-                Pending::Put(..) => return false,
-                Pending::Delete => {}
-            }
-        }
-        puts > 0
     }
 
     /// Add a submit's operations to the batch being built; returns the body bytes added.
-    fn add_ops(
-        &mut self,
-        ops: Vec<MessageOp>,
-        cb: Option<OnDurable>,
-        hint: Option<Dispatched>,
-    ) -> usize {
+    fn add_ops(&mut self, ops: Vec<MessageOp>, cb: Option<OnDurable>) -> usize {
         let mut bytes = 0;
         let mut failure: Option<StoreError> = None;
         for op in ops {
@@ -634,7 +596,7 @@ impl Writer {
                     match encoded {
                         Ok((key, value)) => {
                             bytes += value.len();
-                            self.batch.insert(key, Pending::Put(value, hint.clone()));
+                            self.batch.insert(key, Pending::Put(value));
                         }
                         Err(e) => failure = Some(e),
                     }
@@ -644,7 +606,7 @@ impl Writer {
                         Ok(key) => {
                             // An enqueue and its removal in the same batch cancel out: seqs
                             // are unique, so the key cannot be on disk already.
-                            if let Some(Pending::Put(..)) = self.batch.get(&key) {
+                            if let Some(Pending::Put(_)) = self.batch.get(&key) {
                                 self.batch.remove(&key);
                             } else {
                                 self.batch.insert(key, Pending::Delete);
@@ -673,7 +635,7 @@ impl Writer {
             let mut batch = self.shared.db.batch();
             for (key, pending) in self.batch.drain() {
                 match pending {
-                    Pending::Put(value, _) => batch.insert(&self.shared.messages, key, value),
+                    Pending::Put(value) => batch.insert(&self.shared.messages, key, value),
                     Pending::Delete => batch.remove(&self.shared.messages, key),
                 }
             }
@@ -733,8 +695,9 @@ impl Writer {
         result
     }
 
-    /// Write and fsync everything received so far.
+    /// Write and fsync everything received so far, held writes included.
     fn make_durable(&mut self) -> StoreResult<()> {
+        self.take_held(Due::All);
         self.commit_batch();
         self.sync()
     }

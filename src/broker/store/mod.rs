@@ -8,7 +8,6 @@
 //! start. Operations are applied in submission order.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 use crate::message::{FieldTable, Message};
@@ -19,49 +18,60 @@ pub mod memory;
 
 pub use fjall_store::{FjallStore, FSYNC_METRIC};
 
-/// Whether an enqueue handed to [`Store::submit_dispatchable`] went straight to a consumer.
-/// The queue decides it once, right after its dispatch attempt (in the same critical
-/// section as the submit); until then it is undecided, and a store that reads it early
-/// should wait for the decision rather than guess "not dispatched".
-#[derive(Debug, Default)]
-pub struct DispatchHint(AtomicU8);
+/// A persistent enqueue whose message went straight to a consumer, held back for a moment
+/// before it is written: a consumer's ack in that time cancels the write and its fsync, and
+/// the publisher's confirm is due at once (ActiveMQ's "concurrent store and dispatch"; a
+/// message consumed before it was written never needs the disk).
+///
+/// Whoever takes the operation first owns it: the store, to write it ([`HeldWrite::take`]),
+/// or the queue, because the message left it ([`HeldWrite::cancel`]). The queue hands it to
+/// the store with [`Store::hold`].
+pub struct HeldWrite {
+    pending: parking_lot::Mutex<Option<(MessageOp, Option<OnDurable>)>>,
+}
 
-const HINT_UNDECIDED: u8 = 0;
-const HINT_DISPATCHED: u8 = 1;
-const HINT_KEPT: u8 = 2;
+/// What [`HeldWrite::cancel`] found.
+pub enum Cancelled {
+    /// Never written: run this confirm callback (if any) now; nothing is on disk to remove.
+    Unwritten(Option<OnDurable>),
+    /// The store took it first: remove the stored message as usual.
+    Written,
+}
 
-impl DispatchHint {
-    /// An undecided hint.
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self(AtomicU8::new(HINT_UNDECIDED)))
+impl HeldWrite {
+    pub fn new(op: MessageOp, on_durable: Option<OnDurable>) -> Arc<Self> {
+        Arc::new(HeldWrite {
+            pending: parking_lot::Mutex::new(Some((op, on_durable))),
+        })
     }
 
-    /// A hint decided from the start.
-    pub fn decided(dispatched: bool) -> Arc<Self> {
-        let hint = Self::new();
-        hint.decide(dispatched);
-        hint
+    /// The operation and its callback, to write now; `None` once taken or cancelled.
+    pub fn take(&self) -> Option<(MessageOp, Option<OnDurable>)> {
+        self.pending.lock().take()
     }
 
-    /// Record whether the message went to a consumer.
-    pub fn decide(&self, dispatched: bool) {
-        let v = if dispatched {
-            HINT_DISPATCHED
-        } else {
-            HINT_KEPT
-        };
-        self.0.store(v, Ordering::Release);
-    }
-
-    /// `Some(dispatched)` once decided.
-    pub fn get(&self) -> Option<bool> {
-        match self.0.load(Ordering::Acquire) {
-            HINT_DISPATCHED => Some(true),
-            HINT_KEPT => Some(false),
-            _ => None,
+    /// The message left its queue: drop the write if it has not been taken yet.
+    pub fn cancel(&self) -> Cancelled {
+        match self.take() {
+            Some((_, on_durable)) => Cancelled::Unwritten(on_durable),
+            None => Cancelled::Written,
         }
     }
+
+    /// Taken by the store or cancelled.
+    pub fn is_settled(&self) -> bool {
+        self.pending.lock().is_none()
+    }
 }
+
+impl std::fmt::Debug for HeldWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeldWrite")
+            .field("settled", &self.is_settled())
+            .finish()
+    }
+}
+
 pub use fjall_store::SyncPolicy;
 pub use memory::MemoryStore;
 
@@ -176,19 +186,13 @@ pub trait Store: Send + Sync + 'static {
     /// Queue message operations for the next group commit. `on_durable` runs (on the
     /// store's own thread) after they are fsynced; it must not block.
     fn submit(&self, ops: Vec<MessageOp>, on_durable: Option<OnDurable>);
-    /// Like [`Store::submit`] for one enqueue whose message may be on its way to a consumer
-    /// already: the queue decides `dispatched` just after the call. A store that batches
-    /// writes may then wait briefly for the consumer's ack, which cancels the write: a
-    /// message consumed before it was written never needs the disk (ActiveMQ's "concurrent
-    /// store and dispatch"). The default ignores the hint.
-    fn submit_dispatchable(
-        &self,
-        ops: Vec<MessageOp>,
-        on_durable: Option<OnDurable>,
-        dispatched: Arc<DispatchHint>,
-    ) {
-        let _ = dispatched;
-        self.submit(ops, on_durable);
+    /// Write `write` shortly unless it is cancelled first (see [`HeldWrite`]); `on_durable`
+    /// runs as for [`Store::submit`] once it is written. A store that does not batch writes
+    /// has nothing to gain from waiting: the default writes it at once.
+    fn hold(&self, write: Arc<HeldWrite>) {
+        if let Some((op, on_durable)) = write.take() {
+            self.submit(vec![op], on_durable);
+        }
     }
     /// Everything stored, for recovery at start.
     fn recover(&self) -> StoreResult<Recovered>;

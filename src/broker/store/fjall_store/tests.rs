@@ -863,110 +863,87 @@ fn synchronous_calls_from_a_callback_fail_instead_of_deadlocking() {
     assert_eq!(s.shared.messages.iter().count(), 0);
 }
 
-/// A message that went to a consumer and was acked while the writer lingered is never
-/// written, and its confirm fires; one whose ack comes too late is written and confirmed
-/// as usual; one that went to no consumer is written at once.
+/// A held write cancelled before the store takes it never reaches the disk, and the
+/// store does not run its callback (the canceller does); one left alone is written once its
+/// hold is over, confirmed, and stays.
 #[test]
-fn an_ack_during_the_linger_cancels_the_write() {
+fn a_held_write_is_written_unless_cancelled_in_time() {
     use std::sync::mpsc::channel;
     use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (done_tx, done) = channel();
+    {
+        // Held for long enough that the cancel below is in time on a loaded machine.
+        let s = open(dir.path()).holding_writes_for(Duration::from_secs(60));
+        s.save_queue(&queue("q")).unwrap();
+        let tx = done_tx.clone();
+        let write = HeldWrite::new(
+            enq("q", 1),
+            Some(Box::new(move |r| tx.send((1, r.is_ok())).unwrap())),
+        );
+        s.hold(write.clone());
+        match write.cancel() {
+            crate::broker::store::Cancelled::Unwritten(Some(cb)) => cb(Ok(())),
+            _ => panic!("the store took the write within its hold"),
+        }
+        assert_eq!(
+            done.recv_timeout(Duration::from_secs(5)).unwrap(),
+            (1, true)
+        );
+        s.flush().unwrap();
+    }
+    {
+        let s = open(dir.path());
+        let tx = done_tx.clone();
+        let write = HeldWrite::new(
+            enq("q", 2),
+            Some(Box::new(move |r| tx.send((2, r.is_ok())).unwrap())),
+        );
+        s.hold(write.clone());
+        assert_eq!(
+            done.recv_timeout(Duration::from_secs(5)).unwrap(),
+            (2, true)
+        );
+        assert!(matches!(
+            write.cancel(),
+            crate::broker::store::Cancelled::Written
+        ));
+        s.flush().unwrap();
+        assert!(done.try_recv().is_err(), "a callback ran twice");
+    }
+    let s = open(dir.path());
+    let r = s.recover().unwrap();
+    assert_eq!(seqs(&r, "q"), vec![2]);
+}
+
+/// A synchronous call makes held writes durable first, whatever is left of their hold:
+/// flush returns with them on disk, and a queue deleted right after a hold loses the
+/// message with the queue instead of having it written after the delete.
+#[test]
+fn synchronous_calls_take_held_writes_first() {
+    use std::sync::mpsc::channel;
 
     let dir = tempfile::tempdir().unwrap();
     {
         let s = open(dir.path());
         s.save_queue(&queue("q")).unwrap();
+        s.save_queue(&queue("gone")).unwrap();
         let (done_tx, done) = channel();
-
-        // Dispatched, then acked at once: cancelled.
         let tx = done_tx.clone();
-        s.submit_dispatchable(
-            vec![enq("q", 1)],
+        s.hold(HeldWrite::new(
+            enq("q", 1),
             Some(Box::new(move |r| tx.send((1, r.is_ok())).unwrap())),
-            DispatchHint::decided(true),
-        );
-        s.submit(vec![rem("q", 1)], None);
-        assert_eq!(
-            done.recv_timeout(Duration::from_secs(5)).unwrap(),
-            (1, true)
-        );
-
-        // Dispatched, acked well after the linger: written, confirmed, then removed.
-        let tx = done_tx.clone();
-        s.submit_dispatchable(
-            vec![enq("q", 2)],
-            Some(Box::new(move |r| tx.send((2, r.is_ok())).unwrap())),
-            DispatchHint::decided(true),
-        );
-        assert_eq!(
-            done.recv_timeout(Duration::from_secs(5)).unwrap(),
-            (2, true)
-        );
-
-        // Not dispatched: written without waiting, and stays.
-        let tx = done_tx.clone();
-        s.submit_dispatchable(
-            vec![enq("q", 3)],
-            Some(Box::new(move |r| tx.send((3, r.is_ok())).unwrap())),
-            DispatchHint::decided(false),
-        );
-        assert_eq!(
-            done.recv_timeout(Duration::from_secs(5)).unwrap(),
-            (3, true)
-        );
+        ));
         s.flush().unwrap();
+        assert_eq!(done.try_recv(), Ok((1, true)));
+
+        s.hold(HeldWrite::new(enq("gone", 1), None));
+        s.delete_queue(V, "gone").unwrap();
     }
     let s = open(dir.path());
     let r = s.recover().unwrap();
-    assert_eq!(seqs(&r, "q"), vec![2, 3]);
-}
-
-/// The writer waits a few microseconds for a queue to decide an enqueue's hint: a hint
-/// decided (dispatched) just after the submit, then acked, is confirmed like one decided
-/// before it; a hint never decided only delays its write, which still happens.
-#[test]
-fn undecided_dispatch_hints_are_waited_for_but_never_stall_the_writer() {
-    use std::sync::mpsc::channel;
-    use std::time::Duration;
-
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let s = Arc::new(open(dir.path()));
-        s.save_queue(&queue("q")).unwrap();
-        let (done_tx, done) = channel();
-
-        let hint = DispatchHint::new();
-        let tx = done_tx.clone();
-        s.submit_dispatchable(
-            vec![enq("q", 1)],
-            Some(Box::new(move |r| tx.send((1, r.is_ok())).unwrap())),
-            hint.clone(),
-        );
-        let store = s.clone();
-        let decider = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_micros(10));
-            hint.decide(true);
-            store.submit(vec![rem("q", 1)], None);
-        });
-        assert_eq!(
-            done.recv_timeout(Duration::from_secs(5)).unwrap(),
-            (1, true)
-        );
-        decider.join().unwrap();
-
-        // Never decided: written anyway, and stays.
-        let tx = done_tx.clone();
-        s.submit_dispatchable(
-            vec![enq("q", 2)],
-            Some(Box::new(move |r| tx.send((2, r.is_ok())).unwrap())),
-            DispatchHint::new(),
-        );
-        assert_eq!(
-            done.recv_timeout(Duration::from_secs(5)).unwrap(),
-            (2, true)
-        );
-        s.flush().unwrap();
-    }
-    let s = open(dir.path());
-    let r = s.recover().unwrap();
-    assert_eq!(seqs(&r, "q"), vec![2]);
+    assert_eq!(seqs(&r, "q"), vec![1]);
+    assert!(r.queues.iter().all(|q| q.record.name != "gone"));
+    assert_eq!(s.shared.messages.iter().count(), 1);
 }
