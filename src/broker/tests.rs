@@ -986,7 +986,7 @@ fn holds_stop_while_acks_come_too_late_and_resume_when_they_pay_off() {
     let sink = Arc::new(Sink::default());
     let ses = session(&v, &sink);
     ses.consume("q", ConsumeOptions::default()).unwrap();
-    let mut publish_and_ack = |late: bool| -> bool {
+    let publish_and_ack = |late: bool| -> bool {
         let held_before = store.held.lock().len();
         publish_confirmed(&v, persistent("m"));
         let was_held = store.held.lock().len() > held_before;
