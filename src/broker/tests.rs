@@ -900,6 +900,19 @@ impl Store for HoldingStore {
     }
 }
 
+/// A broker on a [`HoldingStore`] with the durable queue `q`.
+fn holding_broker() -> (Arc<HoldingStore>, Arc<Broker>, Arc<VHost>) {
+    let store = Arc::new(HoldingStore::default());
+    let b = Broker::open(store.clone(), &["/".to_string()]).unwrap();
+    let v = b.vhost("/").unwrap();
+    let durable = QueueOptions {
+        durable: true,
+        ..Default::default()
+    };
+    v.queue_declare("q", durable, 1).unwrap();
+    (store, b, v)
+}
+
 fn persistent(body: &str) -> Message {
     let mut m = msg("", "q", body);
     m.properties = m.properties.with_delivery_mode(2);
@@ -927,14 +940,7 @@ fn publish_confirmed(v: &Arc<VHost>, m: Message) -> Arc<AtomicUsize> {
 /// waits in the queue is written at once; one the store wrote before the ack is removed.
 #[test]
 fn an_ack_cancels_a_held_write_and_confirms_it() {
-    let store = Arc::new(HoldingStore::default());
-    let b = Broker::open(store.clone(), &["/".to_string()]).unwrap();
-    let v = b.vhost("/").unwrap();
-    let durable = QueueOptions {
-        durable: true,
-        ..Default::default()
-    };
-    v.queue_declare("q", durable, 1).unwrap();
+    let (store, _b, v) = holding_broker();
 
     // No consumer: written at once, confirmed by the store.
     let queued = publish_confirmed(&v, persistent("queued"));
@@ -975,14 +981,7 @@ fn an_ack_cancels_a_held_write_and_confirms_it() {
 /// at once, trying a hold again now and then, and holds again once one pays off.
 #[test]
 fn holds_stop_while_acks_come_too_late_and_resume_when_they_pay_off() {
-    let store = Arc::new(HoldingStore::default());
-    let b = Broker::open(store.clone(), &["/".to_string()]).unwrap();
-    let v = b.vhost("/").unwrap();
-    let durable = QueueOptions {
-        durable: true,
-        ..Default::default()
-    };
-    v.queue_declare("q", durable, 1).unwrap();
+    let (store, _b, v) = holding_broker();
     let sink = Arc::new(Sink::default());
     let ses = session(&v, &sink);
     ses.consume("q", ConsumeOptions::default()).unwrap();
@@ -1022,14 +1021,7 @@ fn holds_stop_while_acks_come_too_late_and_resume_when_they_pay_off() {
 /// store, and their confirms are released.
 #[test]
 fn held_writes_of_messages_gone_otherwise_are_cancelled_and_confirmed() {
-    let store = Arc::new(HoldingStore::default());
-    let b = Broker::open(store.clone(), &["/".to_string()]).unwrap();
-    let v = b.vhost("/").unwrap();
-    let durable = QueueOptions {
-        durable: true,
-        ..Default::default()
-    };
-    v.queue_declare("q", durable, 1).unwrap();
+    let (store, _b, v) = holding_broker();
     let sink = Arc::new(Sink::default());
     let no_ack = session(&v, &sink);
     let opts = ConsumeOptions {
