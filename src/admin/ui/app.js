@@ -196,7 +196,7 @@
 
   // One API call with the stored (or given) credentials: { status, data }. A 401 ends the
   // session and shows the login with the server's reason.
-  async function request(method, path, body, auth) {
+  async function request(method, path, body, auth, extraHeaders) {
     const credentials = auth || sessionStorage.getItem(AUTH_KEY);
     if (!credentials) {
       showLogin(null);
@@ -207,6 +207,7 @@
       Accept: 'application/json',
       // lets the server answer 401 without WWW-Authenticate, so browsers show no popup
       'X-Requested-With': 'XMLHttpRequest',
+      ...extraHeaders,
     };
     const init = { method, headers, cache: 'no-store', credentials: 'omit' };
     if (body !== undefined) {
@@ -450,12 +451,13 @@
         location.hash = filter.value ? `#/connections/${filter.value}` : '#/connections';
       });
       ctx.counts = el('span', { testid: 'connections-counts', class: 'counts' });
+      ctx.result = el('p', { testid: 'connection-action-result', class: 'result', role: 'status' });
       const t = table('connections-table',
-        ['Name', 'Protocol', 'User', 'Virtual host', 'Peer', { label: 'Channels', num: true }, 'State', 'Connected at'],
+        ['Name', 'Protocol', 'User', 'Virtual host', 'Peer', { label: 'Channels', num: true }, 'State', 'Connected at', ''],
         'connections-body');
       ctx.tbody = t.tbody;
       main.append(el('h1', { text: 'Connections' }),
-        el('div', { class: 'toolbar' }, el('label', {}, 'Protocol ', filter), ctx.counts), t.table);
+        el('div', { class: 'toolbar' }, el('label', {}, 'Protocol ', filter), ctx.counts), t.table, ctx.result);
       return ctx;
     },
     async refresh(ctx, live) {
@@ -467,11 +469,21 @@
       const shown = all.filter((c) => !ctx.protocol || c.protocol === ctx.protocol)
         .sort((a, b) => String(a.name).localeCompare(String(b.name)));
       syncRows(ctx.tbody, shown, (c) => String(c.name),
-        (c) => buildRow('connection-row', [
-          { id: 'connection-name' }, { id: 'connection-protocol' }, { id: 'connection-user' },
-          { id: 'connection-vhost' }, { id: 'connection-peer' }, { id: 'connection-channels', num: true },
-          { id: 'connection-state' }, { id: 'connection-connected-at' },
-        ], { dataset: { name: c.name } }),
+        (c) => {
+          const tr = buildRow('connection-row', [
+            { id: 'connection-name' }, { id: 'connection-protocol' }, { id: 'connection-user' },
+            { id: 'connection-vhost' }, { id: 'connection-peer' }, { id: 'connection-channels', num: true },
+            { id: 'connection-state' }, { id: 'connection-connected-at' }, { id: 'connection-actions', cls: 'actions' },
+          ], { dataset: { name: c.name } });
+          const close = el('button', { type: 'button', testid: 'connection-close', class: 'danger', text: 'Close' });
+          close.addEventListener('click', async () => {
+            close.disabled = true;
+            if (await closeConnection(c.name, ctx.result)) refreshNow();
+            close.disabled = false;
+          });
+          tr.cells_['connection-actions'].append(close);
+          return tr;
+        },
         (tr, c) => {
           tr.dataset.protocol = c.protocol;
           tr.dataset.user = c.user || '';
@@ -487,6 +499,22 @@
         }, ctx.protocol ? `No ${ctx.protocol} connections` : 'No connections');
     },
   };
+
+  // As RabbitMQ's UI: the reason asked for goes to the client (AMQP close text, STOMP ERROR).
+  async function closeConnection(name, result) {
+    const reason = window.prompt(`Close connection "${name}"? Reason sent to the client:`, 'Closed via management UI');
+    if (reason === null) return false;
+    try {
+      // A header value must be Latin-1 without controls: anything else becomes '?'.
+      const header = reason.replace(/[^\x20-\x7e]/g, '?');
+      await request('DELETE', `/api/connections/${enc(name)}`, undefined, undefined, { 'X-Reason': header });
+      flash(result, true, `Connection "${name}" closed`);
+      return true;
+    } catch (e) {
+      flash(result, false, `Closing "${name}" failed: ${e.message}`);
+      return false;
+    }
+  }
 
   // ---- exchanges
 

@@ -33,12 +33,18 @@ async function launch() {
 }
 
 // A new tab (its own sessionStorage, so logged out) that records script errors and accepts
-// the confirm() dialogs of purge and delete.
+// the confirm() dialogs of purge and delete. A prompt() gets `page.promptAnswer` when a test
+// set one (null: the prompt is cancelled), else its default value.
 async function newPage(context) {
   const page = await context.newPage();
   page.errors = [];
+  page.promptAnswer = undefined;
   page.on('pageerror', (e) => page.errors.push(e.message));
-  page.on('dialog', (d) => d.accept());
+  page.on('dialog', (d) => {
+    if (d.type() !== 'prompt') return d.accept();
+    if (page.promptAnswer === null) return d.dismiss();
+    return d.accept(page.promptAnswer === undefined ? d.defaultValue() : page.promptAnswer);
+  });
   return page;
 }
 

@@ -178,6 +178,42 @@ describe('mqbridge web UI', () => {
     assert.deepEqual(page.errors, []);
   });
 
+  test('a connection is closed from the connections page, with the reason typed in', async () => {
+    const victim = await amqpConnect(bridge.amqpUrl);
+    let closedWith;
+    victim.conn.on('close', (err) => { closedWith = err || new Error('closed without an error'); });
+    const port = victim.conn.connection.stream.localPort;
+    const row = page.locator(`[data-testid="connection-row"][data-name*=":${port} #"]`);
+    await page.getByTestId('nav-connections').click();
+    await page.getByTestId('connections-filter').selectOption('');
+    await eventually(async () => assert.equal(await row.count(), 1));
+
+    // cancelling the prompt closes nothing
+    page.promptAnswer = null;
+    await row.getByTestId('connection-close').click();
+    await sleep(500);
+    assert.equal(closedWith, undefined);
+    const listed = await call('GET', '/api/connections');
+    assert.ok(listed.body.some((c) => c.peer_port === port), 'still listed after a cancelled prompt');
+
+    page.promptAnswer = 'UI test says bye';
+    try {
+      await row.getByTestId('connection-close').click();
+      await eventually(async () => assert.match(await page.getByTestId('connection-action-result').textContent(), /closed/));
+    } finally {
+      page.promptAnswer = undefined;
+    }
+    await eventually(async () => {
+      assert.ok(closedWith, 'the client saw its connection closed');
+      assert.match(closedWith.message, /320/);
+      assert.match(closedWith.message, /UI test says bye/);
+    });
+    await eventually(async () => assert.equal(await row.count(), 0));
+    const after = await call('GET', '/api/connections');
+    assert.ok(!after.body.some((c) => c.peer_port === port), 'gone from the API');
+    assert.deepEqual(page.errors, []);
+  });
+
   test('a queue is created from the form, then purged and deleted from the table', async () => {
     await page.getByTestId('nav-queues').click();
     await page.getByTestId('queue-create-name').fill('ui-created');
