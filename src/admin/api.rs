@@ -47,7 +47,12 @@ pub(super) fn router() -> Router<Arc<AdminContext>> {
         .route("/api/overview", get(overview))
         .route("/api/whoami", get(whoami))
         .route("/api/vhosts", get(vhosts))
-        .route("/api/vhosts/{vhost}", get(vhost))
+        .route(
+            "/api/vhosts/{vhost}",
+            get(vhost)
+                .put(super::users::vhost_put)
+                .delete(super::users::vhost_delete),
+        )
         .route("/api/connections", get(connections))
         .route(
             "/api/connections/{name}",

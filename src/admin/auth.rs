@@ -32,6 +32,13 @@ pub struct LoginCache {
     entries: Mutex<HashMap<[u8; 32], (Instant, AuthenticatedUser)>>,
 }
 
+impl LoginCache {
+    /// Forget every cached login (a user's password, tags or existence changed).
+    pub fn clear(&self) {
+        self.entries.lock().clear();
+    }
+}
+
 /// The caller of one request, once authenticated.
 #[derive(Debug, Clone)]
 pub struct Caller {

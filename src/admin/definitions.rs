@@ -251,6 +251,8 @@ fn apply(ctx: &AdminContext, defs: Definitions, only: Option<&str>) -> Result<Va
                 defs.vhosts.iter().map(|v| v.name.clone()),
             )
             .map_err(|e| ApiError::internal(format!("imported users not saved: {e}")))?;
+        // Changed passwords or tags must not keep working from the login cache.
+        ctx.logins.clear();
         summary.insert("vhosts".into(), json!(defs.vhosts.len()));
         summary.insert("users".into(), json!(users));
         summary.insert("permissions".into(), json!(permissions));

@@ -1,11 +1,12 @@
-//! What a definitions import added that the config file does not hold: users with their
-//! permissions and vhosts. RabbitMQ keeps imported users across restarts, so mqbridge
-//! writes them next to its durable store (`<storage.dir>/imported-definitions.json`) and
-//! restores them at start.
+//! What a definitions import or the users/vhosts API changed that the config file does not
+//! hold: users with their permissions, vhosts, and users deleted (the built-in `guest`
+//! among them). RabbitMQ keeps such changes across restarts, so mqbridge writes them next
+//! to its durable store (`<storage.dir>/imported-definitions.json`) and restores them at
+//! start.
 //!
 //! The config file stays the authority for what it names: at start a user the file defines
-//! keeps the file's definition, even if an import changed it since. Without a storage
-//! directory (in-memory mode) nothing survives a restart, imports included.
+//! keeps the file's definition, even if an import or the API changed or deleted it since.
+//! Without a storage directory (in-memory mode) nothing survives a restart.
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -21,7 +22,8 @@ use crate::config::Config;
 
 const FILE_NAME: &str = "imported-definitions.json";
 
-/// The file's content: the imported users as they are now, and the imported vhosts.
+/// The file's content: the imported users as they are now, the imported vhosts, and the
+/// users deleted since.
 #[derive(Debug, Default, Deserialize, Serialize)]
 struct ImportedFile {
     #[serde(default)]
@@ -30,13 +32,23 @@ struct ImportedFile {
     users: Vec<UserDefinition>,
     #[serde(default)]
     permissions: Vec<PermissionDefinition>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    deleted_users: Vec<String>,
 }
 
-/// The names imported so far, and where to keep them.
+/// The names changed so far.
+#[derive(Debug, Default)]
+struct Names {
+    users: BTreeSet<String>,
+    vhosts: BTreeSet<String>,
+    deleted_users: BTreeSet<String>,
+}
+
+/// The names imported or changed so far, and where to keep them.
 #[derive(Debug, Default)]
 pub struct Imported {
     path: Option<PathBuf>,
-    names: Mutex<(BTreeSet<String>, BTreeSet<String>)>,
+    names: Mutex<Names>,
 }
 
 impl Imported {
@@ -63,10 +75,14 @@ impl Imported {
         for v in &file.vhosts {
             broker.ensure_vhost(v);
         }
+        let named_by_config = |user: &str| config.users.iter().any(|c| c.name == user);
+        for gone in file.deleted_users.iter().filter(|u| !named_by_config(u)) {
+            users.delete(gone);
+        }
         let from_file: Vec<UserDefinition> = file
             .users
             .iter()
-            .filter(|u| !config.users.iter().any(|c| c.name == u.name))
+            .filter(|u| !named_by_config(&u.name))
             .cloned()
             .collect();
         access::import_users(users, &from_file).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -79,25 +95,28 @@ impl Imported {
             .collect();
         access::import_permissions(users, &permissions, &vhosts)
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        if !from_file.is_empty() || !file.vhosts.is_empty() {
+        if !from_file.is_empty() || !file.vhosts.is_empty() || !file.deleted_users.is_empty() {
             tracing::info!(
                 users = from_file.len(),
                 vhosts = file.vhosts.len(),
+                deleted_users = file.deleted_users.len(),
                 file = %path.display(),
                 "Restored imported definitions."
             );
         }
         Ok(Imported {
             path: Some(path),
-            names: Mutex::new((
-                from_file.into_iter().map(|u| u.name).collect(),
-                file.vhosts.into_iter().collect(),
-            )),
+            names: Mutex::new(Names {
+                users: from_file.into_iter().map(|u| u.name).collect(),
+                vhosts: file.vhosts.into_iter().collect(),
+                deleted_users: file.deleted_users.into_iter().collect(),
+            }),
         })
     }
 
-    /// Record an import of `users` and `vhosts` and write the file (atomically: a crash
-    /// leaves the old or the new file, never half of one).
+    /// Record an import (or an API change) of `imported_users` and `imported_vhosts` and
+    /// write the file (atomically: a crash leaves the old or the new file, never half of
+    /// one). `users` and `vhost_names` are the tables as they are now.
     pub fn record(
         &self,
         users: &Users,
@@ -105,23 +124,64 @@ impl Imported {
         imported_users: impl IntoIterator<Item = String>,
         imported_vhosts: impl IntoIterator<Item = String>,
     ) -> Result<(), String> {
+        self.change(users, vhost_names, |names| {
+            for user in imported_users {
+                names.deleted_users.remove(&user);
+                names.users.insert(user);
+            }
+            names.vhosts.extend(imported_vhosts);
+        })
+    }
+
+    /// Record that `user` was deleted: it stays deleted at the next start unless the config
+    /// file names it.
+    pub fn forget_user(
+        &self,
+        users: &Users,
+        vhost_names: &[String],
+        user: &str,
+    ) -> Result<(), String> {
+        self.change(users, vhost_names, |names| {
+            names.users.remove(user);
+            names.deleted_users.insert(user.to_string());
+        })
+    }
+
+    /// Record that `vhost` was deleted (a vhost the config file lists comes back, empty).
+    pub fn forget_vhost(
+        &self,
+        users: &Users,
+        vhost_names: &[String],
+        vhost: &str,
+    ) -> Result<(), String> {
+        self.change(users, vhost_names, |names| {
+            names.vhosts.remove(vhost);
+        })
+    }
+
+    fn change(
+        &self,
+        users: &Users,
+        vhost_names: &[String],
+        edit: impl FnOnce(&mut Names),
+    ) -> Result<(), String> {
         let Some(path) = &self.path else {
             return Ok(());
         };
         let mut names = self.names.lock();
-        names.0.extend(imported_users);
-        names.1.extend(imported_vhosts);
+        edit(&mut names);
         // Users removed since (a config reload) are not brought back.
         let file = ImportedFile {
-            vhosts: names.1.iter().cloned().collect(),
+            vhosts: names.vhosts.iter().cloned().collect(),
             users: access::export_users(users)
                 .into_iter()
-                .filter(|u| names.0.contains(&u.name))
+                .filter(|u| names.users.contains(&u.name))
                 .collect(),
             permissions: access::export_permissions(users, vhost_names)
                 .into_iter()
-                .filter(|p| names.0.contains(&p.user))
+                .filter(|p| names.users.contains(&p.user))
                 .collect(),
+            deleted_users: names.deleted_users.iter().cloned().collect(),
         };
         write_atomically(path, &file).map_err(|e| format!("{}: {e}", path.display()))
     }

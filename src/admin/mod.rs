@@ -16,6 +16,7 @@ mod json;
 mod metrics;
 pub mod rates;
 pub mod ui;
+mod users;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -161,6 +162,7 @@ pub async fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
 pub fn router(ctx: Arc<AdminContext>) -> Router {
     Router::new()
         .merge(api::router())
+        .merge(users::router())
         .merge(metrics::router())
         .merge(ui::router())
         .layer(axum::middleware::from_fn(no_store))

@@ -120,6 +120,22 @@ impl Broker {
             .clone()
     }
 
+    /// Delete the vhost `name` with everything in it (RabbitMQ's `DELETE /api/vhosts`): its
+    /// connections are closed with `reason`, its queues (stored messages included) and
+    /// exchanges deleted. False when there is no such vhost.
+    pub fn delete_vhost(&self, name: &str, reason: &str) -> Result<bool> {
+        let Some(vhost) = self.vhosts.write().remove(name) else {
+            return Ok(false);
+        };
+        for c in self.connections.list() {
+            if c.meta.vhost == name {
+                c.close(reason);
+            }
+        }
+        vhost.delete_everything()?;
+        Ok(true)
+    }
+
     pub fn vhost(&self, name: &str) -> Option<Arc<VHost>> {
         self.vhosts.read().get(name).cloned()
     }

@@ -608,6 +608,20 @@ impl VHost {
         stored.map(|()| count)
     }
 
+    /// Delete every queue (with its stored messages) and every exchange but the built-in
+    /// ones, when the vhost itself goes. Consumers are told, as for a deleted queue.
+    pub(crate) fn delete_everything(&self) -> Result<()> {
+        for q in self.queues() {
+            self.remove_queue(&q)?;
+        }
+        for exchange in self.exchanges() {
+            if !exchange.name.is_empty() && !exchange.name.starts_with("amq.") {
+                self.remove_exchange(&exchange)?;
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn delete_queue_if_unused_auto_delete(&self, q: &Arc<Queue>) {
         if q.counts().consumers == 0 {
             if let Err(e) = self.remove_queue(q) {

@@ -1098,3 +1098,328 @@ async fn connections_are_closed_through_the_api() {
     );
     bridge.shutdown().await;
 }
+
+/// Log in over AMQP as `user` to `vhost` (percent-encoded).
+async fn amqp_login(
+    addr: std::net::SocketAddr,
+    user: &str,
+    password: &str,
+    vhost: &str,
+) -> Result<lapin::Connection, lapin::Error> {
+    lapin::Connection::connect(
+        &format!("amqp://{user}:{password}@{addr}/{vhost}"),
+        lapin::ConnectionProperties::default(),
+    )
+    .await
+}
+
+fn put(v: Value) -> String {
+    v.to_string()
+}
+
+/// `/api/users` and `/api/permissions` as in RabbitMQ: a user and its permissions made
+/// through the API log in and are held to them at once, survive a restart, and bad input
+/// gets 400/404 with the reason; only administrators may use them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_and_permissions_through_the_api() {
+    let root = Some(("root", "root-pw"));
+    let (bridge, http) =
+        bridge_with_http(|c| c.users.push(user("root", "root-pw", &["administrator"]))).await;
+
+    let r = request(http, "PUT", "/api/vhosts/billing", root, Some("{}")).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = request(http, "PUT", "/api/vhosts/billing", root, None).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+
+    let alice = put(json!({"password": "alice-pw", "tags": "management"}));
+    let r = request(http, "PUT", "/api/users/alice", root, Some(&alice)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let me = request(http, "GET", "/api/users/alice", root, None)
+        .await
+        .json();
+    assert_eq!(me["tags"], json!(["management"]));
+    assert_eq!(me["hashing_algorithm"], "rabbit_password_hashing_sha256");
+    assert!(find(&get(http, "/api/users").await.json(), "name", "alice").is_some());
+
+    // A new user has no vhost until a permission grants one.
+    let err = amqp_login(bridge.amqp_addr, "alice", "alice-pw", "billing")
+        .await
+        .expect_err("no permission yet");
+    assert_eq!(crate::common::reply_code(&err), Some(530), "{err:?}");
+    let grant = put(json!({"configure": "^alice\\.", "write": ".*", "read": ".*"}));
+    let path = "/api/permissions/billing/alice";
+    let r = request(http, "PUT", path, root, Some(&grant)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = request(http, "PUT", path, root, Some(&grant)).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let got = request(http, "GET", path, root, None).await.json();
+    assert_eq!(got["configure"], "^alice\\.");
+    let listed = request(http, "GET", "/api/users/alice/permissions", root, None).await;
+    assert_eq!(
+        listed.json().as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.body
+    );
+    let listed = request(http, "GET", "/api/vhosts/billing/permissions", root, None).await;
+    assert!(
+        find(&listed.json(), "user", "alice").is_some(),
+        "{}",
+        listed.body
+    );
+
+    let conn = amqp_login(bridge.amqp_addr, "alice", "alice-pw", "billing")
+        .await
+        .expect("alice logs in");
+    let ch = conn.create_channel().await.expect("channel");
+    ch.queue_declare(
+        "alice.q".into(),
+        QueueDeclareOptions::default(),
+        FieldTable::default(),
+    )
+    .await
+    .expect("configure on ^alice\\.");
+    let err = ch
+        .queue_declare(
+            "other".into(),
+            QueueDeclareOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .expect_err("no configure on 'other'");
+    assert_eq!(crate::common::reply_code(&err), Some(403), "{err:?}");
+    let _ = conn.close(200, "bye".into()).await;
+
+    // Bad input.
+    for (method, path, body, status) in [
+        (
+            "PUT",
+            "/api/permissions/billing/alice",
+            json!({"configure": "(", "write": "", "read": ""}),
+            400,
+        ),
+        (
+            "PUT",
+            "/api/permissions/billing/alice",
+            json!({"configure": ".*"}),
+            400,
+        ),
+        (
+            "PUT",
+            "/api/permissions/billing/nobody",
+            json!({"configure": "", "write": "", "read": ""}),
+            404,
+        ),
+        (
+            "PUT",
+            "/api/permissions/nowhere/alice",
+            json!({"configure": "", "write": "", "read": ""}),
+            404,
+        ),
+        ("PUT", "/api/users/bob", json!({"tags": "management"}), 400),
+        (
+            "PUT",
+            "/api/users/bob",
+            json!({"password": "a", "password_hash": "b"}),
+            400,
+        ),
+        (
+            "PUT",
+            "/api/users/bob",
+            json!({"password_hash": "not-a-hash"}),
+            400,
+        ),
+        (
+            "PUT",
+            "/api/users/bob",
+            json!({"password": "a", "tags": 7}),
+            400,
+        ),
+        ("GET", "/api/users/nobody", Value::Null, 404),
+        ("DELETE", "/api/users/nobody", Value::Null, 404),
+        ("GET", "/api/permissions/%2F/alice", Value::Null, 404),
+    ] {
+        let body = (!body.is_null()).then(|| body.to_string());
+        let r = request(http, method, path, root, body.as_deref()).await;
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        assert!(
+            !r.json()["reason"].as_str().unwrap_or_default().is_empty(),
+            "{}",
+            r.body
+        );
+    }
+    assert!(
+        !ctx_has_user(http, root, "bob").await,
+        "a refused PUT creates nothing"
+    );
+    // Administrators only.
+    let r = request(http, "GET", "/api/users", Some(("ops", "ops-pw")), None).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = request(
+        http,
+        "PUT",
+        "/api/users/x",
+        Some(("ops", "ops-pw")),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    // A new password works at once, and the old one stops working (no cached login).
+    let whoami = |pw: &'static str| request(http, "GET", "/api/whoami", Some(("alice", pw)), None);
+    assert_eq!(whoami("alice-pw").await.status, 200);
+    let changed = put(json!({"password": "new-pw", "tags": ["management", "monitoring"]}));
+    let r = request(http, "PUT", "/api/users/alice", root, Some(&changed)).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(whoami("alice-pw").await.status, 401);
+    assert_eq!(whoami("new-pw").await.status, 200);
+
+    let dir = bridge.shutdown_keep_dir().await;
+    let again = crate::common::restart_bridge_with(dir, |c| {
+        c.listeners.http = Some(ListenerConfig::new("127.0.0.1:0"));
+        c.users.push(user("root", "root-pw", &["administrator"]));
+    })
+    .await;
+    let http = again.http_addr.expect("http");
+    amqp_login(again.amqp_addr, "alice", "new-pw", "billing")
+        .await
+        .expect("alice, her password and her permission survive a restart");
+    let me = request(http, "GET", "/api/users/alice", root, None)
+        .await
+        .json();
+    assert_eq!(me["tags"], json!(["management", "monitoring"]));
+
+    let path = "/api/permissions/billing/alice";
+    assert_eq!(request(http, "DELETE", path, root, None).await.status, 204);
+    assert_eq!(request(http, "DELETE", path, root, None).await.status, 404);
+    let err = amqp_login(again.amqp_addr, "alice", "new-pw", "billing")
+        .await
+        .expect_err("permission gone");
+    assert_eq!(crate::common::reply_code(&err), Some(530), "{err:?}");
+    again.shutdown().await;
+}
+
+async fn ctx_has_user(http: std::net::SocketAddr, auth: Option<(&str, &str)>, name: &str) -> bool {
+    request(http, "GET", &format!("/api/users/{name}"), auth, None)
+        .await
+        .status
+        == 200
+}
+
+/// `DELETE /api/vhosts/{name}` closes its connections (320) and deletes its queues with
+/// their stored messages; a deleted user (even the built-in guest) stays deleted across a
+/// restart, while a user the config file names comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vhosts_and_users_are_deleted_for_good() {
+    let root = Some(("root", "root-pw"));
+    let (bridge, http) =
+        bridge_with_http(|c| c.users.push(user("root", "root-pw", &["administrator"]))).await;
+    let r = request(http, "PUT", "/api/vhosts/tmp", root, None).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let grant = put(json!({"configure": ".*", "write": ".*", "read": ".*"}));
+    let r = request(http, "PUT", "/api/permissions/tmp/root", root, Some(&grant)).await;
+    assert!(r.status == 201 || r.status == 204, "{}", r.body);
+
+    let conn = amqp_login(bridge.amqp_addr, "root", "root-pw", "tmp")
+        .await
+        .expect("root on tmp");
+    let mut events = conn.events_listener();
+    let ch = conn.create_channel().await.expect("channel");
+    ch.confirm_select(ConfirmSelectOptions::default())
+        .await
+        .expect("confirms");
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    ch.queue_declare("kept".into(), durable, FieldTable::default())
+        .await
+        .expect("queue");
+    ch.basic_publish(
+        "".into(),
+        "kept".into(),
+        BasicPublishOptions::default(),
+        b"stored",
+        BasicProperties::default().with_delivery_mode(2),
+    )
+    .await
+    .expect("publish")
+    .await
+    .expect("confirmed");
+
+    assert_eq!(
+        request(http, "DELETE", "/api/vhosts/tmp", root, None)
+            .await
+            .status,
+        204
+    );
+    let err = tokio::time::timeout(Duration::from_secs(5), async {
+        use futures::StreamExt as _;
+        loop {
+            match events.next().await {
+                Some(lapin::Event::Error(e)) => return e,
+                Some(_) => continue,
+                None => panic!("events ended without an error"),
+            }
+        }
+    })
+    .await
+    .expect("the connection on tmp is closed");
+    assert_eq!(crate::common::reply_code(&err), Some(320), "{err:?}");
+    assert_eq!(get(http, "/api/vhosts/tmp").await.status, 404);
+    assert_eq!(
+        request(http, "DELETE", "/api/vhosts/tmp", root, None)
+            .await
+            .status,
+        404
+    );
+    let perms = request(http, "GET", "/api/users/root/permissions", root, None)
+        .await
+        .json();
+    assert!(find(&perms, "vhost", "tmp").is_none(), "{perms}");
+
+    assert_eq!(
+        request(http, "DELETE", "/api/users/guest", root, None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        request(http, "DELETE", "/api/users/ops", root, None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(get(http, "/api/whoami").await.status, 401, "guest is gone");
+
+    let dir = bridge.shutdown_keep_dir().await;
+    let again = crate::common::restart_bridge_with(dir, |c| {
+        c.listeners.http = Some(ListenerConfig::new("127.0.0.1:0"));
+        c.users.push(user("root", "root-pw", &["administrator"]));
+        c.users.push(user("ops", "ops-pw", &["management"]));
+    })
+    .await;
+    let http = again.http_addr.expect("http");
+    assert_eq!(
+        get(http, "/api/whoami").await.status,
+        401,
+        "guest stays deleted"
+    );
+    assert!(
+        ctx_has_user(http, root, "ops").await,
+        "the config file's ops comes back"
+    );
+    assert_eq!(
+        request(http, "GET", "/api/vhosts/tmp", root, None)
+            .await
+            .status,
+        404
+    );
+    let err = amqp_login(again.amqp_addr, "root", "root-pw", "tmp")
+        .await
+        .expect_err("no vhost tmp");
+    assert_eq!(crate::common::reply_code(&err), Some(530), "{err:?}");
+    let queues = request(http, "GET", "/api/queues", root, None).await.json();
+    assert!(find(&queues, "name", "kept").is_none(), "{queues}");
+    again.shutdown().await;
+}
