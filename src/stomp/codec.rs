@@ -397,6 +397,14 @@ fn parse_head(
         if line.is_empty() {
             break;
         }
+        // CR ends a line only before LF (1.2's grammar keeps it out of names and values;
+        // 1.0 and 1.1 could not encode it back either).
+        if line.contains('\r') {
+            return Err(CodecError::malformed(
+                "end of line",
+                "a CR must be followed by LF",
+            ));
+        }
         let Some((name, value)) = line.split_once(':') else {
             let shown: String = line.chars().take(40).collect();
             return Err(CodecError::malformed(
