@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::tls::TlsAcceptor;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_rustls::server::TlsStream;
-use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::BindAddrError;
@@ -115,7 +115,7 @@ pub async fn tls_handshake(
 ) -> Option<(TlsStream<TcpStream>, TlsInfo)> {
     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
         Ok(Ok(stream)) => {
-            let info = TlsInfo::of(stream.get_ref().1);
+            let info = TlsInfo::of(stream.get_ref().1, acceptor.cert_login());
             tracing::debug!(%protocol, %peer, tls = %info.protocol, cipher = %info.cipher,
                 client = ?info.peer_cert_subject, "TLS handshake done.");
             Some((stream, info))

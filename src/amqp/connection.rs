@@ -116,7 +116,7 @@ where
                 &mut reader,
                 &mut write,
                 peer.ip(),
-                tls.as_ref().and_then(|t| t.peer_cert_cn.as_deref()),
+                tls.as_ref().and_then(|t| t.peer_cert_login.as_deref()),
                 ctx.tuning,
                 ctx.auth.clone(),
                 admit,

@@ -2,9 +2,10 @@
 //!
 //! 1. protocol header (a wrong one gets `AMQP\x00\x00\x09\x01` and the socket closed),
 //! 2. `connection.start` → `start-ok` (PLAIN or AMQPLAIN, checked by an [`Authenticator`];
-//!    on TLS with a verified client certificate also EXTERNAL: the user is the
-//!    certificate's CN, as RabbitMQ's `rabbitmq_auth_mechanism_ssl` with
-//!    `ssl_cert_login_from = common_name`; it must be a configured user, no password),
+//!    on TLS with a verified client certificate also EXTERNAL: the user is named by the
+//!    certificate's CN, subject DN or an alternative name (`tls.cert_login_from`, as
+//!    RabbitMQ's `rabbitmq_auth_mechanism_ssl` with `ssl_cert_login_from`); it must be a
+//!    configured user, no password),
 //! 3. `connection.tune` → `tune-ok` (the client may lower our limits, never raise them),
 //! 4. `connection.open` (the vhost must exist and the user have permissions on it) → `open-ok`.
 //!
@@ -37,8 +38,8 @@ pub trait Authenticator: Send + Sync + 'static {
         peer: IpAddr,
     ) -> Result<AuthenticatedUser, String>;
 
-    /// An EXTERNAL login: `username` is the CN of a client certificate the TLS layer has
-    /// verified; the user must exist (no password). Refused unless implemented.
+    /// An EXTERNAL login: `username` is what a client certificate the TLS layer has
+    /// verified names (its CN by default); the user must exist (no password). Refused unless implemented.
     fn authenticate_external(
         &self,
         username: &str,
@@ -93,15 +94,16 @@ pub enum HandshakeError {
 
 /// Run the server side of the handshake.
 ///
-/// `cert_cn` is the common name of the client's verified TLS certificate: when set, EXTERNAL
-/// is offered and logs in as that user. `admit` decides `connection.open` (vhost, connection
+/// `cert_user` is the user the client's verified TLS certificate names
+/// ([`crate::tls::TlsInfo::peer_cert_login`]): when set, EXTERNAL is offered and logs in as
+/// that user. `admit` decides `connection.open` (vhost, connection
 /// limit). On success the reader's frame limit is the negotiated `frame_max`.
 #[allow(clippy::too_many_arguments)]
 pub async fn handshake<R, W, G>(
     reader: &mut FrameReader<R>,
     write: &mut W,
     peer: IpAddr,
-    cert_cn: Option<&str>,
+    cert_user: Option<&str>,
     tuning: Tuning,
     auth: Arc<dyn Authenticator>,
     admit: impl FnOnce(&Negotiated) -> Result<G, String>,
@@ -112,7 +114,7 @@ where
 {
     read_protocol_header(reader, write).await?;
 
-    send(write, start_method(cert_cn.is_some())).await?;
+    send(write, start_method(cert_user.is_some())).await?;
     let start_ok = match next_method(reader, write).await? {
         AMQPClass::Connection(connection::AMQPMethod::StartOk(ok)) => ok,
         other => return Err(refuse_out_of_order(write, &other, "connection.start-ok").await),
@@ -126,12 +128,12 @@ where
     let (username, outcome) = if mechanism == "EXTERNAL" {
         // RabbitMQ ignores the response (an optional authorization identity) and takes the
         // user from the certificate; so do we.
-        let Some(cn) = cert_cn else {
+        let Some(cert_user) = cert_user else {
             let text = "ACCESS_REFUSED - EXTERNAL needs a TLS connection with a verified client \
                         certificate";
             return Err(refuse(write, ReplyCode::AccessRefused, text, 10, 11).await);
         };
-        let login = cn.to_string();
+        let login = cert_user.to_string();
         let outcome = auth.authenticate_external(&login, peer);
         (login, Ok(outcome))
     } else {

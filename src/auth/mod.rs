@@ -506,9 +506,9 @@ impl Users {
     }
 
     /// Check a login by client certificate (AMQP EXTERNAL; STOMP and OpenWire without
-    /// credentials on a TLS connection): `username` is the common name of a certificate
-    /// the TLS layer has verified against the configured CA, so no password is checked;
-    /// the user must exist, and the loopback rule still holds.
+    /// credentials on a TLS connection): `username` is the user named by a certificate the
+    /// TLS layer has verified against the configured CA, so no password is checked; the
+    /// user must exist, and the loopback rule still holds.
     pub fn authenticate_certificate(
         &self,
         username: &str,

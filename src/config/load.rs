@@ -13,7 +13,10 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::{Location, MessageFormatter, Spanned, UserMessageFormatter};
 
-use super::{ArgValue, Config, DestinationType, ExchangeType, HashingAlgorithm, TlsVerify};
+use super::{
+    ArgValue, CertLoginFrom, Config, DestinationType, ExchangeType, HashingAlgorithm, SanType,
+    TlsVerify,
+};
 
 /// A 1-based line and column (in characters) in a config file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,6 +252,22 @@ pub(super) struct RawTls {
     #[serde(default)]
     #[schemars(with = "Option<TlsVerify>")]
     pub verify: Option<Spanned<TlsVerify>>,
+    /// What names the user of a certificate login (AMQP EXTERNAL, STOMP and OpenWire
+    /// without credentials): `common_name` (default), `distinguished_name` (RFC 4514, as
+    /// RabbitMQ writes it: `CN=app,O=Acme,C=DE`) or `subject_alternative_name`.
+    #[serde(default)]
+    #[schemars(with = "Option<CertLoginFrom>")]
+    pub cert_login_from: Option<Spanned<CertLoginFrom>>,
+    /// With `cert_login_from: subject_alternative_name`: `dns` (default), `ip`, `email` or
+    /// `uri`.
+    #[serde(default)]
+    #[schemars(with = "Option<SanType>")]
+    pub cert_login_san_type: Option<Spanned<SanType>>,
+    /// With `cert_login_from: subject_alternative_name`: which name of that type, from 0
+    /// (default 0).
+    #[serde(default)]
+    #[schemars(with = "Option<usize>")]
+    pub cert_login_san_index: Option<Spanned<usize>>,
 }
 
 /// The protocol listeners.

@@ -196,6 +196,44 @@ pub struct TlsConfig {
     /// PEM: the CAs that sign client certificates; required unless `verify` is `none`.
     pub ca: Option<PathBuf>,
     pub verify: TlsVerify,
+    /// Which part of a verified client certificate names its user.
+    pub cert_login: CertLogin,
+}
+
+/// Where a certificate login takes its user name (RabbitMQ's `ssl_cert_login_from`,
+/// `ssl_cert_login_san_type` and `ssl_cert_login_san_index`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CertLogin {
+    pub from: CertLoginFrom,
+    /// With [`CertLoginFrom::SubjectAlternativeName`]: the kind of name to use...
+    pub san_type: SanType,
+    /// ...and which one of that kind, from 0.
+    pub san_index: usize,
+}
+
+/// The certificate field a certificate login reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CertLoginFrom {
+    /// The subject's common name (CN); several are joined with `,`.
+    #[default]
+    CommonName,
+    /// The whole subject in RFC 4514 form, as RabbitMQ writes it (`CN=app,O=Acme,C=DE`).
+    DistinguishedName,
+    /// One of the subject alternative names (`cert_login_san_type`, `cert_login_san_index`).
+    #[serde(alias = "subject_alt_name")]
+    SubjectAlternativeName,
+}
+
+/// A subject alternative name's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SanType {
+    #[default]
+    Dns,
+    Ip,
+    Email,
+    Uri,
 }
 
 /// Whether TLS clients must present a certificate signed by `ca`.

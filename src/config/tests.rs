@@ -307,6 +307,20 @@ fn tls_section_and_tls_binds() {
     );
     assert_eq!(c.listeners.openwire.unwrap().bind, None);
 
+    let by_san = format!(
+        "tls: {{ cert: {d}/server.pem, key: {d}/server.key, cert_login_from: subject_alt_name, \
+         cert_login_san_type: email, cert_login_san_index: 2 }}\n"
+    );
+    let login = parse(&by_san, "x").unwrap().tls.unwrap().cert_login;
+    assert_eq!(
+        login,
+        CertLogin {
+            from: CertLoginFrom::SubjectAlternativeName,
+            san_type: SanType::Email,
+            san_index: 2,
+        }
+    );
+    assert_eq!(tls.cert_login, CertLogin::default());
     let no_ca = format!("tls: {{ cert: {d}/server.pem, key: {d}/server.key }}\n");
     assert_eq!(
         parse(&no_ca, "x").unwrap().tls.unwrap().verify,
@@ -365,6 +379,22 @@ fn tls_errors_point_at_the_value() {
         4,
         11,
         "tls.verify: checking client certificates needs tls.ca",
+    );
+    assert_err(
+        &format!(
+            "tls:\n  cert: {d}/server.pem\n  key: {d}/server.key\n  cert_login_san_index: 1\n"
+        ),
+        4,
+        25,
+        "tls.cert_login_san_index: only used with cert_login_from: subject_alternative_name",
+    );
+    assert_err(
+        &format!(
+            "tls:\n  cert: {d}/server.pem\n  key: {d}/server.key\n  cert_login_from: serial\n"
+        ),
+        4,
+        20,
+        "cert_login_from: unknown variant `serial`",
     );
     assert_err(
         &format!("tls:\n  cert: {d}/server.pem\n  key: {d}/server.key\n  verify: sometimes\n"),

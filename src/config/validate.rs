@@ -19,11 +19,11 @@ use super::load::{
     RawStorage, RawTls, RawTopology, RawUser,
 };
 use super::{
-    parse_bind_addr, AmqpListenerConfig, ArgValue, Arguments, BindingConfig, Config, ConfigError,
-    DestinationType, ExchangeConfig, HashingAlgorithm, Limits, ListenerConfig, Listeners,
-    PermissionConfig, QueueConfig, Storage, SyncSetting, TlsConfig, TlsVerify, Topology,
-    UserConfig, DEFAULT_CHANNEL_MAX, DEFAULT_FRAME_MAX, DEFAULT_HEARTBEAT, MAX_MAX_MESSAGE_SIZE,
-    MIN_FRAME_MAX, MIN_MAX_FRAME_SIZE,
+    parse_bind_addr, AmqpListenerConfig, ArgValue, Arguments, BindingConfig, CertLogin,
+    CertLoginFrom, Config, ConfigError, DestinationType, ExchangeConfig, HashingAlgorithm, Limits,
+    ListenerConfig, Listeners, PermissionConfig, QueueConfig, Storage, SyncSetting, TlsConfig,
+    TlsVerify, Topology, UserConfig, DEFAULT_CHANNEL_MAX, DEFAULT_FRAME_MAX, DEFAULT_HEARTBEAT,
+    MAX_MAX_MESSAGE_SIZE, MIN_FRAME_MAX, MIN_MAX_FRAME_SIZE,
 };
 
 /// Builds a [`ConfigError`] at a location of the file being validated.
@@ -164,11 +164,37 @@ fn tls(raw: Spanned<RawTls>, err: ErrorAt<'_>) -> Result<TlsConfig> {
             (None, Some(_)) => TlsVerify::Optional,
             (None, None) => TlsVerify::None,
         };
+    let from = raw
+        .cert_login_from
+        .as_ref()
+        .map(|f| f.value)
+        .unwrap_or_default();
+    if from != CertLoginFrom::SubjectAlternativeName {
+        let san_key = match (&raw.cert_login_san_type, &raw.cert_login_san_index) {
+            (Some(t), _) => Some((t.referenced, "cert_login_san_type")),
+            (None, Some(i)) => Some((i.referenced, "cert_login_san_index")),
+            (None, None) => None,
+        };
+        if let Some((at, key)) = san_key {
+            return Err(err(
+                at,
+                format!("tls.{key}: only used with cert_login_from: subject_alternative_name"),
+            ));
+        }
+    }
     let config = TlsConfig {
         cert: path(&raw.cert, "cert")?,
         key: path(&raw.key, "key")?,
         ca: raw.ca.as_ref().map(|c| path(c, "ca")).transpose()?,
         verify,
+        cert_login: CertLogin {
+            from,
+            san_type: raw.cert_login_san_type.map(|t| t.value).unwrap_or_default(),
+            san_index: raw
+                .cert_login_san_index
+                .map(|i| i.value)
+                .unwrap_or_default(),
+        },
     };
     if let Err(e) = crate::tls::check(&config) {
         let (at, key) = match e.file {

@@ -226,8 +226,8 @@ pub struct OpenWireSession {
     registration: Option<ConnectionGuard>,
     /// Core sessions (one per consumer) opened so far, to number them in that list.
     sessions_opened: u32,
-    /// Set on a TLS listener. A verified client certificate's CN logs in a ConnectionInfo
-    /// without a user name.
+    /// Set on a TLS listener. The user a verified client certificate names
+    /// (`peer_cert_login`) logs in a ConnectionInfo without a user name.
     pub tls: Option<TlsInfo>,
 }
 
@@ -426,7 +426,7 @@ impl OpenWireSession {
         let user = match (&self.tls, info.user_name.as_deref()) {
             (
                 Some(TlsInfo {
-                    peer_cert_cn: Some(cn),
+                    peer_cert_login: Some(cn),
                     ..
                 }),
                 None,

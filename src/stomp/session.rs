@@ -121,8 +121,9 @@ pub struct StompSession {
     pub(crate) registration: Option<ConnectionGuard>,
     /// Core sessions (one per subscription) opened so far, to number them in that list.
     pub(crate) sessions_opened: u32,
-    /// Set on a TLS listener. A verified client certificate's CN logs in a CONNECT without
-    /// `login` (RabbitMQ's STOMP `ssl_cert_login`).
+    /// Set on a TLS listener. The user a verified client certificate names
+    /// (`peer_cert_login`) logs in a CONNECT without `login` (RabbitMQ's STOMP
+    /// `ssl_cert_login`).
     pub tls: Option<TlsInfo>,
 }
 
@@ -295,7 +296,7 @@ impl StompSession {
         let by_certificate = match (&self.tls, frame.header("login")) {
             (
                 Some(TlsInfo {
-                    peer_cert_cn: Some(cn),
+                    peer_cert_login: Some(cn),
                     ..
                 }),
                 None,

@@ -13,7 +13,9 @@ use amq_protocol::protocol::{connection, AMQPClass};
 use amq_protocol::types::{FieldTable, LongString, ShortString};
 use bytes::BytesMut;
 use mqbridge::amqp::codec::{encode_method, Frame, FrameDecoder, PROTOCOL_HEADER};
-use mqbridge::config::{HashingAlgorithm, TlsConfig, TlsVerify, UserConfig};
+use mqbridge::config::{
+    CertLogin, CertLoginFrom, HashingAlgorithm, SanType, TlsConfig, TlsVerify, UserConfig,
+};
 use mqbridge::openwire::codec::Command;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
@@ -48,6 +50,8 @@ struct Pki {
     stranger: ClientCert,
     /// Signed by another CA, CN = `cert-user`.
     rogue: ClientCert,
+    /// The test CA, for more client certificates.
+    issuer: Issuer<'static, KeyPair>,
 }
 
 fn ca(name: &str) -> (CertificateParams, KeyPair, String) {
@@ -65,8 +69,14 @@ fn ca(name: &str) -> (CertificateParams, KeyPair, String) {
 }
 
 fn client_cert(issuer: &Issuer<'_, KeyPair>, cn: &str) -> ClientCert {
+    client_cert_with_sans(issuer, cn, &[])
+}
+
+/// A client certificate with `dns_names` as subject alternative names.
+fn client_cert_with_sans(issuer: &Issuer<'_, KeyPair>, cn: &str, dns_names: &[&str]) -> ClientCert {
     let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    let names: Vec<String> = dns_names.iter().map(|n| n.to_string()).collect();
+    let mut params = CertificateParams::new(names).unwrap();
     params.distinguished_name.push(DnType::CommonName, cn);
     params
         .distinguished_name
@@ -100,12 +110,17 @@ fn pki() -> Pki {
         user: client_cert(&issuer, CERT_USER),
         stranger: client_cert(&issuer, "stranger"),
         rogue: client_cert(&rogue_issuer, CERT_USER),
+        issuer,
         ca_pem,
         dir,
     }
 }
 
 impl Pki {
+    fn client_cert_with_dns_names(&self, cn: &str, names: &[&str]) -> ClientCert {
+        client_cert_with_sans(&self.issuer, cn, names)
+    }
+
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
@@ -116,6 +131,7 @@ impl Pki {
             key: self.path("server.key"),
             ca: Some(self.path("ca.pem")),
             verify,
+            cert_login: CertLogin::default(),
         }
     }
 
@@ -148,8 +164,20 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 
 /// A bridge with every listener plain and TLS, and the user `cert-user`.
 async fn start_tls_bridge(pki: &Pki, verify: TlsVerify) -> TestBridge {
-    let tls = pki.tls_config(verify);
+    start_tls_bridge_with(pki, verify, CertLogin::default(), &[]).await
+}
+
+/// [`start_tls_bridge`] with certificate logins named by `cert_login`, and more users.
+async fn start_tls_bridge_with(
+    pki: &Pki,
+    verify: TlsVerify,
+    cert_login: CertLogin,
+    users: &[&str],
+) -> TestBridge {
+    let mut tls = pki.tls_config(verify);
+    tls.cert_login = cert_login;
     let hash = mqbridge::auth::hash_password(HashingAlgorithm::Argon2id, "secret").unwrap();
+    let users: Vec<String> = users.iter().map(|u| u.to_string()).collect();
     start_bridge_with(move |c| {
         c.tls = Some(tls);
         for l in [c.listeners.stomp.as_mut(), c.listeners.openwire.as_mut()]
@@ -165,14 +193,16 @@ async fn start_tls_bridge(pki: &Pki, verify: TlsVerify) -> TestBridge {
             bind: None,
             tls_bind: Some("127.0.0.1:0".to_string()),
         });
-        c.users.push(UserConfig {
-            name: CERT_USER.to_string(),
-            password_hash: hash,
-            hashing_algorithm: HashingAlgorithm::Argon2id,
-            tags: Vec::new(),
-            loopback_only: None,
-            permissions: None,
-        });
+        for name in users.iter().map(String::as_str).chain([CERT_USER]) {
+            c.users.push(UserConfig {
+                name: name.to_string(),
+                password_hash: hash.clone(),
+                hashing_algorithm: HashingAlgorithm::Argon2id,
+                tags: Vec::new(),
+                loopback_only: None,
+                permissions: None,
+            });
+        }
     })
     .await
 }
@@ -305,6 +335,51 @@ async fn amqps_external_login_with_a_client_certificate() {
     assert_eq!(start.mechanisms.to_string(), "PLAIN AMQPLAIN EXTERNAL");
     // The response (an authorization identity) is ignored: the user is the certificate's CN.
     assert_eq!(c.login("EXTERNAL", b"").await, Ok(()));
+    bridge.shutdown().await;
+}
+
+/// `tls.cert_login_from: distinguished_name` names the user by the certificate's subject as
+/// RabbitMQ writes it; `subject_alternative_name` by the alternative name of the configured
+/// type and index.
+#[tokio::test]
+async fn external_login_by_distinguished_name_or_alternative_name() {
+    let pki = pki();
+    let by_dn = CertLogin {
+        from: CertLoginFrom::DistinguishedName,
+        ..CertLogin::default()
+    };
+    let dn_user = "O=mqbridge tests,CN=cert-user";
+    let bridge = start_tls_bridge_with(&pki, TlsVerify::Optional, by_dn, &[dn_user]).await;
+    let login = |cert: &ClientCert, addr| {
+        let connector = pki.connector(Some(cert));
+        async move {
+            let stream = tls_connect(addr, &connector).await.expect("TLS handshake");
+            let mut c = Amqp::new(stream);
+            c.start().await.expect("connection.start");
+            c.login("EXTERNAL", b"").await
+        }
+    };
+    assert_eq!(login(&pki.user, amqps(&bridge)).await, Ok(()));
+    // CN=stranger's subject names no user; a user named by its CN alone does not count.
+    assert_eq!(login(&pki.stranger, amqps(&bridge)).await, Err(403));
+    bridge.shutdown().await;
+
+    let by_san = CertLogin {
+        from: CertLoginFrom::SubjectAlternativeName,
+        san_type: SanType::Dns,
+        san_index: 1,
+    };
+    let bridge = start_tls_bridge_with(&pki, TlsVerify::Optional, by_san, &["b.example"]).await;
+    let with_sans = pki.client_cert_with_dns_names(CERT_USER, &["a.example", "b.example"]);
+    assert_eq!(login(&with_sans, amqps(&bridge)).await, Ok(()));
+    // No second DNS name: no certificate login (EXTERNAL is not even offered).
+    let one_san = pki.client_cert_with_dns_names(CERT_USER, &["a.example"]);
+    let stream = tls_connect(amqps(&bridge), &pki.connector(Some(&one_san)))
+        .await
+        .expect("TLS handshake");
+    let mut c = Amqp::new(stream);
+    let start = c.start().await.expect("connection.start");
+    assert_eq!(start.mechanisms.to_string(), "PLAIN AMQPLAIN");
     bridge.shutdown().await;
 }
 

@@ -22,9 +22,33 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{RootCertStore, ServerConfig, ServerConnection};
 
-use crate::config::{TlsConfig, TlsVerify};
+use crate::config::{CertLogin, TlsConfig, TlsVerify};
 
-pub use tokio_rustls::TlsAcceptor;
+mod peer;
+
+pub use peer::PeerCert;
+
+/// The handshake side of the TLS listeners: rustls' acceptor, and the rule that names the
+/// user of a certificate login (carried here so every listener applies the same one).
+#[derive(Clone)]
+pub struct TlsAcceptor {
+    rustls: tokio_rustls::TlsAcceptor,
+    cert_login: CertLogin,
+}
+
+impl TlsAcceptor {
+    /// Run the server side of a handshake on `stream`.
+    pub fn accept<IO>(&self, stream: IO) -> tokio_rustls::Accept<IO>
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        self.rustls.accept(stream)
+    }
+
+    pub fn cert_login(&self) -> &CertLogin {
+        &self.cert_login
+    }
+}
 
 /// Which file of the `tls` section a problem is about (the config check points at it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,9 +126,11 @@ pub fn server_config(config: &TlsConfig) -> Result<Arc<ServerConfig>, TlsError> 
 
 /// A TLS acceptor for `config` (every TLS listener, the HTTPS one included).
 pub fn tls_acceptor(config: &TlsConfig) -> Result<TlsAcceptor, String> {
-    server_config(config)
-        .map(TlsAcceptor::from)
-        .map_err(|e| e.to_string())
+    let server = server_config(config).map_err(|e| e.to_string())?;
+    Ok(TlsAcceptor {
+        rustls: tokio_rustls::TlsAcceptor::from(server),
+        cert_login: config.cert_login,
+    })
 }
 
 /// Check the `tls` section as the listeners will use it (`mqbridge check`, config load).
@@ -185,22 +211,22 @@ pub struct TlsInfo {
     pub protocol: String,
     /// The negotiated cipher suite, e.g. `TLS13_AES_256_GCM_SHA384`.
     pub cipher: String,
-    /// The client certificate's subject (RFC 4514 form), when the client sent one; the
-    /// verifier accepted it, so it chains to the configured `ca`.
+    /// The client certificate's subject (RFC 4514, as RabbitMQ writes it), when the client
+    /// sent one; the verifier accepted it, so it chains to the configured `ca`.
     pub peer_cert_subject: Option<String>,
-    /// The common name (CN) of that subject: the user name of an EXTERNAL login
-    /// (RabbitMQ's `ssl_cert_login_from = common_name`).
-    pub peer_cert_cn: Option<String>,
+    /// The user a certificate login is for: the part of that certificate
+    /// `tls.cert_login_from` names (RabbitMQ's `ssl_cert_login_from`); `None` without a
+    /// certificate or when it lacks that part.
+    pub peer_cert_login: Option<String>,
 }
 
 impl TlsInfo {
-    /// What `conn` negotiated.
-    pub fn of(conn: &ServerConnection) -> TlsInfo {
-        let (peer_cert_subject, peer_cert_cn) = conn
+    /// What `conn` negotiated; `cert_login` picks the login name from its certificate.
+    pub fn of(conn: &ServerConnection, cert_login: &CertLogin) -> TlsInfo {
+        let peer = conn
             .peer_certificates()
             .and_then(|certs| certs.first())
-            .map(|cert| subject_and_cn(cert))
-            .unwrap_or((None, None));
+            .and_then(|cert| PeerCert::from_der(cert));
         TlsInfo {
             protocol: conn
                 .protocol_version()
@@ -210,34 +236,8 @@ impl TlsInfo {
                 .negotiated_cipher_suite()
                 .map(|s| format!("{:?}", s.suite()))
                 .unwrap_or_default(),
-            peer_cert_subject,
-            peer_cert_cn,
+            peer_cert_login: peer.as_ref().and_then(|p| p.login_name(cert_login)),
+            peer_cert_subject: peer.map(|p| p.subject),
         }
-    }
-}
-
-/// The subject and its first common name, from a DER certificate.
-pub fn subject_and_cn(der: &[u8]) -> (Option<String>, Option<String>) {
-    match x509_parser::parse_x509_certificate(der) {
-        Ok((_, cert)) => {
-            let subject = cert.subject();
-            let cn = subject
-                .iter_common_name()
-                .next()
-                .and_then(|cn| cn.as_str().ok())
-                .map(str::to_string);
-            (Some(subject.to_string()), cn)
-        }
-        Err(_) => (None, None),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subject_of_garbage_is_none() {
-        assert_eq!(subject_and_cn(b"not a certificate"), (None, None));
     }
 }
