@@ -285,6 +285,10 @@
     setText($('[data-testid="whoami-name"]'), who ? who.name : '');
     const tags = who && who.tags ? (Array.isArray(who.tags) ? who.tags.join(', ') : who.tags) : '';
     setText($('[data-testid="whoami-tags"]'), tags ? `(${tags})` : '');
+    // Users, permissions and vhosts are for administrators (the API refuses others too).
+    const tagList = who && Array.isArray(who.tags) ? who.tags : String((who && who.tags) || '').split(',');
+    const admin = tagList.map((t) => String(t).trim()).includes('administrator');
+    $('[data-testid="nav-admin"]').hidden = !admin;
   }
 
   // ------------------------------------------------------------------ pages
@@ -936,6 +940,148 @@
           setNumber(tr.cells_['route-reconnects'], r.reconnects);
           setText(tr.cells_['route-last-error'], r.last_error || '');
         }, 'No routes configured');
+    },
+  };
+
+  // ---- admin: users, permissions, vhosts (administrators only, as RabbitMQ's Admin tab)
+
+  const adminAction = async (result, doing, call) => {
+    try {
+      await call();
+      flash(result, true, doing);
+      refreshNow();
+      return true;
+    } catch (e) {
+      flash(result, false, e instanceof ApiError ? `Failed: ${e.error}${e.reason ? ': ' + e.reason : ''}` : e.message);
+      return false;
+    }
+  };
+
+  function deleteButton(testid, question, result, doing, path) {
+    const b = el('button', { type: 'button', testid, class: 'danger', text: 'Delete' });
+    b.addEventListener('click', async () => {
+      if (!window.confirm(question)) return;
+      b.disabled = true;
+      await adminAction(result, doing, () => request('DELETE', path));
+      b.disabled = false;
+    });
+    return b;
+  }
+
+  function adminForm(testid, title, fields, submitText, onSubmit) {
+    const submit = el('button', { testid: `${testid}-submit`, type: 'submit', text: submitText });
+    const form = el('form', { testid, class: 'form' }, el('h2', { text: title }),
+      fields.map(([label, input]) => el('label', { class: input.type === 'checkbox' ? 'check' : null }, label, input)),
+      submit);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      submit.disabled = true;
+      await onSubmit();
+      submit.disabled = false;
+    });
+    return form;
+  }
+
+  pages.admin = {
+    title: 'Admin',
+    mount(main) {
+      const ctx = {};
+      ctx.result = el('p', { testid: 'admin-result', class: 'result', role: 'status' });
+      const users = table('users-table', ['Name', 'Tags', 'Can access virtual hosts', ''], 'users-body');
+      const perms = table('permissions-table', ['User', 'Virtual host', 'Configure', 'Write', 'Read', ''], 'permissions-body');
+      const vhosts = table('admin-vhosts-table', ['Name', { label: 'Messages', num: true }, ''], 'admin-vhosts-body');
+      Object.assign(ctx, { users: users.tbody, perms: perms.tbody, vhosts: vhosts.tbody });
+      ctx.userList = el('datalist', { id: 'admin-user-list' });
+      ctx.vhostList = el('datalist', { id: 'admin-vhost-list' });
+
+      const uName = el('input', { testid: 'user-form-name', required: true });
+      const uPassword = el('input', { testid: 'user-form-password', type: 'password', required: true, autocomplete: 'new-password' });
+      const uTags = el('input', { testid: 'user-form-tags', placeholder: 'administrator, management' });
+      const userForm = adminForm('user-form', 'Add or update a user',
+        [['Name', uName], ['Password', uPassword], ['Tags (comma-separated)', uTags]], 'Save user',
+        () => adminAction(ctx.result, `User "${uName.value}" saved`, async () => {
+          const tags = uTags.value.split(',').map((t) => t.trim()).filter(Boolean);
+          await request('PUT', `/api/users/${enc(uName.value)}`, { password: uPassword.value, tags });
+          uPassword.value = '';
+        }));
+
+      const pUser = el('input', { testid: 'permission-form-user', list: 'admin-user-list', required: true });
+      const pVhost = el('input', { testid: 'permission-form-vhost', list: 'admin-vhost-list', value: '/', required: true });
+      const regex = (testid) => el('input', { testid, value: '.*' });
+      const [pConf, pWrite, pRead] = ['configure', 'write', 'read'].map((k) => regex(`permission-form-${k}`));
+      const permForm = adminForm('permission-form', 'Set permissions',
+        [['User', pUser], ['Virtual host', pVhost], ['Configure regexp', pConf], ['Write regexp', pWrite], ['Read regexp', pRead]],
+        'Set permission',
+        () => adminAction(ctx.result, `Permissions of "${pUser.value}" on "${pVhost.value}" set`, () =>
+          request('PUT', `/api/permissions/${enc(pVhost.value)}/${enc(pUser.value)}`,
+            { configure: pConf.value, write: pWrite.value, read: pRead.value })));
+
+      const vName = el('input', { testid: 'vhost-form-name', required: true });
+      const vhostForm = adminForm('vhost-form', 'Add a virtual host', [['Name', vName]], 'Add virtual host',
+        () => adminAction(ctx.result, `Virtual host "${vName.value}" added`, async () => {
+          await request('PUT', `/api/vhosts/${enc(vName.value)}`, {});
+          vName.value = '';
+        }));
+
+      main.append(el('h1', { text: 'Admin' }), ctx.result, ctx.userList, ctx.vhostList,
+        el('h2', { text: 'Users' }), users.table, userForm,
+        el('h2', { text: 'Permissions' }), perms.table, permForm,
+        el('h2', { text: 'Virtual hosts' }), vhosts.table, vhostForm);
+      return ctx;
+    },
+    async refresh(ctx, live) {
+      const [users, perms, vhosts] = await Promise.all([
+        api('GET', '/api/users'), api('GET', '/api/permissions'), api('GET', '/api/vhosts')]);
+      if (!live()) return;
+      const access = {};
+      for (const p of perms || []) (access[p.user] = access[p.user] || []).push(p.vhost);
+      syncRows(ctx.users, (users || []).slice().sort((a, b) => String(a.name).localeCompare(String(b.name))),
+        (u) => String(u.name),
+        (u) => {
+          const tr = buildRow('user-row', [{ id: 'user-name' }, { id: 'user-tags' }, { id: 'user-vhosts' }, { id: 'user-actions', cls: 'actions' }],
+            { dataset: { name: u.name } });
+          tr.cells_['user-actions'].append(deleteButton('user-delete', `Delete user "${u.name}"?`, ctx.result,
+            `User "${u.name}" deleted`, `/api/users/${enc(u.name)}`));
+          return tr;
+        },
+        (tr, u) => {
+          setText(tr.cells_['user-name'], u.name);
+          setText(tr.cells_['user-tags'], (Array.isArray(u.tags) ? u.tags : []).join(', '));
+          setText(tr.cells_['user-vhosts'], (access[u.name] || []).sort().join(', ') || 'No access');
+        }, 'No users');
+      syncRows(ctx.perms, (perms || []).slice(), (p) => `${p.user}|${p.vhost}`,
+        (p) => {
+          const tr = buildRow('permission-row', ['user', 'vhost', 'configure', 'write', 'read', 'actions']
+            .map((k) => ({ id: `permission-${k}`, cls: k === 'actions' ? 'actions' : null })), { dataset: { user: p.user, vhost: p.vhost } });
+          tr.cells_['permission-actions'].append(deleteButton('permission-delete', `Clear the permissions of "${p.user}" on "${p.vhost}"?`,
+            ctx.result, `Permissions of "${p.user}" on "${p.vhost}" cleared`, `/api/permissions/${enc(p.vhost)}/${enc(p.user)}`));
+          return tr;
+        },
+        (tr, p) => {
+          for (const k of ['user', 'vhost', 'configure', 'write', 'read']) setText(tr.cells_[`permission-${k}`], p[k]);
+        }, 'No permissions');
+      syncRows(ctx.vhosts, (vhosts || []).slice().sort((a, b) => String(a.name).localeCompare(String(b.name))),
+        (v) => String(v.name),
+        (v) => {
+          const tr = buildRow('admin-vhost-row', [{ id: 'admin-vhost-name' }, { id: 'admin-vhost-messages', num: true }, { id: 'admin-vhost-actions', cls: 'actions' }],
+            { dataset: { name: v.name } });
+          tr.cells_['admin-vhost-actions'].append(deleteButton('vhost-delete',
+            `Delete virtual host "${v.name}" with all its queues, exchanges and messages? Its connections are closed.`,
+            ctx.result, `Virtual host "${v.name}" deleted`, `/api/vhosts/${enc(v.name)}`));
+          return tr;
+        },
+        (tr, v) => {
+          setText(tr.cells_['admin-vhost-name'], v.name);
+          setNumber(tr.cells_['admin-vhost-messages'], v.messages);
+        }, 'No virtual hosts');
+      for (const [list, items] of [[ctx.userList, users], [ctx.vhostList, vhosts]]) {
+        const names = (items || []).map((i) => String(i.name));
+        if (list.dataset.names !== names.join('\n')) {
+          list.dataset.names = names.join('\n');
+          clear(list);
+          for (const n of names) list.append(el('option', { value: n }));
+        }
+      }
     },
   };
 

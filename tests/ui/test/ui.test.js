@@ -333,6 +333,68 @@ describe('mqbridge web UI', () => {
     assert.deepEqual(page.errors, []);
   });
 
+  test('users, permissions and vhosts are managed from the admin page', async () => {
+    const port = new URL(bridge.amqpUrl).port;
+    const amqpAs = (user, password, vhost) =>
+      amqpConnect(`amqp://${user}:${password}@127.0.0.1:${port}/${encodeURIComponent(vhost)}`);
+    await page.getByTestId('nav-admin').click();
+    const result = page.getByTestId('admin-result');
+
+    await page.getByTestId('vhost-form-name').fill('ui-vh');
+    await page.getByTestId('vhost-form-submit').click();
+    await eventually(async () => assert.match(await result.textContent(), /"ui-vh" added/));
+    await eventually(async () => assert.equal(await page.locator('[data-testid="admin-vhost-row"][data-name="ui-vh"]').count(), 1));
+
+    await page.getByTestId('user-form-name').fill('ui-app');
+    await page.getByTestId('user-form-password').fill('app-pw');
+    await page.getByTestId('user-form-tags').fill('management');
+    await page.getByTestId('user-form-submit').click();
+    await eventually(async () => assert.match(await result.textContent(), /"ui-app" saved/));
+    const userRow = page.locator('[data-testid="user-row"][data-name="ui-app"]');
+    await eventually(async () => {
+      assert.equal(await userRow.getByTestId('user-tags').textContent(), 'management');
+      assert.equal(await userRow.getByTestId('user-vhosts').textContent(), 'No access');
+    });
+
+    // a regex that does not compile is refused with the server's reason
+    await page.getByTestId('permission-form-user').fill('ui-app');
+    await page.getByTestId('permission-form-vhost').fill('ui-vh');
+    await page.getByTestId('permission-form-configure').fill('(');
+    await page.getByTestId('permission-form-submit').click();
+    await eventually(async () => assert.match(await result.textContent(), /Failed: bad_request/));
+    await page.getByTestId('permission-form-configure').fill('^ui\\.');
+    await page.getByTestId('permission-form-submit').click();
+    await eventually(async () => assert.match(await result.textContent(), /Permissions of "ui-app" on "ui-vh" set/));
+    const permRow = page.locator('[data-testid="permission-row"][data-user="ui-app"][data-vhost="ui-vh"]');
+    await eventually(async () => assert.equal(await permRow.getByTestId('permission-configure').textContent(), '^ui\\.'));
+    await eventually(async () => assert.equal(await userRow.getByTestId('user-vhosts').textContent(), 'ui-vh'));
+
+    // the new user logs in over AMQP and is held to the permission
+    const app = await amqpAs('ui-app', 'app-pw', 'ui-vh');
+    app.ch.on('error', () => {}); // the refusal below closes the channel
+    await app.ch.assertQueue('ui.allowed', { durable: false });
+    await assert.rejects(app.ch.assertQueue('other', { durable: false }), /ACCESS_REFUSED|403/);
+    await app.conn.close().catch(() => {});
+
+    // a management user sees no Admin link
+    const p = await newPage(browser.context);
+    await login(p, 'ui-app', 'app-pw');
+    await p.getByTestId('overview-publish-rate').waitFor();
+    assert.equal(await p.getByTestId('nav-admin').isVisible(), false);
+    await p.close();
+
+    await permRow.getByTestId('permission-delete').click();
+    await eventually(async () => assert.equal(await permRow.count(), 0));
+    await assert.rejects(amqpAs('ui-app', 'app-pw', 'ui-vh'));
+    await userRow.getByTestId('user-delete').click();
+    await eventually(async () => assert.equal(await userRow.count(), 0));
+    assert.equal((await call('GET', '/api/users/ui-app')).status, 404);
+    await page.locator('[data-testid="admin-vhost-row"][data-name="ui-vh"]').getByTestId('vhost-delete').click();
+    await eventually(async () => assert.equal(await page.locator('[data-testid="admin-vhost-row"][data-name="ui-vh"]').count(), 0));
+    assert.equal((await call('GET', '/api/vhosts/ui-vh')).status, 404);
+    assert.deepEqual(page.errors, []);
+  });
+
   test('credentials the server refuses end the session with the reason', async () => {
     const p = await newPage(browser.context);
     await login(p, bridge.admin.user, bridge.admin.password);
