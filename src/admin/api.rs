@@ -670,7 +670,7 @@ fn yes() -> bool {
 }
 
 /// Parse a JSON body, turning serde's complaint into a 400.
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
+pub(super) fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
     let text = if bytes.is_empty() { &b"{}"[..] } else { bytes };
     serde_json::from_slice(text)
         .map_err(|e| ApiError::bad_request(format!("bad request body: {e}")))
@@ -706,7 +706,7 @@ async fn exchange_declare(
     Ok(created_or_exists(existed))
 }
 
-fn created_or_exists(existed: bool) -> Response {
+pub(super) fn created_or_exists(existed: bool) -> Response {
     if existed {
         StatusCode::NO_CONTENT.into_response()
     } else {

@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 use super::access::{self, PermissionDefinition, UserDefinition};
 use super::auth::Caller;
+use super::api::{body, created_or_exists};
 use super::{AdminContext, ApiError, Authenticated, Ctx};
 use crate::auth::{hash_password, Grants};
 use crate::config::HashingAlgorithm;
@@ -50,19 +51,6 @@ fn admin(caller: &Caller) -> ApiResult<()> {
 
 fn vhost_names(ctx: &AdminContext) -> Vec<String> {
     ctx.broker.vhosts().iter().map(|v| v.name.clone()).collect()
-}
-
-fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request(format!("bad request body: {e}")))
-}
-
-fn created_or_updated(existed: bool) -> Response {
-    if existed {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        StatusCode::CREATED.into_response()
-    }
 }
 
 /// Keep an API change across restarts; the change itself is already applied.
@@ -181,7 +169,7 @@ async fn user_put(
         ctx.imported
             .record(&ctx.users, &vhost_names(&ctx), [name], []),
     )?;
-    Ok(created_or_updated(existed))
+    Ok(created_or_exists(existed))
 }
 
 async fn user_delete(
@@ -303,7 +291,7 @@ async fn permission_put(
     let names = vhost_names(&ctx);
     access::import_permissions(&ctx.users, &[definition], &names).map_err(ApiError::bad_request)?;
     saved(ctx.imported.record(&ctx.users, &names, [user], []))?;
-    Ok(created_or_updated(existed))
+    Ok(created_or_exists(existed))
 }
 
 fn has_permissions(ctx: &AdminContext, user: &str, vhost: &str) -> bool {
@@ -360,7 +348,7 @@ pub(super) async fn vhost_put(
         ctx.imported
             .record(&ctx.users, &vhost_names(&ctx), [], [vhost]),
     )?;
-    Ok(created_or_updated(existed))
+    Ok(created_or_exists(existed))
 }
 
 /// `DELETE /api/vhosts/{name}`: its connections are closed, its queues (stored messages
