@@ -19,8 +19,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::access::{self, PermissionDefinition, UserDefinition};
-use super::auth::Caller;
 use super::api::{body, created_or_exists};
+use super::auth::Caller;
 use super::{AdminContext, ApiError, Authenticated, Ctx};
 use crate::auth::{hash_password, Grants};
 use crate::config::HashingAlgorithm;

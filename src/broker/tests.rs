@@ -1044,3 +1044,41 @@ fn held_writes_of_messages_gone_otherwise_are_cancelled_and_confirmed() {
     assert_eq!(store.enqueues.load(Ordering::SeqCst), 0);
     assert_eq!(store.removes.load(Ordering::SeqCst), 0);
 }
+
+/// A connection still holding a deleted vhost can neither declare nor bind in it, and what
+/// it tried leaves nothing in the store: the vhost does not come back at restart.
+#[test]
+fn a_deleted_vhost_refuses_declares_and_stays_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Arc::new(FjallStore::open(dir.path(), SyncPolicy::EveryBatch).unwrap());
+        let b = Broker::open(store, &["/".to_string()]).unwrap();
+        let v = b.ensure_vhost("tmp");
+        let durable = QueueOptions {
+            durable: true,
+            ..Default::default()
+        };
+        v.queue_declare("kept", durable.clone(), 1).unwrap();
+        assert!(b.delete_vhost("tmp", "bye").unwrap());
+        assert!(!b.delete_vhost("tmp", "bye").unwrap());
+        assert!(b.vhost("tmp").is_none());
+        let refused = v.queue_declare("late", durable, 1).unwrap_err();
+        assert_eq!(refused.code, ReplyCode::NotFound);
+        let durable_exchange = ExchangeOptions {
+            durable: true,
+            ..Default::default()
+        };
+        let refused = v
+            .exchange_declare("late-x", "topic", durable_exchange)
+            .unwrap_err();
+        assert_eq!(refused.code, ReplyCode::NotFound);
+        let refused = v
+            .queue_bind("kept", "amq.topic", "#", &FieldTable::default(), 1)
+            .unwrap_err();
+        assert_eq!(refused.code, ReplyCode::NotFound);
+        b.flush().unwrap();
+    }
+    let store = Arc::new(FjallStore::open(dir.path(), SyncPolicy::EveryBatch).unwrap());
+    let b = Broker::open(store, &["/".to_string()]).unwrap();
+    assert!(b.vhost("tmp").is_none(), "nothing stored brings it back");
+}

@@ -5,6 +5,7 @@
 //! releases them before touching any queue.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -79,6 +80,9 @@ pub struct VHost {
     store: Arc<dyn Store>,
     /// Totals over every queue this vhost had, and its publishes.
     pub(crate) counters: Arc<MessageCounters>,
+    /// Set when the vhost is deleted: declares and binds that race the deletion are
+    /// refused, and undo what they stored, so nothing brings the vhost back at restart.
+    deleted: AtomicBool,
 }
 
 impl std::fmt::Debug for VHost {
@@ -115,7 +119,16 @@ impl VHost {
             queues: RwLock::new(HashMap::new()),
             store,
             counters: Arc::default(),
+            deleted: AtomicBool::new(false),
         })
+    }
+
+    fn is_deleted(&self) -> bool {
+        self.deleted.load(Ordering::SeqCst)
+    }
+
+    fn deleted_error(&self) -> Error {
+        Error::not_found(format!("vhost '{}' was deleted", self.name))
     }
 
     fn no_exchange(&self, name: &str) -> Error {
@@ -222,6 +235,9 @@ impl VHost {
                 "exchange name '{name}' contains reserved prefix 'amq.*'"
             )));
         }
+        if self.is_deleted() {
+            return Err(self.deleted_error());
+        }
         let exchange = Exchange::new(
             name,
             kind,
@@ -230,15 +246,30 @@ impl VHost {
             opts.internal,
             opts.arguments,
         );
-        if exchange.durable {
+        let durable = exchange.durable;
+        if durable {
             self.store
                 .save_exchange(&exchange_record(&self.name, &exchange))
                 .map_err(store_err)?;
         }
-        self.exchanges
-            .write()
-            .entry(name.to_string())
-            .or_insert_with(|| Arc::new(exchange));
+        let inserted = {
+            let mut exchanges = self.exchanges.write();
+            // Checked under the lock the deletion lists exchanges with: an exchange is
+            // either in that list or refused here.
+            let live = !self.is_deleted();
+            if live {
+                exchanges
+                    .entry(name.to_string())
+                    .or_insert_with(|| Arc::new(exchange));
+            }
+            live
+        };
+        if !inserted {
+            if durable {
+                let _ = self.store.delete_exchange(&self.name, name);
+            }
+            return Err(self.deleted_error());
+        }
         Ok(())
     }
 
@@ -357,6 +388,12 @@ impl VHost {
         let record = binding_record(&self.name, source, &binding);
         if exchange.bind(binding)? && exchange.durable && dest_durable {
             self.store.save_binding(&record).map_err(store_err)?;
+            // The deletion removes stored bindings with their exchanges; one stored after
+            // that is removed here.
+            if self.is_deleted() {
+                let _ = self.store.delete_binding(&record);
+                return Err(self.deleted_error());
+            }
         }
         Ok(())
     }
@@ -419,6 +456,9 @@ impl VHost {
         } else {
             name.to_string()
         };
+        if self.is_deleted() {
+            return Err(self.deleted_error());
+        }
         let args = QueueArgs::parse(&opts.arguments, &name, &self.name)?;
         let owner = opts.exclusive.then_some(conn);
         // Exclusive queues die with their connection, so they are never stored.
@@ -443,12 +483,17 @@ impl VHost {
                 })
                 .map_err(store_err)?;
         }
-        let queue = self
-            .queues
-            .write()
-            .entry(name.clone())
-            .or_insert(queue)
-            .clone();
+        let inserted = {
+            let mut queues = self.queues.write();
+            // Checked under the lock the deletion lists queues with (see exchange_declare).
+            (!self.is_deleted()).then(|| queues.entry(name.clone()).or_insert(queue).clone())
+        };
+        let Some(queue) = inserted else {
+            if durable {
+                let _ = self.store.delete_queue(&self.name, &name);
+            }
+            return Err(self.deleted_error());
+        };
         queue.check_access(conn)?;
         let counts = queue.counts();
         Ok(QueueInfo {
@@ -611,6 +656,8 @@ impl VHost {
     /// Delete every queue (with its stored messages) and every exchange but the built-in
     /// ones, when the vhost itself goes. Consumers are told, as for a deleted queue.
     pub(crate) fn delete_everything(&self) -> Result<()> {
+        // First, so a declare or bind in flight is either listed below or refused.
+        self.deleted.store(true, Ordering::SeqCst);
         for q in self.queues() {
             self.remove_queue(&q)?;
         }
